@@ -1,0 +1,49 @@
+/* runner.h - run a user's program as `python script.py` would.
+ *
+ * Sets sys.argv, sys.path[0] and a fresh __main__ module, runs a script
+ * file, a module (`-m`, via runpy) or a code string (`-c`), and turns the
+ * way it ended into an exit code without ever letting SystemExit terminate
+ * the process: the caller must still write what it profiled.
+ */
+#ifndef PYPROF_RUNNER_H
+#define PYPROF_RUNNER_H
+
+typedef enum {
+    PYPROF_TARGET_SCRIPT,
+    PYPROF_TARGET_MODULE,
+    PYPROF_TARGET_CODE,
+} pyprof_target_kind_t;
+
+typedef struct {
+    pyprof_target_kind_t kind;
+    const char *name;       /* script path, module name, or code string */
+    int argc;               /* the program's own arguments, after name */
+    char **argv;
+} pyprof_target_t;
+
+typedef enum {
+    PYPROF_OUTCOME_OK,          /* ran to the end */
+    PYPROF_OUTCOME_EXIT,        /* raised SystemExit */
+    PYPROF_OUTCOME_EXCEPTION,   /* uncaught exception, traceback printed */
+    PYPROF_OUTCOME_INTERRUPT,   /* KeyboardInterrupt (Ctrl-C) */
+    PYPROF_OUTCOME_NOT_FOUND,   /* script or module could not be found */
+} pyprof_outcome_t;
+
+/* Called just before the program's first instruction and just after its
+ * last, so a profiler sees only the program.  `start` returns 0, or -1
+ * with an exception set to abort the run. */
+typedef struct {
+    int (*start)(void *ctx);
+    void (*stop)(void *ctx);
+    void *ctx;
+} pyprof_run_hooks_t;
+
+/* Run the target once.  *exit_code receives what `python script.py` would
+ * have exited with (0, the SystemExit code, 1 for an exception, 130 for
+ * Ctrl-C, 2 when not found).  Messages for exceptions are printed to
+ * stderr.  Requires the GIL; leaves no exception set. */
+pyprof_outcome_t pyprof_runner_run(const pyprof_target_t *target,
+                                   const pyprof_run_hooks_t *hooks,
+                                   int *exit_code);
+
+#endif

@@ -1,0 +1,41 @@
+/* pstats_file.h - read and write pstats files (marshalled dicts) in C.
+ *
+ * A pstats file is marshal.dump() of {(file, line, name): (cc, nc, tt, ct,
+ * {(file, line, name): (nc, cc, tt, ct)})}.  The reader accepts what any
+ * CPython 3.x marshal writes for such a dict (references, interned and
+ * short strings, small and long ints, binary and text floats) and rejects
+ * anything else with a message; it never trusts a length or a reference
+ * index it has not checked, and it is fuzzed.  The writer emits marshal
+ * version 4 that pstats in CPython 3.10-3.13 loads.
+ *
+ * Plain C: never includes Python.h.
+ */
+#ifndef PYPROF_PSTATS_FILE_H
+#define PYPROF_PSTATS_FILE_H
+
+#include <stddef.h>
+#include "sink.h"
+#include "stats.h"
+
+/* Parse a pstats image from memory and merge it into `stats`.  Returns 0,
+ * or -1 with a one-line reason in errbuf (stats may then hold part of the
+ * data and should be discarded). */
+int pyprof_pstats_parse(pyprof_stats_t *stats, const unsigned char *data,
+                        size_t len, char *errbuf, size_t errlen);
+
+/* Read the file at `path` and merge it into `stats` (also recording it as a
+ * source for the report header).  Same contract as pyprof_pstats_parse;
+ * the message names the file. */
+int pyprof_pstats_read_file(pyprof_stats_t *stats, const char *path,
+                            char *errbuf, size_t errlen);
+
+/* Serialise `stats` as a pstats image into `out`. */
+void pyprof_pstats_serialize(pyprof_sink_t *out, const pyprof_stats_t *stats);
+
+/* Write `stats` to `path` (via a temporary file and rename, so a failed
+ * write never leaves a truncated profile).  Returns 0, or -1 with a reason
+ * in errbuf. */
+int pyprof_pstats_write_file(const pyprof_stats_t *stats, const char *path,
+                             char *errbuf, size_t errlen);
+
+#endif
