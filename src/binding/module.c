@@ -1,0 +1,89 @@
+/* module.c - the pyprof._pyprof extension module: init and main().
+ *
+ * Multi-phase init; the Profile type is a heap type created per module
+ * (profile_type.c).  main(argv) hands the command line to the C CLI.
+ */
+#include <Python.h>
+
+#include "../cli/cli.h"
+#include "profile_type.h"
+
+/* main(argv: list[str]) -> int: run the pyprof command line. */
+static PyObject *
+module_main(PyObject *module, PyObject *argv_list)
+{
+    PyObject *seq = PySequence_Fast(argv_list, "main() takes a list of str");
+    if (seq == NULL) {
+        return NULL;
+    }
+    Py_ssize_t argc = PySequence_Fast_GET_SIZE(seq);
+    PyObject **encoded = PyMem_Calloc((size_t)argc + 1, sizeof(PyObject *));
+    char **argv = PyMem_Calloc((size_t)argc + 1, sizeof(char *));
+    PyObject *result = NULL;
+    if (encoded == NULL || argv == NULL) {
+        PyErr_NoMemory();
+        goto error;
+    }
+    for (Py_ssize_t i = 0; i < argc; i++) {
+        encoded[i] = PyUnicode_EncodeFSDefault(
+            PySequence_Fast_GET_ITEM(seq, i));
+        if (encoded[i] == NULL) {
+            goto error;
+        }
+        argv[i] = PyBytes_AS_STRING(encoded[i]);
+    }
+    fflush(stdout);
+    int status = pyprof_cli_main((int)argc, argv);
+    fflush(stdout);
+    fflush(stderr);
+    result = PyLong_FromLong(status);
+error:
+    if (encoded != NULL) {
+        for (Py_ssize_t i = 0; i < argc; i++) {
+            Py_XDECREF(encoded[i]);
+        }
+    }
+    PyMem_Free(encoded);
+    PyMem_Free(argv);
+    Py_DECREF(seq);
+    return result;
+}
+
+static int
+module_exec(PyObject *module)
+{
+    PyTypeObject *profile_type = pyprof_profile_type_create(module);
+    if (profile_type == NULL) {
+        return -1;
+    }
+    int rc = PyModule_AddType(module, profile_type);
+    Py_DECREF(profile_type);
+    return rc;
+}
+
+static PyMethodDef module_methods[] = {
+    {"main", module_main, METH_O,
+     "main(argv) -> int\n\nRun the pyprof command line; argv[0] is the "
+     "program name.  Returns the exit status."},
+    {NULL, NULL, 0, NULL},
+};
+
+static PyModuleDef_Slot module_slots[] = {
+    {Py_mod_exec, module_exec},
+    {0, NULL},
+};
+
+static struct PyModuleDef module_def = {
+    PyModuleDef_HEAD_INIT,
+    .m_name = "pyprof._pyprof",
+    .m_doc = "pyprof's C engine, file formats, reports and CLI.",
+    .m_size = 0,
+    .m_methods = module_methods,
+    .m_slots = module_slots,
+};
+
+PyMODINIT_FUNC
+PyInit__pyprof(void)
+{
+    return PyModuleDef_Init(&module_def);
+}

@@ -1,0 +1,66 @@
+/* cli.c - `pyprof` subcommand dispatch.
+ *
+ * Each subcommand lives in its own cmd_<name>.c with the same signature;
+ * this file only picks one and prints the overall usage.
+ */
+#include <Python.h>
+#include <string.h>
+
+#include "cli.h"
+#include "cmd_run.h"
+#include "cmd_stats.h"
+#include "cmd_time.h"
+
+typedef struct {
+    const char *name;
+    int (*run)(int argc, char **argv);
+    const char *summary;
+} command_t;
+
+static const command_t commands[] = {
+    {"run", pyprof_cmd_run,
+     "profile every function call of a program (the cProfile workflow)"},
+    {"stats", pyprof_cmd_stats,
+     "print, sort and merge pstats profile files"},
+    {"time", pyprof_cmd_time,
+     "time a whole program as %timeit and %time do"},
+};
+
+static void
+print_usage(FILE *out)
+{
+    fprintf(out,
+            "usage: pyprof COMMAND [options] ...\n"
+            "\n"
+            "commands:\n");
+    for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+        fprintf(out, "  %-8s %s\n", commands[i].name, commands[i].summary);
+    }
+    fprintf(out, "\n`pyprof COMMAND --help` describes a command.\n");
+}
+
+int
+pyprof_cli_main(int argc, char **argv)
+{
+    if (argc < 2) {
+        print_usage(stderr);
+        return 2;
+    }
+    const char *name = argv[1];
+    if (strcmp(name, "-h") == 0 || strcmp(name, "--help") == 0) {
+        print_usage(stdout);
+        return 0;
+    }
+    if (strcmp(name, "--version") == 0) {
+        printf("pyprof 0.1.0\n");
+        return 0;
+    }
+    for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+        if (strcmp(name, commands[i].name) == 0) {
+            return commands[i].run(argc - 1, argv + 1);
+        }
+    }
+    fprintf(stderr, "pyprof: unknown command '%s' (try 'pyprof --help')\n",
+            name);
+    return 2;
+}
