@@ -114,7 +114,11 @@ exec(compile(spec["setup"], "<tool setup>", "exec"), ns)
 c0 = time.process_time()
 t0 = time.perf_counter()
 exec(start, ns)
-exec(code, g)
+try:
+    exec(code, g)
+except SystemExit as e:     # sys.exit(0) / sys.exit() end a script normally
+    if e.code not in (None, 0):
+        raise
 exec(stop, ns)
 t1 = time.perf_counter()
 c1 = time.process_time()
@@ -167,8 +171,11 @@ def run_inproc(python, tool, workload, tmp, timeout):
             os.unlink(f)
     run_proc([python, "-c", DRIVER, json.dumps(spec), workload, out, res], timeout)
     check_output(tool, out)
-    with open(res) as f:
-        return json.load(f)
+    try:
+        with open(res) as f:
+            return json.load(f)
+    except (OSError, ValueError) as e:
+        raise RunError("exit status 0 but the driver reported no timings: %s" % e)
 
 
 def run_whole(python, tool, workload, tmp, timeout):
@@ -299,8 +306,9 @@ def print_tables(results, tools, whole_rounds):
 
     if whole_rounds > 0:
         wtools = [t for t in others if TOOLS[t]["argv"]]
-        print("\n### Whole process (`python W.py` vs `python -m cProfile -o F W.py` vs "
-              "`python -m pyprof run -o F W.py`; includes start-up and writing F)\n")
+        how = " vs ".join("`%s`" % " ".join(TOOLS[t]["argv"]("python", "W.py", "F"))
+                          for t in ["plain"] + wtools)
+        print("\n### Whole process (%s; includes start-up and writing F)\n" % how)
         cols = ["python", "workload", "plain s"] + ["%s ×" % t for t in wtools]
         print("| " + " | ".join(cols) + " |")
         print("|" + "---|" * len(cols))
