@@ -32,8 +32,9 @@ typedef struct {
     pyprof_node_id_t parent;
     uint32_t func;              /* the owner's function-table index */
     int64_t calls;              /* completed calls along this path */
-    pyprof_ns_t tottime;        /* time in the function itself */
-    pyprof_ns_t cumtime;        /* time including callees, every call */
+    pyprof_ticks_t tottime;     /* time in the function itself */
+    pyprof_ticks_t cumtime;     /* time including callees, every call;
+                                   both in the owner's clock ticks */
 } pyprof_node_t;
 
 typedef struct {

@@ -17,8 +17,8 @@
 #include "compat.h"
 
 pyprof_profiler_t *pyprof_active = NULL;
-_Thread_local pyprof_thread_t *pyprof_tls_thread = NULL;
-_Thread_local uint64_t pyprof_tls_epoch = 0;
+_Thread_local pyprof_tls_t pyprof_tls
+    __attribute__((tls_model("initial-exec"))) = {0, NULL};
 
 /* Epoch source: a new profiler never matches a thread-local pointer left
  * by an older one.  Protected by the GIL. */
@@ -43,8 +43,7 @@ pyprof_profiler_new(pyprof_clock_kind_t clock, int builtins)
         return NULL;
     }
     prof->epoch = next_epoch++;
-    prof->clock_id = clock == PYPROF_CLOCK_CPU ? CLOCK_THREAD_CPUTIME_ID
-                                               : CLOCK_MONOTONIC;
+    pyprof_clock_init(&prof->clock, clock == PYPROF_CLOCK_CPU);
     prof->builtins = builtins;
     prof->tool_id = -1;
     return prof;
@@ -120,12 +119,13 @@ pyprof_profiler_enable(pyprof_profiler_t *prof)
 static void
 close_open_frames(pyprof_profiler_t *prof)
 {
-    pyprof_ns_t now = pyprof_clock_read(prof->clock_id);
-    pyprof_thread_t *self = pyprof_tls_epoch == prof->epoch
-                                ? pyprof_tls_thread : NULL;
+    pyprof_ticks_t now = pyprof_clock_ticks(&prof->clock);
+    int per_thread = prof->clock.id == CLOCK_THREAD_CPUTIME_ID;
+    pyprof_thread_t *self = pyprof_tls.epoch == prof->epoch
+                                ? pyprof_tls.thread : NULL;
     for (pyprof_thread_t *t = prof->threads; t != NULL; t = t->next) {
         while (t->depth > 1) {
-            if (t != self && prof->clock_id != CLOCK_MONOTONIC) {
+            if (t != self && per_thread) {
                 pyprof_ns_t start = t->frames[t->depth - 1].start;
                 pyprof_close_top(prof, t, start);
             }
@@ -189,8 +189,8 @@ pyprof_thread_attach(pyprof_profiler_t *prof)
     thread->depth = 1; /* the root sentinel, all zeros */
     thread->next = prof->threads;
     prof->threads = thread;
-    pyprof_tls_thread = thread;
-    pyprof_tls_epoch = prof->epoch;
+    pyprof_tls.thread = thread;
+    pyprof_tls.epoch = prof->epoch;
     return thread;
 }
 
@@ -215,7 +215,7 @@ pyprof_thread_grow(pyprof_profiler_t *prof, pyprof_thread_t *thread)
 
 void
 pyprof_thread_unwind_to(pyprof_profiler_t *prof, pyprof_thread_t *thread,
-                        const void *key, pyprof_ns_t now)
+                        const void *key, pyprof_ticks_t now)
 {
     /* An exit for a frame below the top: the frames above it ended
      * without telling us (a hook missed while another tool held it, a
@@ -426,6 +426,7 @@ pair_key(uint32_t caller, uint32_t callee)
 
 typedef struct {
     const pyprof_profiler_t *prof;
+    double seconds_per_tick;
     pyprof_stats_t *stats;
     size_t *model_index;        /* function index -> model index */
     uint32_t *active;           /* function index -> times on the path */
@@ -442,8 +443,8 @@ walk_enter(export_walk_t *walk, pyprof_node_id_t id)
     int primitive = walk->active[f] == 0;
     pyprof_stats_add(walk->stats, walk->model_index[f],
                      primitive ? node->calls : 0, node->calls,
-                     pyprof_ns_to_seconds(node->tottime),
-                     primitive ? pyprof_ns_to_seconds(node->cumtime) : 0.0);
+                     node->tottime * walk->seconds_per_tick,
+                     primitive ? node->cumtime * walk->seconds_per_tick : 0.0);
     walk->active[f]++;
     if (node->parent == PYPROF_ROOT_NODE) {
         return 0;
@@ -455,8 +456,8 @@ walk_enter(export_walk_t *walk, pyprof_node_id_t id)
     if (pyprof_stats_add_caller(
             walk->stats, walk->model_index[f], walk->model_index[pf],
             node->calls, pair_primitive ? node->calls : 0,
-            pyprof_ns_to_seconds(node->tottime),
-            pair_primitive ? pyprof_ns_to_seconds(node->cumtime) : 0.0) < 0) {
+            node->tottime * walk->seconds_per_tick,
+            pair_primitive ? node->cumtime * walk->seconds_per_tick : 0.0) < 0) {
         return -1;
     }
     return pyprof_ptrmap_set(&walk->active_pairs, pair_key(pf, f),
@@ -537,7 +538,10 @@ done:
 pyprof_stats_t *
 pyprof_profiler_export(pyprof_profiler_t *prof)
 {
-    export_walk_t walk = {.prof = prof};
+    export_walk_t walk = {
+        .prof = prof,
+        .seconds_per_tick = pyprof_clock_ns_per_tick(&prof->clock) / 1e9,
+    };
     pyprof_stats_t *stats = pyprof_stats_new();
     uint32_t nfuncs = prof->nfuncs ? prof->nfuncs : 1;
     walk.model_index = PyMem_RawMalloc(nfuncs * sizeof(size_t));
