@@ -436,20 +436,12 @@ parse_options(int argc, char **argv, time_options_t *opts)
     pyprof_options_init(&scan, "pyprof time", argc, argv);
     memset(opts, 0, sizeof(*opts));
     opts->repeat = DEFAULT_REPEAT;
-    while (pyprof_options_at_option(&scan)) {
-        const char *arg = pyprof_options_current(&scan);
+    while (!pyprof_options_at_program(&scan)) {
         const char *value = NULL;
         int rc;
         if (pyprof_options_flag(&scan, "-h", "--help")) {
             printf("%s%s", usage, help_text);
             return 1;
-        }
-        if (strcmp(arg, "--") == 0) {
-            scan.index++;
-            break;
-        }
-        if (strncmp(arg, "-m", 2) == 0 || strncmp(arg, "-c", 2) == 0) {
-            break;
         }
         if (pyprof_options_flag(&scan, "-q", "--quiet")) {
             opts->quiet = 1;

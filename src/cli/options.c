@@ -36,6 +36,20 @@ pyprof_options_at_option(const pyprof_options_t *scan)
 }
 
 int
+pyprof_options_at_program(pyprof_options_t *scan)
+{
+    if (!pyprof_options_at_option(scan)) {
+        return 1;
+    }
+    const char *arg = pyprof_options_current(scan);
+    if (strcmp(arg, "--") == 0) {
+        scan->index++;
+        return 1;
+    }
+    return strncmp(arg, "-m", 2) == 0 || strncmp(arg, "-c", 2) == 0;
+}
+
+int
 pyprof_options_flag(pyprof_options_t *scan, const char *short_name,
                     const char *long_name)
 {

@@ -29,6 +29,11 @@ const char *pyprof_options_current(const pyprof_options_t *scan);
  * '-' and is not "-" alone. */
 int pyprof_options_at_option(const pyprof_options_t *scan);
 
+/* Non-zero when the scan has reached the program: no argument left, one
+ * that is not an option, or "-m" / "-c" (what follows them belongs to the
+ * program).  A "--" is stepped over and ends the options too. */
+int pyprof_options_at_program(pyprof_options_t *scan);
+
 /* When the current argument is the flag `short_name` ("-q") or `long_name`
  * ("--quiet") -- either may be NULL -- move past it and return 1, else
  * return 0. */

@@ -890,3 +890,16 @@ pyprof_runner_parse_target(const char *command, int argc, char **argv,
     target->argv = argv + used;
     return 0;
 }
+
+void
+pyprof_runner_print_error(const char *prefix)
+{
+    PyObject *exc = take_exception();                           /* new */
+    if (exc == NULL) {
+        PySys_WriteStderr("%s\n", prefix);
+        return;
+    }
+    PySys_FormatStderr("%s: %s: %S\n", prefix, Py_TYPE(exc)->tp_name, exc);
+    Py_DECREF(exc);
+    PyErr_Clear();
+}

@@ -46,6 +46,10 @@ typedef struct {
 int pyprof_runner_parse_target(const char *command, int argc, char **argv,
                                pyprof_target_t *target);
 
+/* Print the pending Python exception as one line, "PREFIX: Type:
+ * message", to sys.stderr and clear it.  Requires the GIL. */
+void pyprof_runner_print_error(const char *prefix);
+
 /* Run the target once.  *exit_code receives what `python script.py` would
  * have exited with (0, the SystemExit code, 1 for an exception, 130 for
  * Ctrl-C, 2 for a script that cannot be opened, 1 for a module that cannot
