@@ -1,0 +1,378 @@
+#!/usr/bin/env python3
+"""Overhead benchmark: each workload plain, under cProfile, under pyprof.
+
+What is timed, and why this way
+-------------------------------
+Primary table ("in-process"): every run is a fresh subprocess
+`python -c DRIVER ...` (DRIVER is below).  The driver compiles the workload
+file, imports and constructs the tool (untimed), then times with
+time.perf_counter() exactly:
+
+    tool start (e.g. prof.enable())  ->  exec(workload as __main__)  ->  tool stop
+
+The tool's output step (dump_stats) runs after the timer and is timed on its
+own ("dump" in the details table).  The plain run goes through the very same
+driver with empty start/stop, so the only difference between the columns is
+the tool.  This measures the workload's own wall time, with no interpreter
+start-up and no import of the tool in it: it is the honest number for "how
+much slower does my code run under the profiler".  (Timing whole processes
+and subtracting a measured start-up was rejected: start-up jitter on this
+2-core machine is of the same order as the differences we care about, and
+the subtraction hides it.)
+
+Secondary table ("whole process", --whole-rounds, default 3, 0 to skip): the
+same workloads run the way a user runs them, `python W.py`,
+`python -m cProfile -o F W.py`, `python -m pyprof run -o F W.py`, timed
+from this process around subprocess.run().  It includes interpreter
+start-up, the tool's import, the CLI's own work and writing the output file;
+a CLI that is slow outside the hooks shows up here and not in the first table.
+
+Runs are interleaved round-robin (round 1: W1 plain, W1 cProfile, W1 pyprof,
+W2 plain, ...; round 2: ...) so slow drift of the machine (thermal, other
+jobs) spreads over all tools instead of biasing one.  One untimed warm-up
+plain run per workload comes first.  Every subprocess gets PYTHONHASHSEED=0.
+We report medians, and ratios = tool median / plain median (lower is better,
+1.00 = free).
+
+A run that fails (non-zero exit, timeout, no output file) prints its stderr;
+that cell becomes "n/a (error: ...)", the remaining rounds of that
+(python, workload, tool) are skipped, the bench carries on, and run.py exits
+with status 1 at the end.
+
+Adding a tool is one entry in TOOLS below.
+"""
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+WORKLOAD_DIR = os.path.join(HERE, "workloads")
+DEFAULT_WORKLOADS = ["julia", "calls", "alloc", "mixed"]
+
+# ---------------------------------------------------------------------------
+# Tools: name -> how to run a workload under it.
+#
+#   setup   Python source run in the driver before the timer (imports,
+#           constructing the profiler).  OUT is the output file path.
+#   start   source run inside the timer, just before the workload.
+#   stop    source run inside the timer, just after the workload.
+#   finish  source run after the timer (writing results), timed as "dump".
+#   argv    function (python, workload_path, out_path) -> argv of the way a
+#           user runs the workload under the tool, for the whole-process
+#           table; None to leave the tool out of that table.
+#   output  True if a successful run must leave a non-empty file at OUT.
+#
+# "plain" is the baseline and is always run.  Examples of future entries:
+#   "kernprof": setup="import builtins, line_profiler; "
+#                     "prof = line_profiler.LineProfiler(); builtins.profile = prof",
+#               start="prof.enable_by_count()", stop="prof.disable_by_count()",
+#               finish="prof.dump_stats(OUT)",
+#               argv=lambda py, w, out: [py, "-m", "kernprof", "-l", "-o", out, w]
+# ---------------------------------------------------------------------------
+TOOLS = {
+    "plain": dict(
+        setup="", start="", stop="", finish="", output=False,
+        argv=lambda py, w, out: [py, w],
+    ),
+    "cProfile": dict(
+        setup="import cProfile; prof = cProfile.Profile()",
+        start="prof.enable()", stop="prof.disable()",
+        finish="prof.dump_stats(OUT)", output=True,
+        argv=lambda py, w, out: [py, "-m", "cProfile", "-o", out, w],
+    ),
+    "pyprof": dict(
+        setup="import pyprof; prof = pyprof.Profile()",
+        start="prof.enable()", stop="prof.disable()",
+        finish="prof.dump_stats(OUT)", output=True,
+        argv=lambda py, w, out: [py, "-m", "pyprof", "run", "-o", out, w],
+    ),
+}
+
+# The in-process driver: argv = spec-json workload-path out-path result-path.
+# It runs the workload the way `python W.py` does (as __main__, sys.argv and
+# sys.path[0] set to the script's) and writes its timings as JSON.
+DRIVER = r"""
+import json, os, sys, time
+spec = json.loads(sys.argv[1])
+path, OUT, result_path = sys.argv[2], sys.argv[3], sys.argv[4]
+with open(path, "rb") as f:
+    code = compile(f.read(), path, "exec")
+sys.argv = [path]
+sys.path[0] = os.path.dirname(path)
+g = {"__name__": "__main__", "__file__": path, "__package__": None,
+     "__cached__": None, "__builtins__": __builtins__}
+ns = {"OUT": OUT}
+start = compile(spec["start"], "<tool start>", "exec")
+stop = compile(spec["stop"], "<tool stop>", "exec")
+exec(compile(spec["setup"], "<tool setup>", "exec"), ns)
+c0 = time.process_time()
+t0 = time.perf_counter()
+exec(start, ns)
+try:
+    exec(code, g)
+except SystemExit as e:     # sys.exit(0) / sys.exit() end a script normally
+    if e.code not in (None, 0):
+        raise
+exec(stop, ns)
+t1 = time.perf_counter()
+c1 = time.process_time()
+exec(compile(spec["finish"], "<tool finish>", "exec"), ns)
+t2 = time.perf_counter()
+with open(result_path, "w") as f:
+    json.dump({"run": t1 - t0, "cpu": c1 - c0, "dump": t2 - t1}, f)
+"""
+
+
+class RunError(Exception):
+    pass
+
+
+def subprocess_env():
+    env = dict(os.environ)
+    env["PYTHONHASHSEED"] = "0"
+    for k in ("PYTHONPROFILEIMPORTTIME", "PYTHONTRACEMALLOC", "PYTHONDEVMODE"):
+        env.pop(k, None)
+    return env
+
+
+def check_output(tool, out):
+    if TOOLS[tool]["output"] and not (os.path.exists(out) and os.path.getsize(out) > 0):
+        raise RunError("exit status 0 but no output file written at %s" % out)
+
+
+def run_proc(argv, timeout):
+    try:
+        t0 = time.perf_counter()
+        p = subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                           env=subprocess_env(), timeout=timeout)
+        dt = time.perf_counter() - t0
+    except subprocess.TimeoutExpired:
+        raise RunError("timed out after %ss" % timeout)
+    except OSError as e:
+        raise RunError("could not start: %s" % e)
+    stderr = p.stderr.decode("utf-8", "replace")
+    if p.returncode != 0:
+        raise RunError("exit status %d\n%s" % (p.returncode, stderr))
+    return dt, stderr
+
+
+def run_inproc(python, tool, workload, tmp, timeout):
+    spec = {k: TOOLS[tool][k] for k in ("setup", "start", "stop", "finish")}
+    out = os.path.join(tmp, "%s.inproc.out" % tool)
+    res = os.path.join(tmp, "result.json")
+    for f in (out, res):
+        if os.path.exists(f):
+            os.unlink(f)
+    run_proc([python, "-c", DRIVER, json.dumps(spec), workload, out, res], timeout)
+    check_output(tool, out)
+    try:
+        with open(res) as f:
+            return json.load(f)
+    except (OSError, ValueError) as e:
+        raise RunError("exit status 0 but the driver reported no timings: %s" % e)
+
+
+def run_whole(python, tool, workload, tmp, timeout):
+    out = os.path.join(tmp, "%s.whole.out" % tool)
+    if os.path.exists(out):
+        os.unlink(out)
+    dt, _ = run_proc(TOOLS[tool]["argv"](python, workload, out), timeout)
+    check_output(tool, out)
+    return dt
+
+
+def short_error(msg):
+    """The most telling line of a failure, for a table cell."""
+    lines = [l.strip() for l in msg.strip().splitlines() if l.strip()]
+    line = lines[-1] if lines else "failed"
+    line = line.replace("|", "\\|")
+    return line if len(line) <= 90 else line[:87] + "..."
+
+
+def python_label(python):
+    try:
+        p = subprocess.run([python, "-c", "import sys, platform; print(platform.python_version())"],
+                           capture_output=True, text=True, timeout=30)
+        if p.returncode == 0:
+            return p.stdout.strip()
+    except OSError:
+        pass
+    return python
+
+
+def resolve_workload(name):
+    if os.path.sep in name or name.endswith(".py"):
+        return os.path.abspath(name)
+    return os.path.join(WORKLOAD_DIR, name + ".py")
+
+
+def bench_python(python, label, workloads, tools, args, tmp, failures):
+    """Runs everything for one interpreter; returns {workload: {tool: {...}}}."""
+    data = {w: {t: {"run": [], "dump": [], "cpu": [], "whole": [], "error": None,
+                    "whole_error": None} for t in tools} for w in workloads}
+    paths = {w: resolve_workload(w) for w in workloads}
+
+    def record_failure(w, t, kind, e):
+        key = "error" if kind == "in-process" else "whole_error"
+        data[w][t][key] = short_error(str(e))
+        failures.append((label, w, t, kind))
+        print("\n!! %s %s %s (%s) failed: %s" % (label, w, t, kind, str(e).rstrip()),
+              file=sys.stderr)
+
+    for w in workloads:
+        try:
+            run_inproc(python, "plain", paths[w], tmp, args.timeout)  # warm-up
+        except RunError as e:
+            record_failure(w, "plain", "in-process", e)
+    for r in range(args.rounds):
+        print("[%s] round %d/%d:" % (label, r + 1, args.rounds), end="", file=sys.stderr,
+              flush=True)
+        for w in workloads:
+            print(" " + w, end="", file=sys.stderr, flush=True)
+            for t in tools:
+                d = data[w][t]
+                if d["error"] is None:
+                    try:
+                        res = run_inproc(python, t, paths[w], tmp, args.timeout)
+                        for k in ("run", "dump", "cpu"):
+                            d[k].append(res[k])
+                    except RunError as e:
+                        record_failure(w, t, "in-process", e)
+                if r < args.whole_rounds and TOOLS[t]["argv"] and d["whole_error"] is None:
+                    try:
+                        d["whole"].append(run_whole(python, t, paths[w], tmp, args.timeout))
+                    except RunError as e:
+                        record_failure(w, t, "whole-process", e)
+        print(file=sys.stderr, flush=True)
+    return data
+
+
+def med(xs):
+    return statistics.median(xs) if xs else None
+
+
+def ratio_cell(d, base, key, err_key):
+    if d[err_key]:
+        return "n/a (error: %s)" % d[err_key]
+    m = med(d[key])
+    if m is None or not base:
+        return "n/a"
+    return "%.2f" % (m / base)
+
+
+def print_tables(results, tools, whole_rounds):
+    others = [t for t in tools if t != "plain"]
+
+    def header(first):
+        cols = ["python", "workload", first] + ["%s ×" % t for t in others]
+        print("| " + " | ".join(cols) + " |")
+        print("|" + "---|" * len(cols))
+
+    print("### Overhead, in-process (workload wall time only; tool median / plain median)\n")
+    header("plain s")
+    for label, data in results:
+        for w, row in data.items():
+            p = row["plain"]
+            base = None if p["error"] else med(p["run"])
+            cells = [label, w, "n/a (error: %s)" % p["error"] if p["error"] else "%.3f" % base]
+            cells += [ratio_cell(row[t], base, "run", "error") for t in others]
+            print("| " + " | ".join(cells) + " |")
+
+    print("\n### Details, in-process: median [min–max] seconds of the workload, + median time of writing the output\n")
+    cols = ["python", "workload"] + ["%s s" % t for t in tools]
+    print("| " + " | ".join(cols) + " |")
+    print("|" + "---|" * len(cols))
+    for label, data in results:
+        for w, row in data.items():
+            cells = [label, w]
+            for t in tools:
+                d = row[t]
+                if d["error"]:
+                    cells.append("n/a")
+                elif not d["run"]:
+                    cells.append("n/a")
+                else:
+                    c = "%.3f [%.3f–%.3f]" % (med(d["run"]), min(d["run"]), max(d["run"]))
+                    if TOOLS[t]["output"]:
+                        c += " + dump %.1f ms" % (1000 * med(d["dump"]))
+                    cells.append(c)
+            print("| " + " | ".join(cells) + " |")
+
+    if whole_rounds > 0:
+        wtools = [t for t in others if TOOLS[t]["argv"]]
+        how = " vs ".join("`%s`" % " ".join(TOOLS[t]["argv"]("python", "W.py", "F"))
+                          for t in ["plain"] + wtools)
+        print("\n### Whole process (%s; includes start-up and writing F)\n" % how)
+        cols = ["python", "workload", "plain s"] + ["%s ×" % t for t in wtools]
+        print("| " + " | ".join(cols) + " |")
+        print("|" + "---|" * len(cols))
+        for label, data in results:
+            for w, row in data.items():
+                p = row["plain"]
+                base = None if p["whole_error"] else med(p["whole"])
+                cells = [label, w, "n/a (error: %s)" % p["whole_error"] if p["whole_error"]
+                         else "%.3f" % base]
+                cells += [ratio_cell(row[t], base, "whole", "whole_error") for t in wtools]
+                print("| " + " | ".join(cells) + " |")
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--workloads", nargs="+", default=DEFAULT_WORKLOADS,
+                    help="names in bench/workloads/ or paths to scripts (default: %(default)s)")
+    ap.add_argument("--rounds", type=int, default=5, help="in-process rounds (default 5)")
+    ap.add_argument("--whole-rounds", type=int, default=3,
+                    help="rounds that also time whole processes (default 3; 0 = skip)")
+    ap.add_argument("--python", nargs="+", default=[sys.executable], metavar="PATH",
+                    help="interpreters to bench, each with pyprof installed (default: this one)")
+    ap.add_argument("--tools", nargs="+", default=[t for t in TOOLS if t != "plain"],
+                    choices=[t for t in TOOLS if t != "plain"],
+                    help="tools to compare with plain (default: all)")
+    ap.add_argument("--timeout", type=float, default=300, help="seconds per run (default 300)")
+    ap.add_argument("--json", metavar="FILE", help="also write every raw timing to FILE")
+    args = ap.parse_args(argv)
+    if args.rounds < 1:
+        ap.error("--rounds must be >= 1")
+    args.whole_rounds = min(max(args.whole_rounds, 0), args.rounds)
+    for w in args.workloads:
+        if not os.path.exists(resolve_workload(w)):
+            ap.error("no such workload: %s" % w)
+    tools = ["plain"] + [t for t in TOOLS if t in args.tools]
+
+    failures = []
+    results = []
+    tmp = tempfile.mkdtemp(prefix="pyprof-bench-")
+    t_start = time.perf_counter()
+    try:
+        for py in args.python:
+            label = python_label(py)
+            results.append((label, bench_python(py, label, args.workloads, tools, args, tmp,
+                                                failures)))
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+    print()
+    print_tables(results, tools, args.whole_rounds)
+    print("\n%d in-process rounds, %d whole-process rounds, %.0f s total. "
+          "Ratios: lower is better, 1.00 = no overhead."
+          % (args.rounds, args.whole_rounds, time.perf_counter() - t_start))
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump({"pythons": [{"python": py, "version": label, "workloads": data}
+                                   for py, (label, data) in zip(args.python, results)],
+                       "rounds": args.rounds, "whole_rounds": args.whole_rounds}, f, indent=1)
+    if failures:
+        print("\n%d failed run(s): %s" % (len(failures), "; ".join(
+            "%s %s %s (%s)" % f for f in failures)), file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

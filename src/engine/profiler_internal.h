@@ -1,0 +1,190 @@
+/* profiler_internal.h - what the hook backends share with profiler.c.
+ *
+ * The per-event work (find the child node, push or pop a frame, read the
+ * clock) is inline here so each backend's hook compiles into one function
+ * with no calls on the common path.  Everything rare (a new call path, a
+ * new thread, growing a stack) is out of line in profiler.c.
+ */
+#ifndef PYPROF_PROFILER_INTERNAL_H
+#define PYPROF_PROFILER_INTERNAL_H
+
+#include <Python.h>
+
+#include "../core/calltree.h"
+#include "../core/clock.h"
+#include "../core/ptrmap.h"
+#include "profiler.h"
+
+/* One open call on a thread's shadow stack. */
+typedef struct {
+    pyprof_node_id_t node;
+    pyprof_node_id_t cached_child;  /* the child entered last from here */
+    const void *cached_key;         /* its key: loops skip the table */
+    pyprof_ticks_t start;
+    pyprof_ticks_t children;        /* time of callees that returned */
+} pyprof_frame_t;
+
+/* A thread's shadow stack.  frames[0] is a sentinel standing for the root
+ * so every real frame has a parent frame. */
+typedef struct pyprof_thread {
+    pyprof_frame_t *frames;
+    uint32_t depth;                 /* frames in use, sentinel included */
+    uint32_t capacity;
+    struct pyprof_thread *next;     /* the profiler's list of threads */
+} pyprof_thread_t;
+
+/* What the profiler knows of a function, by function-table index. */
+typedef struct {
+    PyObject *code;     /* strong ref to the code object, or NULL for C */
+    PyObject *label;    /* strong ref to cProfile's "<built-in ...>" label
+                           for C functions, or NULL */
+} pyprof_funcinfo_t;
+
+struct pyprof_profiler {
+    pyprof_calltree_t tree;
+    pyprof_funcinfo_t *funcs;       /* function table */
+    uint32_t nfuncs;
+    uint32_t funcs_capacity;
+    pyprof_ptrmap_t func_index;     /* key -> index in funcs */
+    pyprof_thread_t *threads;       /* every thread that reported */
+    uint64_t epoch;                 /* unique per profiler: validates the
+                                       thread-local pointer below */
+    pyprof_clock_t clock;
+    int builtins;                   /* record C functions too */
+    int enabled;
+    int out_of_memory;              /* sticky: a hook could not allocate;
+                                       reported at export */
+    int tool_id;                    /* sys.monitoring tool, or -1 */
+};
+
+/* The profiler whose hooks are installed, or NULL.  A global because the
+ * interpreter's hooks are process-wide and hold no profiler pointer we can
+ * use on 3.12+; only one pyprof profiler records at a time.  Protected by
+ * the GIL. */
+extern pyprof_profiler_t *pyprof_active;
+
+/* The calling thread's shadow stack for profiler `epoch`.  Thread-local
+ * by nature; the epoch check comes first so a stale pointer left by a
+ * freed profiler is never dereferenced.  initial-exec: one instruction to
+ * reach it instead of a __tls_get_addr() call per event (16 bytes of the
+ * static TLS surplus glibc keeps for dlopen()ed modules). */
+typedef struct {
+    uint64_t epoch;
+    pyprof_thread_t *thread;
+} pyprof_tls_t;
+
+extern _Thread_local pyprof_tls_t pyprof_tls
+    __attribute__((tls_model("initial-exec")));
+
+/* Slow paths, in profiler.c.  They never raise: on failure they set
+ * prof->out_of_memory and return NULL / PYPROF_ROOT_NODE / -1. */
+pyprof_thread_t *pyprof_thread_attach(pyprof_profiler_t *prof);
+pyprof_node_id_t pyprof_profiler_new_path(pyprof_profiler_t *prof,
+                                          pyprof_node_id_t parent,
+                                          const void *key, PyObject *callable,
+                                          PyObject *self_arg);
+int pyprof_thread_grow(pyprof_profiler_t *prof, pyprof_thread_t *thread);
+void pyprof_thread_unwind_to(pyprof_profiler_t *prof, pyprof_thread_t *thread,
+                             const void *key, pyprof_ticks_t now);
+
+/* Keys: a code object's address for Python functions; a PyMethodDef's
+ * address with the low bit set for C functions, so the two kinds never
+ * collide. */
+static inline const void *
+pyprof_c_key(const PyMethodDef *def)
+{
+    return (const void *)((uintptr_t)def | 1u);
+}
+
+static inline int
+pyprof_key_is_c(const void *key)
+{
+    return ((uintptr_t)key & 1u) != 0;
+}
+
+static inline pyprof_thread_t *
+pyprof_thread_current(pyprof_profiler_t *prof)
+{
+    if (pyprof_tls.epoch == prof->epoch) {
+        return pyprof_tls.thread;
+    }
+    return pyprof_thread_attach(prof);
+}
+
+/* A call of the function `key` begins.  `callable` (a code object, a
+ * PyCFunction or a method descriptor, borrowed) and `self_arg` (the
+ * descriptor's self, or NULL) are only looked at the first time this call
+ * path is seen. */
+static inline void
+pyprof_on_enter(pyprof_profiler_t *prof, pyprof_thread_t *thread,
+                const void *key, PyObject *callable, PyObject *self_arg)
+{
+    pyprof_frame_t *top = &thread->frames[thread->depth - 1];
+    pyprof_node_id_t node;
+    if (top->cached_key == key) {
+        node = top->cached_child;
+    }
+    else {
+        node = pyprof_calltree_find(&prof->tree, top->node, key);
+        if (node == PYPROF_ROOT_NODE) {
+            node = pyprof_profiler_new_path(prof, top->node, key, callable,
+                                            self_arg);
+            if (node == PYPROF_ROOT_NODE) {
+                return;
+            }
+        }
+        top->cached_key = key;
+        top->cached_child = node;
+    }
+    if (thread->depth == thread->capacity) {
+        if (pyprof_thread_grow(prof, thread) < 0) {
+            return;
+        }
+    }
+    pyprof_frame_t *frame = &thread->frames[thread->depth++];
+    frame->node = node;
+    frame->cached_key = NULL;
+    frame->children = 0;
+    /* Read last, so the bookkeeping above is charged to the caller. */
+    frame->start = pyprof_clock_ticks(&prof->clock);
+}
+
+/* Close the top frame at time `now`. */
+static inline void
+pyprof_close_top(pyprof_profiler_t *prof, pyprof_thread_t *thread,
+                 pyprof_ticks_t now)
+{
+    pyprof_frame_t *frame = &thread->frames[--thread->depth];
+    pyprof_node_t *node = &prof->tree.nodes[frame->node];
+    pyprof_ticks_t elapsed = now - frame->start;
+    node->calls++;
+    node->cumtime += elapsed;
+    node->tottime += elapsed - frame->children;
+    thread->frames[thread->depth - 1].children += elapsed;
+}
+
+/* A call of the function `key` ends (returned, raised, or yielded). */
+static inline void
+pyprof_on_exit(pyprof_profiler_t *prof, pyprof_thread_t *thread,
+               const void *key)
+{
+    /* Read first, so the bookkeeping below is charged to the caller. */
+    pyprof_ticks_t now = pyprof_clock_ticks(&prof->clock);
+    if (thread->depth <= 1) {
+        return; /* a frame that began before the profiler was enabled */
+    }
+    const pyprof_frame_t *top = &thread->frames[thread->depth - 1];
+    if (prof->tree.nodes[top->node].key != key) {
+        pyprof_thread_unwind_to(prof, thread, key, now);
+        return;
+    }
+    pyprof_close_top(prof, thread, now);
+}
+
+/* Backends (tracer_legacy.c below 3.12, tracer_monitoring.c from 3.12).
+ * start: install the hooks for every thread it can; 0, or -1 with an
+ * exception set.  stop: remove them; never fails. */
+int pyprof_tracer_start(pyprof_profiler_t *prof);
+void pyprof_tracer_stop(pyprof_profiler_t *prof);
+
+#endif

@@ -1,0 +1,127 @@
+/* tracer_legacy.c - the hook below 3.12: PyEval_SetProfile.
+ *
+ * One C profile function per thread.  The thread that enables gets it
+ * directly; threads started later get it through threading.setprofile(),
+ * whose Python-level hook is a C function that replaces itself with ours
+ * on its first event.  Threads already running when the profiler is
+ * enabled are not profiled (no public API reaches them below 3.12).  A
+ * thread that still has our hook after disable() removes it at its next
+ * event.
+ */
+#include "compat.h"
+
+#if !PYPROF_USE_MONITORING
+
+#include "profiler_internal.h"
+
+static int
+profile_hook(PyObject *unused, PyFrameObject *frame, int what, PyObject *arg)
+{
+    pyprof_profiler_t *prof = pyprof_active;
+    if (prof == NULL) {
+        PyEval_SetProfile(NULL, NULL);
+        return 0;
+    }
+    pyprof_thread_t *thread = pyprof_thread_current(prof);
+    if (thread == NULL) {
+        return 0;
+    }
+    switch (what) {
+    case PyTrace_CALL: {
+        PyCodeObject *code = pyprof_frame_code(frame);
+        pyprof_on_enter(prof, thread, code, (PyObject *)code, NULL);
+        break;
+    }
+    case PyTrace_RETURN:
+        pyprof_on_exit(prof, thread, pyprof_frame_code(frame));
+        break;
+    case PyTrace_C_CALL:
+        if (prof->builtins && PyCFunction_Check(arg)) {
+            pyprof_on_enter(prof, thread,
+                            pyprof_c_key(((PyCFunctionObject *)arg)->m_ml),
+                            arg, NULL);
+        }
+        break;
+    case PyTrace_C_RETURN:
+    case PyTrace_C_EXCEPTION:
+        if (prof->builtins && PyCFunction_Check(arg)) {
+            pyprof_on_exit(prof, thread,
+                           pyprof_c_key(((PyCFunctionObject *)arg)->m_ml));
+        }
+        break;
+    default:
+        break;
+    }
+    return 0;
+}
+
+/* threading.setprofile() target: runs once in each new thread, from the
+ * sys.setprofile trampoline, and installs the C hook in its place. */
+static PyObject *
+thread_bootstrap(PyObject *unused, PyObject *args)
+{
+    if (pyprof_active != NULL) {
+        PyEval_SetProfile(profile_hook, NULL);
+    }
+    else {
+        PyEval_SetProfile(NULL, NULL);
+    }
+    Py_RETURN_NONE;
+}
+
+static PyMethodDef thread_bootstrap_def = {
+    "_pyprof_thread_bootstrap", thread_bootstrap, METH_VARARGS, NULL,
+};
+
+/* threading.setprofile(func); 0 or -1 with an exception set. */
+static int
+set_threading_profile(PyObject *func)
+{
+    PyObject *threading = PyImport_ImportModule("threading");
+    if (threading == NULL) {
+        return -1;
+    }
+    PyObject *res = PyObject_CallMethod(threading, "setprofile", "O", func);
+    Py_DECREF(threading);
+    if (res == NULL) {
+        return -1;
+    }
+    Py_DECREF(res);
+    return 0;
+}
+
+int
+pyprof_tracer_start(pyprof_profiler_t *prof)
+{
+    if (pyprof_thread_profile_func_set(PyThreadState_Get(), profile_hook)) {
+        PyErr_SetString(PyExc_RuntimeError,
+                        "another profiler (cProfile, a debugger) is active "
+                        "in this thread");
+        return -1;
+    }
+    PyObject *bootstrap = PyCFunction_New(&thread_bootstrap_def, NULL);
+    if (bootstrap == NULL) {
+        return -1;
+    }
+    int rc = set_threading_profile(bootstrap);
+    Py_DECREF(bootstrap);
+    if (rc < 0) {
+        return -1;
+    }
+    PyEval_SetProfile(profile_hook, NULL);
+    return 0;
+}
+
+void
+pyprof_tracer_stop(pyprof_profiler_t *prof)
+{
+    PyObject *type, *value, *traceback;
+    PyErr_Fetch(&type, &value, &traceback);
+    PyEval_SetProfile(NULL, NULL);
+    if (set_threading_profile(Py_None) < 0) {
+        PyErr_Clear(); /* interpreter shutting down: nothing to undo */
+    }
+    PyErr_Restore(type, value, traceback);
+}
+
+#endif

@@ -1,0 +1,275 @@
+/* tracer_monitoring.c - the hook from 3.12: PEP 669 sys.monitoring.
+ *
+ * C callbacks (METH_FASTCALL builtins) for the events cProfile itself uses
+ * on 3.12+: PY_START/PY_RESUME/PY_THROW begin a Python frame, PY_RETURN/
+ * PY_YIELD/PY_UNWIND end one; CALL begins a C function (PyCFunction, or a
+ * method descriptor called with its self), C_RETURN/C_RAISE end it.
+ * Monitoring is process-wide, so every thread is profiled, including those
+ * already running.  We take the PROFILER tool id, or the first free one
+ * after it so that a cProfile or another profiler keeps working.
+ */
+#include "compat.h"
+
+#if PYPROF_USE_MONITORING
+
+#include "profiler_internal.h"
+
+/* sys.monitoring.MISSING (no arg0 for a CALL).  Set while a profiler is
+ * enabled; protected by the GIL. */
+static PyObject *missing_arg = NULL;
+
+static PyObject *
+on_py_start(PyObject *unused, PyObject *const *args, Py_ssize_t nargs)
+{
+    pyprof_profiler_t *prof = pyprof_active;
+    if (prof != NULL && nargs >= 1) {
+        pyprof_thread_t *thread = pyprof_thread_current(prof);
+        if (thread != NULL) {
+            pyprof_on_enter(prof, thread, args[0], args[0], NULL);
+        }
+    }
+    Py_RETURN_NONE;
+}
+
+static PyObject *
+on_py_return(PyObject *unused, PyObject *const *args, Py_ssize_t nargs)
+{
+    pyprof_profiler_t *prof = pyprof_active;
+    if (prof != NULL && nargs >= 1) {
+        pyprof_thread_t *thread = pyprof_thread_current(prof);
+        if (thread != NULL) {
+            pyprof_on_exit(prof, thread, args[0]);
+        }
+    }
+    Py_RETURN_NONE;
+}
+
+/* The key of a C callable, or NULL if it is not one cProfile records.
+ * *self_arg gets the descriptor's object for method descriptors. */
+static inline const void *
+c_callable_key(PyObject *callable, PyObject *arg0, PyObject **self_arg)
+{
+    if (PyCFunction_Check(callable)) {
+        *self_arg = NULL;
+        return pyprof_c_key(((PyCFunctionObject *)callable)->m_ml);
+    }
+    if (Py_IS_TYPE(callable, &PyMethodDescr_Type) && arg0 != missing_arg) {
+        *self_arg = arg0;
+        return pyprof_c_key(((PyMethodDescrObject *)callable)->d_method);
+    }
+    return NULL;
+}
+
+static PyObject *
+on_call(PyObject *unused, PyObject *const *args, Py_ssize_t nargs)
+{
+    pyprof_profiler_t *prof = pyprof_active;
+    if (prof != NULL && prof->builtins && nargs >= 4) {
+        PyObject *self_arg;
+        const void *key = c_callable_key(args[2], args[3], &self_arg);
+        if (key != NULL) {
+            pyprof_thread_t *thread = pyprof_thread_current(prof);
+            if (thread != NULL) {
+                pyprof_on_enter(prof, thread, key, args[2], self_arg);
+            }
+        }
+    }
+    Py_RETURN_NONE;
+}
+
+static PyObject *
+on_c_return(PyObject *unused, PyObject *const *args, Py_ssize_t nargs)
+{
+    pyprof_profiler_t *prof = pyprof_active;
+    if (prof != NULL && prof->builtins && nargs >= 4) {
+        PyObject *self_arg;
+        const void *key = c_callable_key(args[2], args[3], &self_arg);
+        if (key != NULL) {
+            pyprof_thread_t *thread = pyprof_thread_current(prof);
+            if (thread != NULL) {
+                pyprof_on_exit(prof, thread, key);
+            }
+        }
+    }
+    Py_RETURN_NONE;
+}
+
+static PyMethodDef callback_defs[] = {
+    {"_pyprof_py_start", (PyCFunction)(void (*)(void))on_py_start,
+     METH_FASTCALL, NULL},
+    {"_pyprof_py_return", (PyCFunction)(void (*)(void))on_py_return,
+     METH_FASTCALL, NULL},
+    {"_pyprof_call", (PyCFunction)(void (*)(void))on_call, METH_FASTCALL,
+     NULL},
+    {"_pyprof_c_return", (PyCFunction)(void (*)(void))on_c_return,
+     METH_FASTCALL, NULL},
+};
+
+/* Which callback (index in callback_defs) serves which event. */
+static const struct {
+    const char *event;
+    int callback;
+    int builtins_only;
+} event_table[] = {
+    {"PY_START", 0, 0},  {"PY_RESUME", 0, 0}, {"PY_THROW", 0, 0},
+    {"PY_RETURN", 1, 0}, {"PY_YIELD", 1, 0},  {"PY_UNWIND", 1, 0},
+    {"CALL", 2, 1},      {"C_RETURN", 3, 1},  {"C_RAISE", 3, 1},
+};
+
+#define NEVENTS (sizeof(event_table) / sizeof(event_table[0]))
+
+/* sys.monitoring, new reference or NULL with an exception set. */
+static PyObject *
+monitoring_module(void)
+{
+    PyObject *sys = PyImport_ImportModule("sys");
+    if (sys == NULL) {
+        return NULL;
+    }
+    PyObject *monitoring = PyObject_GetAttrString(sys, "monitoring");
+    Py_DECREF(sys);
+    return monitoring;
+}
+
+/* Claim a tool id: PROFILER_ID (2) if free, else 3 or 4.  Returns the id,
+ * or -1 with an exception set. */
+static int
+claim_tool_id(PyObject *monitoring)
+{
+    static const int candidates[] = {2, 3, 4};
+    for (size_t i = 0; i < 3; i++) {
+        PyObject *res = PyObject_CallMethod(monitoring, "use_tool_id", "is",
+                                            candidates[i], "pyprof");
+        if (res != NULL) {
+            Py_DECREF(res);
+            return candidates[i];
+        }
+        if (!PyErr_ExceptionMatches(PyExc_ValueError)) {
+            return -1;
+        }
+        PyErr_Clear();
+    }
+    PyErr_SetString(PyExc_RuntimeError,
+                    "no free sys.monitoring tool id for pyprof (ids 2-4 are "
+                    "taken by other tools)");
+    return -1;
+}
+
+/* Register our callbacks (or None when `clear`) and return the event mask,
+ * or -1 with an exception set. */
+static long
+register_callbacks(PyObject *monitoring, int tool_id, int builtins, int clear)
+{
+    PyObject *events = PyObject_GetAttrString(monitoring, "events");
+    if (events == NULL) {
+        return -1;
+    }
+    PyObject *callbacks[4] = {NULL, NULL, NULL, NULL};
+    long mask = 0;
+    for (size_t i = 0; i < 4 && !clear; i++) {
+        callbacks[i] = PyCFunction_New(&callback_defs[i], NULL);
+        if (callbacks[i] == NULL) {
+            mask = -1;
+            goto done;
+        }
+    }
+    for (size_t i = 0; i < NEVENTS; i++) {
+        if (event_table[i].builtins_only && !builtins && !clear) {
+            continue;
+        }
+        PyObject *bit = PyObject_GetAttrString(events, event_table[i].event);
+        long value = bit != NULL ? PyLong_AsLong(bit) : -1;
+        Py_XDECREF(bit);
+        if (value == -1 && PyErr_Occurred()) {
+            mask = -1;
+            goto done;
+        }
+        PyObject *callback = clear ? Py_None
+                                   : callbacks[event_table[i].callback];
+        PyObject *res = PyObject_CallMethod(monitoring, "register_callback",
+                                            "ilO", tool_id, value, callback);
+        if (res == NULL) {
+            mask = -1;
+            goto done;
+        }
+        Py_DECREF(res);
+        mask |= value;
+    }
+done:
+    for (size_t i = 0; i < 4; i++) {
+        Py_XDECREF(callbacks[i]);
+    }
+    Py_DECREF(events);
+    return mask;
+}
+
+int
+pyprof_tracer_start(pyprof_profiler_t *prof)
+{
+    PyObject *monitoring = monitoring_module();
+    if (monitoring == NULL) {
+        return -1;
+    }
+    int tool_id = -1;
+    if (missing_arg == NULL) {
+        missing_arg = PyObject_GetAttrString(monitoring, "MISSING");
+        if (missing_arg == NULL) {
+            goto error;
+        }
+    }
+    tool_id = claim_tool_id(monitoring);
+    if (tool_id < 0) {
+        goto error;
+    }
+    long mask = register_callbacks(monitoring, tool_id, prof->builtins, 0);
+    if (mask < 0) {
+        goto error;
+    }
+    PyObject *res = PyObject_CallMethod(monitoring, "set_events", "il",
+                                        tool_id, mask);
+    if (res == NULL) {
+        goto error;
+    }
+    Py_DECREF(res);
+    prof->tool_id = tool_id;
+    Py_DECREF(monitoring);
+    return 0;
+error:
+    if (tool_id >= 0) {
+        PyObject *type, *value, *traceback;
+        PyErr_Fetch(&type, &value, &traceback);
+        PyObject *res = PyObject_CallMethod(monitoring, "free_tool_id", "i",
+                                            tool_id);
+        Py_XDECREF(res);
+        PyErr_Clear();
+        PyErr_Restore(type, value, traceback);
+    }
+    Py_DECREF(monitoring);
+    return -1;
+}
+
+void
+pyprof_tracer_stop(pyprof_profiler_t *prof)
+{
+    if (prof->tool_id < 0) {
+        return;
+    }
+    PyObject *type, *value, *traceback;
+    PyErr_Fetch(&type, &value, &traceback);
+    PyObject *monitoring = monitoring_module();
+    if (monitoring != NULL) {
+        PyObject *res = PyObject_CallMethod(monitoring, "set_events", "ii",
+                                            prof->tool_id, 0);
+        Py_XDECREF(res);
+        register_callbacks(monitoring, prof->tool_id, 1, 1);
+        res = PyObject_CallMethod(monitoring, "free_tool_id", "i",
+                                  prof->tool_id);
+        Py_XDECREF(res);
+        Py_DECREF(monitoring);
+    }
+    PyErr_Clear(); /* interpreter shutting down: nothing more to undo */
+    PyErr_Restore(type, value, traceback);
+    prof->tool_id = -1;
+}
+
+#endif
