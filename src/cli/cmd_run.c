@@ -1,10 +1,291 @@
-/* cmd_run.c - placeholder until the command lands. */
+/* cmd_run.c - `pyprof run`: the `python -m cProfile` workflow.
+ *
+ * The program runs through the runner with the profiler enabled exactly
+ * around its own code (the hooks), so none of pyprof's frames show up.
+ * Afterwards -- whether the program returned, raised, called sys.exit(N)
+ * or was stopped with Ctrl-C -- the profile is exported and either written
+ * as a pstats file (-o, printing nothing else, as cProfile -o does) or
+ * printed as cProfile's table: strip_dirs(), sorted by -s, no file header.
+ * The exit status is the program's, so pyprof run fits in scripts.
+ *
+ * Unlike cProfile, which swallows SystemExit and exits 0, `pyprof run`
+ * exits with the program's code; and it profiles every thread.
+ */
 #include <Python.h>
+
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../core/pstats_file.h"
+#include "../core/report.h"
+#include "../core/sink.h"
+#include "../core/stats.h"
+#include "../engine/profiler.h"
 #include "cmd_run.h"
+#include "options.h"
+#include "runner.h"
+
+/* cProfile's -1 ("standard name"), the order the blog's tables show. */
+#define DEFAULT_SORT "stdname"
+
+static const char usage[] =
+    "usage: pyprof run [-o FILE] [-s KEY] [--limit N] [--clock wall|cpu] "
+    "[--full-paths]\n"
+    "                  (script.py | -m module | -c code) [args...]\n";
+
+static const char help_text[] =
+    "\n"
+    "Profile every call of Python and C functions, in every thread, while a\n"
+    "program runs, as `python -m cProfile` does.\n"
+    "\n"
+    "options:\n"
+    "  -o, --outfile FILE  write the profile to FILE as a pstats file\n"
+    "                      (pstats.Stats and `pyprof stats` read it)\n"
+    "                      instead of printing it\n"
+    "  -s, --sort KEY      sort the printed table by KEY: calls, cumtime,\n"
+    "                      cumulative, file, filename, line, module, name,\n"
+    "                      ncalls, nfl, pcalls, stdname, time, tottime\n"
+    "                      (default: stdname)\n"
+    "  --limit N           print at most N rows\n"
+    "  --clock wall|cpu    time with the wall clock (default) or the\n"
+    "                      thread's CPU clock\n"
+    "  --full-paths        keep directories in file names (no strip_dirs)\n"
+    "  -h, --help          show this help\n"
+    "\n"
+    "Everything after the script, -m module or -c code is the program's.\n"
+    "The exit status is the program's own (130 after Ctrl-C); the profile\n"
+    "is written or printed however the program ends.\n";
+
+typedef struct {
+    const char *outfile;        /* -o as given; NULL prints the table */
+    const char *sort;           /* -s */
+    long limit;                 /* --limit; -1 for every row */
+    pyprof_clock_kind_t clock;  /* --clock */
+    int full_paths;             /* --full-paths */
+    pyprof_target_t target;
+} run_options_t;
+
+/* The profiler and whether the runner got as far as enabling it. */
+typedef struct {
+    pyprof_profiler_t *profiler;    /* owned */
+    int started;                    /* there is a profile to report */
+} session_t;
+
+static int
+session_start(void *ctx)
+{
+    session_t *session = ctx;
+    if (pyprof_profiler_enable(session->profiler) < 0) {
+        return -1;
+    }
+    session->started = 1;
+    return 0;
+}
+
+static void
+session_stop(void *ctx)
+{
+    session_t *session = ctx;
+    pyprof_profiler_disable(session->profiler);
+}
+
+/* `path` made absolute against the current directory, so that a program
+ * that changes directory still writes where the user asked (cProfile does
+ * the same).  A new malloc'd string, or NULL when out of memory. */
+static char *
+absolute_output_path(const char *path)
+{
+    char cwd[PATH_MAX];
+    if (path[0] == '/' || getcwd(cwd, sizeof(cwd)) == NULL) {
+        return strdup(path);
+    }
+    size_t size = strlen(cwd) + 1 + strlen(path) + 1;
+    char *joined = malloc(size);
+    if (joined != NULL) {
+        snprintf(joined, size, "%s/%s", cwd, path);
+    }
+    return joined;
+}
+
+/* The table `python -m cProfile` prints, on stdout. */
+static int
+print_profile(const pyprof_stats_t *stats, const run_options_t *opts)
+{
+    pyprof_stats_t *stripped = NULL;
+    if (!opts->full_paths) {
+        stripped = pyprof_stats_strip_dirs(stats);
+        if (stripped == NULL) {
+            fprintf(stderr, "pyprof run: out of memory\n");
+            return -1;
+        }
+        stats = stripped;
+    }
+    pyprof_report_options_t report;
+    pyprof_report_options_init(&report);
+    report.sort[0] = opts->sort;
+    report.nsort = 1;
+    report.limit = opts->limit;
+    report.print_header = 0;
+    pyprof_sink_t sink;
+    pyprof_sink_init_file(&sink, stdout);
+    char errbuf[256];
+    int rc = pyprof_report_print_stats(&sink, stats, &report, errbuf,
+                                       sizeof(errbuf));
+    if (rc < 0) {
+        fprintf(stderr, "pyprof run: %s\n", errbuf);
+    }
+    else if (fflush(stdout) != 0 || pyprof_sink_failed(&sink)) {
+        fprintf(stderr, "pyprof run: cannot print the profile: %s\n",
+                strerror(errno));
+        rc = -1;
+    }
+    pyprof_stats_free(stripped);
+    return rc;
+}
+
+/* Export what the session recorded, then write or print it. */
+static int
+report_profile(const session_t *session, const run_options_t *opts,
+               const char *outfile_path)
+{
+    pyprof_stats_t *stats = pyprof_profiler_export(session->profiler);
+    if (stats == NULL) {
+        pyprof_runner_print_error("pyprof run: cannot export the profile");
+        return -1;
+    }
+    int rc;
+    if (outfile_path != NULL) {
+        char errbuf[512];
+        rc = pyprof_pstats_write_file(stats, outfile_path, errbuf,
+                                      sizeof(errbuf));
+        if (rc < 0) {
+            fprintf(stderr, "pyprof run: cannot write %s: %s\n",
+                    opts->outfile, errbuf);
+        }
+        else {
+            fprintf(stderr, "pyprof: wrote %s\n", opts->outfile);
+        }
+    }
+    else {
+        rc = print_profile(stats, opts);
+    }
+    pyprof_stats_free(stats);
+    return rc;
+}
+
+/* Returns 0 to go on, 1 after printing help, 2 after a usage error. */
+static int
+parse_options(int argc, char **argv, run_options_t *opts)
+{
+    pyprof_options_t scan;
+    pyprof_options_init(&scan, "pyprof run", argc, argv);
+    memset(opts, 0, sizeof(*opts));
+    opts->sort = DEFAULT_SORT;
+    opts->limit = -1;
+    opts->clock = PYPROF_CLOCK_WALL;
+    while (!pyprof_options_at_program(&scan)) {
+        const char *value = NULL;
+        int rc;
+        if (pyprof_options_flag(&scan, "-h", "--help")) {
+            printf("%s%s", usage, help_text);
+            return 1;
+        }
+        if (pyprof_options_flag(&scan, NULL, "--full-paths")) {
+            opts->full_paths = 1;
+        }
+        else if ((rc = pyprof_options_value(&scan, "-o", "--outfile",
+                                            &opts->outfile)) != 0) {
+            if (rc < 0) {
+                return 2;
+            }
+        }
+        else if ((rc = pyprof_options_value(&scan, "-s", "--sort",
+                                            &opts->sort)) != 0) {
+            if (rc < 0) {
+                return 2;
+            }
+        }
+        else if ((rc = pyprof_options_value(&scan, NULL, "--limit",
+                                            &value)) != 0) {
+            if (rc < 0 || pyprof_options_parse_long(&scan, "--limit", value,
+                                                    0, LONG_MAX,
+                                                    &opts->limit) < 0) {
+                return 2;
+            }
+        }
+        else if ((rc = pyprof_options_value(&scan, NULL, "--clock",
+                                            &value)) != 0) {
+            if (rc < 0) {
+                return 2;
+            }
+            if (strcmp(value, "wall") == 0) {
+                opts->clock = PYPROF_CLOCK_WALL;
+            }
+            else if (strcmp(value, "cpu") == 0) {
+                opts->clock = PYPROF_CLOCK_CPU;
+            }
+            else {
+                fprintf(stderr,
+                        "pyprof run: --clock takes wall or cpu, not '%s'\n",
+                        value);
+                return 2;
+            }
+        }
+        else {
+            pyprof_options_unknown(&scan);
+            return 2;
+        }
+    }
+    if (!pyprof_report_sort_key_valid(opts->sort)) {
+        fprintf(stderr,
+                "pyprof run: invalid sort key '%s' (try 'pyprof run "
+                "--help')\n",
+                opts->sort);
+        return 2;
+    }
+    if (pyprof_runner_parse_target("pyprof run", argc - scan.index,
+                                   argv + scan.index, &opts->target) < 0) {
+        fputs(usage, stderr);
+        return 2;
+    }
+    return 0;
+}
 
 int
 pyprof_cmd_run(int argc, char **argv)
 {
-    fprintf(stderr, "pyprof: 'run' is not built yet\n");
-    return 2;
+    run_options_t opts;
+    int rc = parse_options(argc, argv, &opts);
+    if (rc != 0) {
+        return rc == 1 ? 0 : 2;
+    }
+    char *outfile_path = NULL;
+    if (opts.outfile != NULL) {
+        outfile_path = absolute_output_path(opts.outfile);
+        if (outfile_path == NULL) {
+            fprintf(stderr, "pyprof run: out of memory\n");
+            return 1;
+        }
+    }
+    session_t session = {pyprof_profiler_new(opts.clock, 1), 0};
+    if (session.profiler == NULL) {
+        pyprof_runner_print_error("pyprof run: cannot create a profiler");
+        free(outfile_path);
+        return 1;
+    }
+    pyprof_run_hooks_t hooks = {session_start, session_stop, &session};
+    int status = 0;
+    pyprof_outcome_t outcome = pyprof_runner_run(&opts.target, &hooks,
+                                                 &status);
+    if (session.started && outcome != PYPROF_OUTCOME_NOT_FOUND &&
+        report_profile(&session, &opts, outfile_path) < 0 && status == 0) {
+        status = 1;
+    }
+    pyprof_profiler_free(session.profiler);
+    free(outfile_path);
+    return status;
 }

@@ -38,10 +38,24 @@ typedef struct {
     void *ctx;
 } pyprof_run_hooks_t;
 
+/* Read the program part of a command line: "SCRIPT args...", "-m MODULE
+ * args..." or "-c CODE args..." (also "-mMODULE", "-cCODE"), as `python`
+ * reads it; argv[0] is the first argument of that part.  *target borrows
+ * argv's strings.  Returns 0, or -1 after printing a one-line message
+ * naming `command` to stderr.  Plain C. */
+int pyprof_runner_parse_target(const char *command, int argc, char **argv,
+                               pyprof_target_t *target);
+
+/* Print the pending Python exception as one line, "PREFIX: Type:
+ * message", to sys.stderr and clear it.  Requires the GIL. */
+void pyprof_runner_print_error(const char *prefix);
+
 /* Run the target once.  *exit_code receives what `python script.py` would
  * have exited with (0, the SystemExit code, 1 for an exception, 130 for
- * Ctrl-C, 2 when not found).  Messages for exceptions are printed to
- * stderr.  Requires the GIL; leaves no exception set. */
+ * Ctrl-C, 2 for a script that cannot be opened, 1 for a module that cannot
+ * be found).  Messages for exceptions are printed to stderr.  sys.argv,
+ * sys.path and sys.modules["__main__"] are restored afterwards, so a
+ * target can be run again.  Requires the GIL; leaves no exception set. */
 pyprof_outcome_t pyprof_runner_run(const pyprof_target_t *target,
                                    const pyprof_run_hooks_t *hooks,
                                    int *exit_code);

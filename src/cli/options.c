@@ -1,0 +1,132 @@
+/* options.c - the option scanner of the commands that run a program.
+ *
+ * Not getopt: getopt permutes argv on GNU and keeps global state, and a
+ * command line such as `pyprof run -s time prog.py -s x` must hand the
+ * second "-s x" to the program untouched.  The scan is a cursor the caller
+ * moves one option at a time, which keeps "stop at the program" trivial.
+ */
+#include "options.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void
+pyprof_options_init(pyprof_options_t *scan, const char *command, int argc,
+                    char **argv)
+{
+    scan->command = command;
+    scan->argc = argc;
+    scan->argv = argv;
+    scan->index = 1;
+}
+
+const char *
+pyprof_options_current(const pyprof_options_t *scan)
+{
+    return scan->index < scan->argc ? scan->argv[scan->index] : NULL;
+}
+
+int
+pyprof_options_at_option(const pyprof_options_t *scan)
+{
+    const char *arg = pyprof_options_current(scan);
+    return arg != NULL && arg[0] == '-' && arg[1] != '\0';
+}
+
+int
+pyprof_options_at_program(pyprof_options_t *scan)
+{
+    if (!pyprof_options_at_option(scan)) {
+        return 1;
+    }
+    const char *arg = pyprof_options_current(scan);
+    if (strcmp(arg, "--") == 0) {
+        scan->index++;
+        return 1;
+    }
+    return strncmp(arg, "-m", 2) == 0 || strncmp(arg, "-c", 2) == 0;
+}
+
+int
+pyprof_options_flag(pyprof_options_t *scan, const char *short_name,
+                    const char *long_name)
+{
+    const char *arg = pyprof_options_current(scan);
+    if (arg == NULL) {
+        return 0;
+    }
+    if ((short_name != NULL && strcmp(arg, short_name) == 0) ||
+        (long_name != NULL && strcmp(arg, long_name) == 0)) {
+        scan->index++;
+        return 1;
+    }
+    return 0;
+}
+
+int
+pyprof_options_value(pyprof_options_t *scan, const char *short_name,
+                     const char *long_name, const char **value)
+{
+    const char *arg = pyprof_options_current(scan);
+    if (arg == NULL) {
+        return 0;
+    }
+    const char *attached = NULL;    /* "-oFILE" or "--outfile=FILE" */
+    const char *name = NULL;
+    if (short_name != NULL && strncmp(arg, short_name, 2) == 0) {
+        name = short_name;
+        attached = arg[2] != '\0' ? arg + 2 : NULL;
+    }
+    else if (long_name != NULL) {
+        size_t n = strlen(long_name);
+        if (strncmp(arg, long_name, n) == 0 &&
+            (arg[n] == '\0' || arg[n] == '=')) {
+            name = long_name;
+            attached = arg[n] == '=' ? arg + n + 1 : NULL;
+        }
+    }
+    if (name == NULL) {
+        return 0;
+    }
+    if (attached != NULL) {
+        *value = attached;
+        scan->index++;
+        return 1;
+    }
+    if (scan->index + 1 >= scan->argc) {
+        fprintf(stderr, "%s: option %s needs a value (try '%s --help')\n",
+                scan->command, name, scan->command);
+        return -1;
+    }
+    *value = scan->argv[scan->index + 1];
+    scan->index += 2;
+    return 1;
+}
+
+int
+pyprof_options_parse_long(const pyprof_options_t *scan, const char *name,
+                          const char *text, long min, long max, long *out)
+{
+    char *end = NULL;
+    errno = 0;
+    long value = strtol(text, &end, 10);
+    if (end == text || *end != '\0' || errno != 0 || value < min ||
+        value > max) {
+        fprintf(stderr,
+                "%s: option %s takes a whole number from %ld to %ld, "
+                "not '%s'\n",
+                scan->command, name, min, max, text);
+        return -1;
+    }
+    *out = value;
+    return 0;
+}
+
+void
+pyprof_options_unknown(const pyprof_options_t *scan)
+{
+    fprintf(stderr, "%s: unknown option '%s' (try '%s --help')\n",
+            scan->command, pyprof_options_current(scan), scan->command);
+}
