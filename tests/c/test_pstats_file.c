@@ -600,34 +600,6 @@ test_foreign(void)
     check_refused(&im, "truncated");
 }
 
-static int
-models_equal(const pyprof_stats_t *a, const pyprof_stats_t *b)
-{
-    if (pyprof_stats_count(a) != pyprof_stats_count(b)) {
-        return 0;
-    }
-    for (size_t i = 0; i < pyprof_stats_count(a); i++) {
-        const pyprof_func_t *x = pyprof_stats_get(a, i);
-        const pyprof_func_t *y = pyprof_stats_get(b, i);
-        if (strcmp(x->filename, y->filename) != 0 || x->lineno != y->lineno
-            || strcmp(x->funcname, y->funcname) != 0 || x->cc != y->cc
-            || x->nc != y->nc || memcmp(&x->tt, &y->tt, 8) != 0
-            || memcmp(&x->ct, &y->ct, 8) != 0
-            || x->ncallers != y->ncallers) {
-            return 0;
-        }
-        for (size_t j = 0; j < x->ncallers; j++) {
-            const pyprof_caller_t *e = &x->callers[j], *f = &y->callers[j];
-            if (e->caller != f->caller || e->nc != f->nc || e->cc != f->cc
-                || memcmp(&e->tt, &f->tt, 8) != 0
-                || memcmp(&e->ct, &f->ct, 8) != 0) {
-                return 0;
-            }
-        }
-    }
-    return 1;
-}
-
 static void
 test_writer(void)
 {
@@ -674,7 +646,7 @@ test_writer(void)
     pyprof_pstats_serialize(&sink, a);
     CHECK(!pyprof_sink_failed(&sink));
     pyprof_stats_t *b = parse(sink.data, sink.len, err, sizeof(err));
-    CHECK(b != NULL && models_equal(a, b));
+    CHECK(b != NULL && pyprof_stats_equal(a, b));
     pyprof_stats_free(b);
 
     /* write_file goes through a temporary file and leaves the same bytes. */
@@ -686,7 +658,7 @@ test_writer(void)
         CHECK(pyprof_pstats_write_file(a, path, err, sizeof(err)) == 0);
         pyprof_stats_t *c = pyprof_stats_new();
         CHECK(pyprof_pstats_read_file(c, path, err, sizeof(err)) == 0);
-        CHECK(models_equal(a, c));
+        CHECK(pyprof_stats_equal(a, c));
         CHECK(pyprof_stats_source_count(c) == 1
               && strcmp(pyprof_stats_source_path(c, 0), path) == 0
               && pyprof_stats_source_mtime(c, 0) > 1e9);

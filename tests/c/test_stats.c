@@ -194,9 +194,33 @@ test_strip_dirs(void)
     pyprof_stats_free(odd);
 }
 
+static void
+test_equal(void)
+{
+    pyprof_stats_t *a = small_profile("/p", 1.0);
+    pyprof_stats_t *b = small_profile("/p", 1.0);
+    CHECK(pyprof_stats_equal(a, b));
+    pyprof_stats_func(b, 1)->tt = 0.5000000000000001;
+    CHECK(!pyprof_stats_equal(a, b));
+    pyprof_stats_func(b, 1)->tt = 0.5;
+    pyprof_stats_func(a, 0)->callers[0].ct = -0.0;
+    pyprof_stats_func(b, 0)->callers[0].ct = 0.0;
+    CHECK(!pyprof_stats_equal(a, b));
+    pyprof_stats_func(a, 0)->callers[0].ct = 0.0;
+    CHECK(pyprof_stats_equal(a, b));
+    pyprof_stats_add_caller(b, 1, 1, 1, 1, 0.0, 0.0);
+    CHECK(!pyprof_stats_equal(a, b));
+    pyprof_stats_t *c = small_profile("/q", 1.0);
+    CHECK(!pyprof_stats_equal(a, c));
+    pyprof_stats_free(a);
+    pyprof_stats_free(b);
+    pyprof_stats_free(c);
+}
+
 void
 test_stats(void)
 {
+    test_equal();
     test_intern_and_find();
     test_add_and_edges();
     test_merge();
