@@ -407,6 +407,34 @@ pyprof_stats_totals(const pyprof_stats_t *stats, int64_t *calls,
 }
 
 int
+pyprof_stats_equal(const pyprof_stats_t *a, const pyprof_stats_t *b)
+{
+    if (a->count != b->count) {
+        return 0;
+    }
+    for (size_t i = 0; i < a->count; i++) {
+        const pyprof_func_t *x = &a->funcs[i], *y = &b->funcs[i];
+        /* memcmp on the doubles: -0.0 and 0.0 must differ here. */
+        if (!same_key(x, y->filename, y->lineno, y->funcname)
+            || x->cc != y->cc || x->nc != y->nc
+            || memcmp(&x->tt, &y->tt, sizeof(double)) != 0
+            || memcmp(&x->ct, &y->ct, sizeof(double)) != 0
+            || x->ncallers != y->ncallers) {
+            return 0;
+        }
+        for (size_t j = 0; j < x->ncallers; j++) {
+            const pyprof_caller_t *e = &x->callers[j], *f = &y->callers[j];
+            if (e->caller != f->caller || e->nc != f->nc || e->cc != f->cc
+                || memcmp(&e->tt, &f->tt, sizeof(double)) != 0
+                || memcmp(&e->ct, &f->ct, sizeof(double)) != 0) {
+                return 0;
+            }
+        }
+    }
+    return 1;
+}
+
+int
 pyprof_stats_overflowed(const pyprof_stats_t *stats)
 {
     return stats->overflowed;

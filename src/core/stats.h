@@ -105,6 +105,11 @@ pyprof_stats_t *pyprof_stats_strip_dirs(const pyprof_stats_t *stats);
 void pyprof_stats_totals(const pyprof_stats_t *stats, int64_t *calls,
                          int64_t *prim_calls, double *total_tt);
 
+/* Non-zero when a and b hold the same functions in the same order, with
+ * bit-identical numbers and the same caller edges in the same order
+ * (sources and fixed totals are not compared).  For round-trip checks. */
+int pyprof_stats_equal(const pyprof_stats_t *a, const pyprof_stats_t *b);
+
 /* Non-zero once a call count summed by add, add_caller, merge or
  * strip_dirs overflowed int64 (the count saturated). */
 int pyprof_stats_overflowed(const pyprof_stats_t *stats);
