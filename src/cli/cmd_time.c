@@ -231,7 +231,8 @@ restore_stdout(int saved)
 /* Formatting, as IPython's _format_time and TimeitResult */
 
 typedef struct {
-    const char *micro;          /* "µs", or "us" where stdout cannot */
+    const char *micro;          /* Greek small mu (U+03BC) + "s", as
+                                   IPython 8 and 9 print it, or "us" */
     const char *plus_minus;     /* "±", or "+-" */
 } glyphs_t;
 
@@ -264,7 +265,7 @@ stdout_can_encode(const char *utf8)
 static void
 glyphs_init(glyphs_t *glyphs)
 {
-    glyphs->micro = stdout_can_encode("\xc2\xb5") ? "\xc2\xb5s" : "us";
+    glyphs->micro = stdout_can_encode("\xce\xbc") ? "\xce\xbcs" : "us";
     glyphs->plus_minus = stdout_can_encode("\xc2\xb1") ? "\xc2\xb1" : "+-";
 }
 
