@@ -15,9 +15,9 @@
  *     mean and population standard deviation of the per-loop times, then
  *     the best (minimum) per-loop time, the number worth trusting.
  *
- * Time is integer nanoseconds throughout; seconds exist only in the
- * formatting.  All output goes through sys.stdout, like the program's own,
- * so the two never interleave out of order.
+ * Time is integer nanoseconds (pyprof_ns_t) throughout; seconds exist
+ * only in the formatting.  All output goes through sys.stdout, like the
+ * program's own, so the two never interleave out of order.
  */
 #include <Python.h>
 
@@ -31,15 +31,12 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../core/clock.h"
 #include "cmd_time.h"
 #include "options.h"
 #include "runner.h"
 
-/* A duration in nanoseconds. */
-typedef int64_t nanoseconds_t;
-
-#define NS_PER_SECOND INT64_C(1000000000)
-#define AUTORANGE_MIN_BATCH (NS_PER_SECOND / 5) /* %timeit: 0.2 s */
+#define AUTORANGE_MIN_BATCH (PYPROF_NS_PER_SEC / 5) /* %timeit: 0.2 s */
 #define AUTORANGE_MAX_POWER 9                   /* %timeit: up to 10**9 */
 #define DEFAULT_REPEAT 7                        /* %timeit -r */
 #define TIME_PRECISION 3                        /* %timeit -p */
@@ -75,9 +72,9 @@ typedef struct {
 
 /* What %time shows for one run. */
 typedef struct {
-    nanoseconds_t user;
-    nanoseconds_t system;
-    nanoseconds_t wall;
+    pyprof_ns_t user;
+    pyprof_ns_t system;
+    pyprof_ns_t wall;
 } run_times_t;
 
 /* How the program ended when a run failed. */
@@ -89,24 +86,16 @@ typedef struct {
 /* ---------------------------------------------------------------------- */
 /* Clocks */
 
-static nanoseconds_t
-monotonic_now(void)
-{
-    struct timespec now;
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    return (nanoseconds_t)now.tv_sec * NS_PER_SECOND + now.tv_nsec;
-}
-
-static nanoseconds_t
+static pyprof_ns_t
 timeval_ns(struct timeval tv)
 {
-    return (nanoseconds_t)tv.tv_sec * NS_PER_SECOND +
-           (nanoseconds_t)tv.tv_usec * 1000;
+    return (pyprof_ns_t)tv.tv_sec * PYPROF_NS_PER_SEC +
+           (pyprof_ns_t)tv.tv_usec * 1000;
 }
 
 /* CPU time of the whole process so far, all threads. */
 static void
-process_cpu_now(nanoseconds_t *user, nanoseconds_t *system)
+process_cpu_now(pyprof_ns_t *user, pyprof_ns_t *system)
 {
     struct rusage usage;
     if (getrusage(RUSAGE_SELF, &usage) != 0) {
@@ -140,11 +129,11 @@ static int
 time_single_run(const pyprof_target_t *target, run_times_t *times,
                 failure_t *failure)
 {
-    nanoseconds_t user0, system0, user1, system1;
+    pyprof_ns_t user0, system0, user1, system1;
     process_cpu_now(&user0, &system0);
-    nanoseconds_t wall0 = monotonic_now();
+    pyprof_ns_t wall0 = pyprof_clock_read_ns(CLOCK_MONOTONIC);
     int rc = run_program(target, failure);
-    nanoseconds_t wall1 = monotonic_now();
+    pyprof_ns_t wall1 = pyprof_clock_read_ns(CLOCK_MONOTONIC);
     process_cpu_now(&user1, &system1);
     times->user = user1 - user0;
     times->system = system1 - system0;
@@ -154,16 +143,16 @@ time_single_run(const pyprof_target_t *target, run_times_t *times,
 
 /* Run the program `loops` times back to back; *elapsed is the total. */
 static int
-time_batch(const pyprof_target_t *target, long loops, nanoseconds_t *elapsed,
+time_batch(const pyprof_target_t *target, long loops, pyprof_ns_t *elapsed,
            failure_t *failure)
 {
-    nanoseconds_t start = monotonic_now();
+    pyprof_ns_t start = pyprof_clock_read_ns(CLOCK_MONOTONIC);
     for (long i = 0; i < loops; i++) {
         if (run_program(target, failure) < 0) {
             return -1;
         }
     }
-    *elapsed = monotonic_now() - start;
+    *elapsed = pyprof_clock_read_ns(CLOCK_MONOTONIC) - start;
     return 0;
 }
 
@@ -174,7 +163,7 @@ choose_loops(const pyprof_target_t *target, long *loops, failure_t *failure)
 {
     long candidate = 1;
     for (int power = 0; power <= AUTORANGE_MAX_POWER; power++) {
-        nanoseconds_t elapsed;
+        pyprof_ns_t elapsed;
         if (time_batch(target, candidate, &elapsed, failure) < 0) {
             return -1;
         }
@@ -242,7 +231,8 @@ restore_stdout(int saved)
 /* Formatting, as IPython's _format_time and TimeitResult */
 
 typedef struct {
-    const char *micro;          /* "µs", or "us" where stdout cannot */
+    const char *micro;          /* Greek small mu (U+03BC) + "s", as
+                                   IPython 8 and 9 print it, or "us" */
     const char *plus_minus;     /* "±", or "+-" */
 } glyphs_t;
 
@@ -275,7 +265,7 @@ stdout_can_encode(const char *utf8)
 static void
 glyphs_init(glyphs_t *glyphs)
 {
-    glyphs->micro = stdout_can_encode("\xc2\xb5") ? "\xc2\xb5s" : "us";
+    glyphs->micro = stdout_can_encode("\xce\xbc") ? "\xce\xbcs" : "us";
     glyphs->plus_minus = stdout_can_encode("\xc2\xb1") ? "\xc2\xb1" : "+-";
 }
 
@@ -366,7 +356,7 @@ compensated_sum(const double *values, long count)
 
 /* Print what %timeit and %time print, plus the best time per loop. */
 static void
-print_results(const nanoseconds_t *batches, long repeat, long loops,
+print_results(const pyprof_ns_t *batches, long repeat, long loops,
               const run_times_t *first)
 {
     glyphs_t glyphs;
@@ -376,9 +366,9 @@ print_results(const nanoseconds_t *batches, long repeat, long loops,
         fprintf(stderr, "pyprof time: out of memory\n");
         return;
     }
-    nanoseconds_t fastest = batches[0], slowest = batches[0];
+    pyprof_ns_t fastest = batches[0], slowest = batches[0];
     for (long i = 0; i < repeat; i++) {
-        per_loop[i] = (double)batches[i] / (double)NS_PER_SECOND / loops;
+        per_loop[i] = pyprof_ns_to_seconds(batches[i]) / loops;
         fastest = batches[i] < fastest ? batches[i] : fastest;
         slowest = batches[i] > slowest ? batches[i] : slowest;
     }
@@ -388,8 +378,8 @@ print_results(const nanoseconds_t *batches, long repeat, long loops,
     }
     double stdev = sqrt(compensated_sum(per_loop, repeat) / repeat);
     PyMem_Free(per_loop);
-    double best = (double)fastest / (double)NS_PER_SECOND / loops;
-    double worst = (double)slowest / (double)NS_PER_SECOND / loops;
+    double best = pyprof_ns_to_seconds(fastest) / loops;
+    double worst = pyprof_ns_to_seconds(slowest) / loops;
 
     char mean_text[64], stdev_text[64], best_text[64], loops_text[32];
     format_time(mean_text, sizeof(mean_text), mean, &glyphs);
@@ -411,14 +401,14 @@ print_results(const nanoseconds_t *batches, long repeat, long loops,
 
     char user_text[64], system_text[64], total_text[64], wall_text[64];
     format_time(user_text, sizeof(user_text),
-                (double)first->user / NS_PER_SECOND, &glyphs);
+                pyprof_ns_to_seconds(first->user), &glyphs);
     format_time(system_text, sizeof(system_text),
-                (double)first->system / NS_PER_SECOND, &glyphs);
+                pyprof_ns_to_seconds(first->system), &glyphs);
     format_time(total_text, sizeof(total_text),
-                (double)(first->user + first->system) / NS_PER_SECOND,
+                pyprof_ns_to_seconds(first->user + first->system),
                 &glyphs);
     format_time(wall_text, sizeof(wall_text),
-                (double)first->wall / NS_PER_SECOND, &glyphs);
+                pyprof_ns_to_seconds(first->wall), &glyphs);
     PySys_WriteStdout("CPU times: user %s, sys: %s, total: %s\n", user_text,
                       system_text, total_text);
     PySys_WriteStdout("Wall time: %s\n", wall_text);
@@ -483,8 +473,8 @@ pyprof_cmd_time(int argc, char **argv)
     if (rc != 0) {
         return rc == 1 ? 0 : 2;
     }
-    nanoseconds_t *batches = PyMem_Calloc((size_t)opts.repeat,
-                                          sizeof(nanoseconds_t));
+    pyprof_ns_t *batches = PyMem_Calloc((size_t)opts.repeat,
+                                        sizeof(pyprof_ns_t));
     if (batches == NULL) {
         fprintf(stderr, "pyprof time: out of memory\n");
         return 1;
