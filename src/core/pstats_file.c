@@ -1058,19 +1058,16 @@ pyprof_pstats_read_file(pyprof_stats_t *stats, const char *path,
     int first = pyprof_stats_count(stats) == 0
                 && pyprof_stats_source_count(stats) == 0;
     pyprof_stats_t *target = first ? stats : pyprof_stats_new();
-    char reason[256];
-    int rc = -1;
-    if (target == NULL) {
-        snprintf(reason, sizeof(reason), "out of memory");
-    }
-    else if (parse_into(target, data, len, reason, sizeof(reason)) < 0) {
-        /* reason says why */
-    }
-    else if (pyprof_stats_count(target) == 0) {
+    char reason[256] = "out of memory";
+    int rc = target != NULL
+                 ? parse_into(target, data, len, reason, sizeof(reason))
+                 : -1;
+    if (rc == 0 && pyprof_stats_count(target) == 0) {
         /* pstats.Stats refuses an empty dict too. */
         snprintf(reason, sizeof(reason), "no profile data in the file");
+        rc = -1;
     }
-    else {
+    if (rc == 0) {
         /* pstats stats the path after loading it; NaN if that fails. */
         struct stat st;
         double mtime = NAN;
