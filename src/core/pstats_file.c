@@ -821,7 +821,8 @@ get_time(loader_t *ld, const node_t *node, double *out)
     if (node->kind == NODE_INT) {
         /* Beyond 2**53 the conversion would round where Python's
          * int/float comparisons do not. */
-        if (node->u.i > ((int64_t)1 << 53) || node->u.i < -((int64_t)1 << 53)) {
+        const int64_t exact = (int64_t)1 << 53;
+        if (node->u.i > exact || node->u.i < -exact) {
             return shape_error(ld, "an integer time is too large");
         }
         *out = (double)node->u.i;
@@ -925,7 +926,8 @@ load_entries(loader_t *ld, const node_t *root)
                 fail(ld->r, "out of memory");
                 return -1;
             }
-            if (pyprof_stats_get(stats, base + i)->ncallers != before + j + 1) {
+            size_t now = pyprof_stats_get(stats, base + i)->ncallers;
+            if (now != before + j + 1) {
                 return shape_error(ld, "a caller is listed twice");
             }
         }
