@@ -19,7 +19,12 @@
  *
  * Modules (-m) and directories or zip files with a __main__.py go through
  * runpy as python does; for -m the search is split from the run so that
- * "No module named x" is told apart from the program failing.
+ * "No module named x" is told apart from the program failing (so a
+ * traceback under -m lacks python's outermost _run_module_as_main line).
+ *
+ * After the run sys.argv, sys.path (object and items), the standard
+ * streams and __main__ are put back, so pyprof's own output still reaches
+ * the terminal and the next run of `pyprof time` starts where this one did.
  *
  * The hooks bracket exactly the program's own execution -- including, for
  * -m, the import of its parent packages, which python -m cProfile profiles
