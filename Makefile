@@ -10,10 +10,11 @@
 PYTHONS     := $(shell tools/pythons.sh)
 DEMO_PYTHON := $(firstword $(shell command -v python3) $(PYTHONS))
 VENVS       := .venv
-TEST_DEPS   := pytest setuptools wheel
+TEST_DEPS   := pytest setuptools wheel snakeviz gprof2dot ipython
 PYTEST_ARGS ?= -q
 FUZZ_SECONDS ?= 60
 SAN_FLAGS   := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined -g -O1
+SAN_BUILD   := PYPROF_CFLAGS="$(SAN_FLAGS)" PYPROF_LDFLAGS="-fsanitize=address,undefined"
 
 .PHONY: demo test test-asan ctest fuzz bench clean
 
@@ -21,7 +22,7 @@ SAN_FLAGS   := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitiz
 # test dependencies and a fresh build of pyprof installed into it.
 define venv
 	@test -x $(2)/bin/python || $(1) -m venv $(2)
-	@$(2)/bin/python -m pip install -q --disable-pip-version-check $(TEST_DEPS)
+	@$(2)/bin/python -m pip install -q --disable-pip-version-check $(TEST_DEPS) 2>&1 | grep -v '^WARNING: Location' || true
 	@rm -rf build
 	@$(3) $(2)/bin/python -m pip install -q --disable-pip-version-check --no-build-isolation --force-reinstall --no-deps .
 endef
@@ -53,7 +54,7 @@ test-one:
 	$(VENV)/bin/python -m pytest $(PYTEST_ARGS) tests
 
 test-asan:
-	$(call venv,$(firstword $(PYTHONS)),$(VENVS)/asan,PYPROF_CFLAGS="$(SAN_FLAGS)" PYPROF_LDFLAGS="-fsanitize=address,undefined")
+	$(call venv,$(firstword $(PYTHONS)),$(VENVS)/asan,$(SAN_BUILD))
 	@rm -rf build
 	LD_PRELOAD="$$(gcc -print-file-name=libasan.so) $$(gcc -print-file-name=libubsan.so)" \
 	ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \

@@ -191,7 +191,7 @@ def test_print_stats_has_cprofile_layout(capsys):
     prof.runcall(module.fib, 8)
     prof.print_stats(sort="calls")
     out = capsys.readouterr().out
-    assert "67 function calls (1 primitive call) in" in out
+    assert "67 function calls (1 primitive calls) in" in out
     assert "Ordered by: call count" in out
     assert "ncalls  tottime  percall  cumtime  percall filename:lineno(function)" in out
     assert "67/1" in out and "workload.py:8(fib)" in out

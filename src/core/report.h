@@ -24,7 +24,17 @@ typedef struct {
     const char *pattern;    /* regex restriction (re.search on the
                                std name), or NULL */
     int print_header;       /* the "mtime    file" source lines */
+    int use_fraction;       /* restrict by `fraction` instead of `limit` */
+    double fraction;        /* pstats' float restriction: 0 <= f < 1 keeps
+                               int(rows * f + .5) rows, else no effect */
 } pyprof_report_options_t;
+
+/* The restrictions apply in pstats' argument order as if the call were
+ * print_stats(pattern, limit) (or fraction): the pattern first, then the
+ * amount, each one printing its "List reduced from ..." line.  The regex is
+ * POSIX extended (regcomp), the closest plain-C match to re.search; an
+ * invalid one restricts nothing and prints pstats' "<Invalid regular
+ * expression ...>" line instead. */
 
 /* Defaults: no sort, no limit, no pattern, header on. */
 void pyprof_report_options_init(pyprof_report_options_t *opts);

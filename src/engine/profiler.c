@@ -44,6 +44,7 @@ pyprof_profiler_new(pyprof_clock_kind_t clock, int builtins)
     }
     prof->epoch = next_epoch++;
     pyprof_clock_init(&prof->clock, clock == PYPROF_CLOCK_CPU);
+    prof->ns_per_tick = 1.0;
     prof->builtins = builtins;
     prof->tool_id = -1;
     return prof;
@@ -145,6 +146,7 @@ pyprof_profiler_disable(pyprof_profiler_t *prof)
     }
     pyprof_tracer_stop(prof);
     prof->enabled = 0;
+    prof->ns_per_tick = pyprof_clock_ns_per_tick(&prof->clock);
     if (pyprof_active == prof) {
         pyprof_active = NULL;
     }
@@ -540,7 +542,9 @@ pyprof_profiler_export(pyprof_profiler_t *prof)
 {
     export_walk_t walk = {
         .prof = prof,
-        .seconds_per_tick = pyprof_clock_ns_per_tick(&prof->clock) / 1e9,
+        .seconds_per_tick = (prof->enabled
+                                 ? pyprof_clock_ns_per_tick(&prof->clock)
+                                 : prof->ns_per_tick) / 1e9,
     };
     pyprof_stats_t *stats = pyprof_stats_new();
     uint32_t nfuncs = prof->nfuncs ? prof->nfuncs : 1;

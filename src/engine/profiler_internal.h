@@ -50,6 +50,9 @@ struct pyprof_profiler {
     uint64_t epoch;                 /* unique per profiler: validates the
                                        thread-local pointer below */
     pyprof_clock_t clock;
+    double ns_per_tick;             /* clock rate frozen at disable, so
+                                       every export of a stopped profile
+                                       gives the same numbers */
     int builtins;                   /* record C functions too */
     int enabled;
     int out_of_memory;              /* sticky: a hook could not allocate;

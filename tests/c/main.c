@@ -1,0 +1,17 @@
+/* main.c - runs the plain-C unit tests of src/core and the stats command. */
+#include "check.h"
+
+int check_passed;
+int check_failed;
+
+int
+main(void)
+{
+    test_sink();
+    test_stats();
+    test_pstats_file();
+    test_report();
+    test_cmd_stats();
+    printf("%d passed, %d failed\n", check_passed, check_failed);
+    return check_failed != 0;
+}
