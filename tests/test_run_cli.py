@@ -168,6 +168,17 @@ def test_absolute_script_path(observe_tree):
     assert json.loads(got.stdout.splitlines()[0]) == json.loads(expected.stdout)
 
 
+def test_isolated_mode_adds_no_program_directory(observe_tree):
+    """Under -I python puts no script directory on sys.path; nor do we."""
+    script = str(observe_tree / "prog" / "observe.py")
+    expected = run([sys.executable, "-I", script], observe_tree)
+    got = run([sys.executable, "-I", "-m", "pyprof", "time", "-n", "1", "-r",
+               "1", script], observe_tree)
+    assert got.returncode == 0, got.stderr
+    assert json.loads(got.stdout.splitlines()[0]) == json.loads(expected.stdout)
+    assert json.loads(expected.stdout)["path0"] != str(observe_tree / "prog")
+
+
 def test_symlinked_script_puts_its_real_directory_on_sys_path(observe_tree):
     os.makedirs(observe_tree / "links")
     os.symlink(observe_tree / "prog" / "observe.py",

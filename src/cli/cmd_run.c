@@ -163,8 +163,8 @@ report_profile(const session_t *session, const run_options_t *opts,
         rc = pyprof_pstats_write_file(stats, outfile_path, errbuf,
                                       sizeof(errbuf));
         if (rc < 0) {
-            fprintf(stderr, "pyprof run: cannot write %s: %s\n",
-                    opts->outfile, errbuf);
+            fprintf(stderr, "pyprof run: cannot write the profile: %s\n",
+                    errbuf);
         }
         else {
             fprintf(stderr, "pyprof: wrote %s\n", opts->outfile);

@@ -19,7 +19,12 @@
  *
  * Modules (-m) and directories or zip files with a __main__.py go through
  * runpy as python does; for -m the search is split from the run so that
- * "No module named x" is told apart from the program failing.
+ * "No module named x" is told apart from the program failing (so a
+ * traceback under -m lacks python's outermost _run_module_as_main line).
+ *
+ * After the run sys.argv, sys.path (object and items), the standard
+ * streams and __main__ are put back, so pyprof's own output still reaches
+ * the terminal and the next run of `pyprof time` starts where this one did.
  *
  * The hooks bracket exactly the program's own execution -- including, for
  * -m, the import of its parent packages, which python -m cProfile profiles
@@ -64,12 +69,18 @@ typedef struct {
     const char *code;       /* -c: the code string (borrowed from argv) */
 } program_t;
 
-/* What the run replaced, to be put back. */
+/* sys attributes a program may rebind and pyprof relies on afterwards
+ * (the reports of `pyprof time` go to sys.stdout). */
+static const char *const saved_streams[] = {"stdin", "stdout", "stderr"};
+#define SAVED_STREAMS (sizeof(saved_streams) / sizeof(saved_streams[0]))
+
+/* What the run replaced or may replace, to be put back. */
 typedef struct {
     PyObject *argv;         /* sys.argv, or NULL if it was unset */
     PyObject *path;         /* the sys.path list object, or NULL */
     PyObject *path_items;   /* a copy of its items, or NULL */
     PyObject *main;         /* sys.modules["__main__"], or NULL */
+    PyObject *streams[SAVED_STREAMS];   /* sys.stdin/stdout/stderr */
 } saved_state_t;
 
 /* ---------------------------------------------------------------------- */
@@ -472,6 +483,9 @@ saved_state_clear(saved_state_t *saved)
     Py_CLEAR(saved->path);
     Py_CLEAR(saved->path_items);
     Py_CLEAR(saved->main);
+    for (size_t i = 0; i < SAVED_STREAMS; i++) {
+        Py_CLEAR(saved->streams[i]);
+    }
 }
 
 /* Remember sys.argv, sys.path and sys.modules["__main__"].  Returns 0, or
@@ -490,6 +504,9 @@ save_state(saved_state_t *saved)
     }
     saved->main = Py_XNewRef(
         PyDict_GetItemString(PyImport_GetModuleDict(), "__main__"));
+    for (size_t i = 0; i < SAVED_STREAMS; i++) {
+        saved->streams[i] = Py_XNewRef(PySys_GetObject(saved_streams[i]));
+    }
     return 0;
 }
 
@@ -514,14 +531,20 @@ install_program(const program_t *prog, const saved_state_t *saved)
                                 prog->module);
 }
 
-/* Put back what save_state remembered: the same sys.argv and sys.path
- * objects, sys.path's items as they were (the program may have inserted
- * its own), and the caller's __main__. */
+/* Put back what save_state remembered: the same sys.argv, sys.path and
+ * standard stream objects, sys.path's items as they were (the program may
+ * have inserted its own), and the caller's __main__. */
 static void
 restore_state(const saved_state_t *saved)
 {
     if (PySys_SetObject("argv", saved->argv) < 0) {
         report_internal_error();
+    }
+    for (size_t i = 0; i < SAVED_STREAMS; i++) {
+        if (PySys_GetObject(saved_streams[i]) != saved->streams[i] &&
+            PySys_SetObject(saved_streams[i], saved->streams[i]) < 0) {
+            report_internal_error();
+        }
     }
     if (saved->path != NULL) {
         if ((PySys_GetObject("path") != saved->path &&
@@ -823,6 +846,10 @@ pyprof_runner_run(const pyprof_target_t *target,
         goto failed;
     }
     outcome = execute(&prog, hooks, exit_code);
+    /* The program's own streams, as python flushes them at exit. */
+    if (flush_std_streams() < 0) {
+        *exit_code = EXIT_FLUSH_FAILED;
+    }
     restore_state(&saved);
     goto done;
 failed:
@@ -831,10 +858,8 @@ failed:
         *exit_code = report_exception(exc, &outcome);
         Py_XDECREF(exc);
     }
+    flush_std_streams();
 done:
-    if (flush_std_streams() < 0) {
-        *exit_code = EXIT_FLUSH_FAILED;
-    }
     saved_state_clear(&saved);
     program_clear(&prog);
     PyErr_Clear();
