@@ -42,6 +42,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "../engine/compat.h"
 #include "runner.h"
 
 /* Exit statuses python itself uses. */
@@ -86,34 +87,6 @@ typedef struct {
 /* ---------------------------------------------------------------------- */
 /* Exceptions */
 
-/* The raised exception, normalized and with its traceback attached, and
- * clear the error indicator.  Returns a new reference on every version,
- * or NULL when no exception is set.  (The CLI's one version difference:
- * PyErr_Fetch is deprecated from 3.12 on, its replacement new there.) */
-static PyObject *
-take_exception(void)
-{
-#if PY_VERSION_HEX >= 0x030C0000
-    return PyErr_GetRaisedException();
-#else
-    PyObject *type, *value, *traceback;
-    PyErr_Fetch(&type, &value, &traceback);
-    if (type == NULL) {
-        return NULL;
-    }
-    PyErr_NormalizeException(&type, &value, &traceback);
-    if (value != NULL && traceback != NULL) {
-        PyException_SetTraceback(value, traceback);
-    }
-    if (value == NULL) {
-        value = Py_NewRef(type);
-    }
-    Py_DECREF(type);
-    Py_XDECREF(traceback);
-    return value;
-#endif
-}
-
 /* Print `exc` (borrowed) as an uncaught exception, the way PyErr_Print
  * does -- through sys.excepthook, falling back to the built-in display --
  * but without PyErr_Print's exit on SystemExit and without keeping the
@@ -132,7 +105,7 @@ display_exception(PyObject *exc)
             Py_DECREF(result);
             goto done;
         }
-        PyObject *hook_exc = take_exception();                  /* new */
+        PyObject *hook_exc = pyprof_error_take();                  /* new */
         PySys_WriteStderr("Error in sys.excepthook:\n");
         if (hook_exc != NULL) {
             PyObject *hook_tb = PyException_GetTraceback(hook_exc);
@@ -778,7 +751,7 @@ execute(const program_t *prog, const pyprof_run_hooks_t *hooks,
                 *exit_code = EXIT_CANNOT_OPEN;
                 return PYPROF_OUTCOME_NOT_FOUND;
             }
-            exc = take_exception();
+            exc = pyprof_error_take();
             *exit_code = report_exception(exc, &outcome);
             Py_XDECREF(exc);
             return outcome;
@@ -787,7 +760,7 @@ execute(const program_t *prog, const pyprof_run_hooks_t *hooks,
     if (hooks != NULL && hooks->start != NULL &&
         hooks->start(hooks->ctx) < 0) {
         Py_XDECREF(code);
-        exc = take_exception();
+        exc = pyprof_error_take();
         *exit_code = report_exception(exc, &outcome);
         Py_XDECREF(exc);
         return outcome;
@@ -807,7 +780,7 @@ execute(const program_t *prog, const pyprof_run_hooks_t *hooks,
         break;
     }
     if (result == NULL) {
-        exc = take_exception();
+        exc = pyprof_error_take();
     }
     if (hooks != NULL && hooks->stop != NULL) {
         hooks->stop(hooks->ctx);
@@ -854,7 +827,7 @@ pyprof_runner_run(const pyprof_target_t *target,
     goto done;
 failed:
     {
-        PyObject *exc = take_exception();
+        PyObject *exc = pyprof_error_take();
         *exit_code = report_exception(exc, &outcome);
         Py_XDECREF(exc);
     }
@@ -919,7 +892,7 @@ pyprof_runner_parse_target(const char *command, int argc, char **argv,
 void
 pyprof_runner_print_error(const char *prefix)
 {
-    PyObject *exc = take_exception();                           /* new */
+    PyObject *exc = pyprof_error_take();                           /* new */
     if (exc == NULL) {
         PySys_WriteStderr("%s\n", prefix);
         return;

@@ -41,6 +41,40 @@ pyprof_type_lookup(PyTypeObject *type, PyObject *name)
     return _PyType_Lookup(type, name);
 }
 
+/* Take the raised exception out of the error indicator: a new reference
+ * to the (normalized) exception object, or NULL when none is set. */
+static inline PyObject *
+pyprof_error_take(void)
+{
+#if PY_VERSION_HEX >= 0x030C0000
+    return PyErr_GetRaisedException();
+#else
+    PyObject *type, *value, *traceback;
+    PyErr_Fetch(&type, &value, &traceback);
+    if (type == NULL) {
+        return NULL;
+    }
+    PyErr_NormalizeException(&type, &value, &traceback);
+    if (value != NULL && traceback != NULL) {
+        PyException_SetTraceback(value, traceback);
+    }
+    if (value == NULL) {
+        value = Py_NewRef(type);
+    }
+    Py_DECREF(type);
+    Py_XDECREF(traceback);
+    return value;
+#endif
+}
+
+/* The sort `python -m cProfile` prints with when -s is not given: standard
+ * name up to 3.10, cumulative time from 3.11. */
+#if PY_VERSION_HEX >= 0x030B0000
+#define PYPROF_CPROFILE_DEFAULT_SORT "cumulative"
+#else
+#define PYPROF_CPROFILE_DEFAULT_SORT "stdname"
+#endif
+
 #if !PYPROF_USE_MONITORING
 /* Non-zero when the calling thread already has a C-level profile function
  * (cProfile, a debugger); PyThreadState's fields are public below 3.12. */
