@@ -665,6 +665,12 @@ resolve_unmatched(pyprof_lines_t *lines, lines_rule_t *rule)
         }
         PyObject *module = PyDict_GetItemWithError(modules, name);
         Py_DECREF(name);
+        if (module == NULL && lines->main_file != NULL
+            && file_in_module(lines, lines->main_file, text,
+                              (size_t)(dot - text), 0)) {
+            /* the program's own file runs as __main__ */
+            module = PyDict_GetItemString(modules, "__main__");
+        }
         if (module != NULL) {
             found = Py_NewRef(module);
             rest = dot + 1;
