@@ -64,7 +64,7 @@ void
 pyprof_lprof_write_pickle(pyprof_sink_t *sink, const pyprof_lprof_t *model)
 {
     pyprof_sink_write(sink, "\x80\x02", 2); /* PROTO 2 */
-    pyprof_sink_puts(sink, "cline_profiler.line_profiler\nLineStats\n");
+    pyprof_sink_puts(sink, "cline_profiler._line_profiler\nLineStats\n");
     pyprof_sink_putc(sink, '}'); /* EMPTY_DICT: timings */
     for (size_t i = 0; i < model->nfuncs; i++) {
         const pyprof_lprof_func_t *func = &model->funcs[i];

@@ -1,13 +1,13 @@
 /* lprof_pickle.h - line timings as a line_profiler .lprof file.
  *
- * A .lprof file is a pickle of line_profiler.line_profiler.LineStats with
- * `timings` {(filename, first_line, name): [(lineno, hits, time), ...]}
- * (only lines that were hit, time in units of `unit` seconds) and `unit`.
- * We write pickle protocol 2 that calls LineStats(timings, unit) on load
- * (REDUCE), which both line_profiler 4.x (a plain class) and 5.x (a
- * subclass of its C LineStats) accept: `python -m line_profiler F.lprof`
- * prints it.  Times are written in nanoseconds with unit 1e-9, as
- * line_profiler does on Linux.
+ * A .lprof file is a pickle of line_profiler's LineStats: `timings`
+ * {(filename, first_line, name): [(lineno, hits, time), ...]} (only lines
+ * that were hit, time in units of `unit` seconds) and `unit`.  We write
+ * pickle protocol 2 that calls line_profiler._line_profiler.LineStats(
+ * timings, unit) on load (REDUCE): the class both line_profiler 4.x and
+ * 5.x define there (5.x re-exports a subclass from .line_profiler), so
+ * `python -m line_profiler F.lprof` of either prints it.  Times are
+ * written in nanoseconds with unit 1e-9, as line_profiler does on Linux.
  *
  * Plain C: never includes Python.h.
  */
