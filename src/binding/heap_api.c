@@ -17,6 +17,7 @@
 
 #include <stdio.h>
 
+#include "../core/sink.h"
 #include "../heap/census.h"
 #include "../heap/leaking.h"
 #include "../heap/refgraph.h"
@@ -593,6 +594,215 @@ heap_show_backrefs(PyObject *module, PyObject *args, PyObject *kwargs)
     return pyprof_refgraph_show(args, kwargs, 1);
 }
 
+/* The census after a full collection as a new dict type -> count, not
+ * counting `skip`.  Keyed by type so that a baseline taken now compares
+ * exactly with a later one. */
+static PyObject *
+counts_by_type(PyObject *skip)
+{
+    PyGC_Collect();
+    pyprof_census_t census;
+    if (pyprof_census_init(&census) < 0) {
+        return NULL;
+    }
+    PyObject *counts = NULL;
+    if (pyprof_census_take(&census, NULL, NULL, 0, skip) < 0 ||
+        (counts = PyDict_New()) == NULL) {
+        goto done;
+    }
+    for (size_t i = 0; i < census.nrows; i++) {
+        PyObject *n = PyLong_FromSsize_t(census.rows[i].count);
+        if (n == NULL ||
+            PyDict_SetItem(counts, (PyObject *)census.rows[i].type, n) < 0) {
+            Py_XDECREF(n);
+            Py_CLEAR(counts);
+            goto done;
+        }
+        Py_DECREF(n);
+    }
+done:
+    pyprof_census_clear(&census);
+    return counts;
+}
+
+static PyObject *
+heap_growth_baseline(PyObject *module, PyObject *unused)
+{
+    return counts_by_type(NULL);
+}
+
+/* Whether `type` is one of `types` (None: every type); each item is a type
+ * object or objgraph's name.  1, 0, or -1 with an exception set. */
+static int
+type_selected(PyTypeObject *type, PyObject *types)
+{
+    if (types == Py_None) {
+        return 1;
+    }
+    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(types); i++) {
+        PyObject *item = PyList_GET_ITEM(types, i);
+        if (PyType_Check(item)) {
+            if (item == (PyObject *)type) {
+                return 1;
+            }
+            continue;
+        }
+        if (!PyUnicode_Check(item)) {
+            PyErr_SetString(PyExc_TypeError,
+                            "no_growth(types=...) takes types or type "
+                            "names");
+            return -1;
+        }
+        int match = pyprof_census_type_matches(type, item);
+        if (match != 0) {
+            return match;
+        }
+    }
+    return 0;
+}
+
+/* _no_growth_check(before, types, tolerance): compare a census now with
+ * the baseline `before`; raise HeapGrowthError with the growth table when
+ * some selected type name grew by more than `tolerance` objects. */
+static PyObject *
+heap_no_growth_check(PyObject *module, PyObject *args)
+{
+    PyObject *before, *types;
+    Py_ssize_t tolerance;
+    if (!PyArg_ParseTuple(args, "O!On:_no_growth_check", &PyDict_Type,
+                          &before, &types, &tolerance)) {
+        return NULL;
+    }
+    /* Nothing this check makes may exist during its own census. */
+    PyObject *after = counts_by_type(before);
+    if (after == NULL) {
+        return NULL;
+    }
+    PyObject *selected = types == Py_None ? Py_NewRef(Py_None)
+                                          : PySequence_List(types);
+    PyObject *rows = PyDict_New();  /* name -> (name, before, after, delta) */
+    PyObject *table = NULL, *result = NULL;
+    if (selected == NULL || rows == NULL) {
+        goto done;
+    }
+    PyObject *keys[2] = {after, before};
+    for (int side = 0; side < 2; side++) {
+        PyObject *type, *unused;
+        Py_ssize_t pos = 0;
+        while (PyDict_Next(keys[side], &pos, &type, &unused)) {
+            if (side == 1 && PyDict_Contains(after, type)) {
+                continue;
+            }
+            int match = type_selected((PyTypeObject *)type, selected);
+            if (match < 0) {
+                goto done;
+            }
+            if (!match) {
+                continue;
+            }
+            PyObject *b = PyDict_GetItemWithError(before, type);
+            PyObject *a = PyDict_GetItemWithError(after, type);
+            if (PyErr_Occurred()) {
+                goto done;
+            }
+            Py_ssize_t nb = b != NULL ? PyLong_AsSsize_t(b) : 0;
+            Py_ssize_t na = a != NULL ? PyLong_AsSsize_t(a) : 0;
+            PyObject *name = pyprof_census_type_name((PyTypeObject *)type,
+                                                     1);
+            if (name == NULL) {
+                goto done;
+            }
+            PyObject *old = PyDict_GetItemWithError(rows, name);
+            if (old != NULL) {
+                nb += PyLong_AsSsize_t(PyTuple_GET_ITEM(old, 1));
+                na += PyLong_AsSsize_t(PyTuple_GET_ITEM(old, 2));
+            }
+            PyObject *row = PyErr_Occurred() ? NULL : Py_BuildValue(
+                "(Onnn)", name, nb, na, na - nb);
+            int rc = row == NULL ? -1 : PyDict_SetItem(rows, name, row);
+            Py_XDECREF(row);
+            Py_DECREF(name);
+            if (rc < 0) {
+                goto done;
+            }
+        }
+    }
+    PyObject *grown = PyDict_Values(rows);
+    if (grown == NULL) {
+        goto done;
+    }
+    table = PyList_New(0);
+    Py_ssize_t width = 4;
+    for (Py_ssize_t i = 0; table != NULL && i < PyList_GET_SIZE(grown);
+         i++) {
+        PyObject *row = PyList_GET_ITEM(grown, i);
+        if (PyLong_AsSsize_t(PyTuple_GET_ITEM(row, 3)) > tolerance) {
+            if (PyList_Append(table, row) < 0) {
+                Py_CLEAR(table);
+            }
+            else if (PyUnicode_GET_LENGTH(PyTuple_GET_ITEM(row, 0)) >
+                     width) {
+                width = PyUnicode_GET_LENGTH(PyTuple_GET_ITEM(row, 0));
+            }
+        }
+    }
+    Py_DECREF(grown);
+    if (table == NULL || pyprof_census_sort_desc(table, 3) < 0) {
+        goto done;
+    }
+    if (PyList_GET_SIZE(table) == 0) {
+        result = Py_NewRef(Py_None);
+        goto done;
+    }
+    pyprof_sink_t text;
+    pyprof_sink_init_buffer(&text);
+    pyprof_sink_printf(&text,
+                       "the block left more objects behind than allowed "
+                       "(tolerance %zd per type):\n%-*s %9s %9s %9s\n",
+                       tolerance, (int)width, "type", "before", "after",
+                       "+delta");
+    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(table); i++) {
+        PyObject *row = PyList_GET_ITEM(table, i);
+        const char *name = PyUnicode_AsUTF8(PyTuple_GET_ITEM(row, 0));
+        pyprof_sink_printf(
+            &text, "%-*s %9zd %9zd %+9zd\n", (int)width,
+            name != NULL ? name : "?",
+            PyLong_AsSsize_t(PyTuple_GET_ITEM(row, 1)),
+            PyLong_AsSsize_t(PyTuple_GET_ITEM(row, 2)),
+            PyLong_AsSsize_t(PyTuple_GET_ITEM(row, 3)));
+    }
+    PyErr_Clear();
+    size_t len;
+    char *message = pyprof_sink_take(&text, &len);
+    if (message == NULL) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    /* Without the last newline, as exception messages go. */
+    PyObject *error = PyObject_GetAttrString(module, "HeapGrowthError");
+    if (error != NULL) {
+        PyObject *str = PyUnicode_DecodeUTF8(message, (Py_ssize_t)len - 1,
+                                             "replace");
+        if (str != NULL) {
+            PyObject *exc = PyObject_CallOneArg(error, str);
+            if (exc != NULL &&
+                PyObject_SetAttrString(exc, "rows", table) == 0) {
+                PyErr_SetObject(error, exc);
+            }
+            Py_XDECREF(exc);
+            Py_DECREF(str);
+        }
+        Py_DECREF(error);
+    }
+    free(message);
+done:
+    Py_XDECREF(selected);
+    Py_XDECREF(after);
+    Py_XDECREF(rows);
+    Py_XDECREF(table);
+    return result;
+}
+
 #define KW (METH_VARARGS | METH_KEYWORDS)
 #define FN(f) ((PyCFunction)(void (*)(void))(f))
 
@@ -638,6 +848,13 @@ static PyMethodDef heap_methods[] = {
      "too_many=10, highlight=None, filename=None, extra_info=None, "
      "refcounts=False, shortnames=True, output=None)\n\n"
      "Write the graph of the objects that refer to objs as Graphviz DOT."},
+    {"_growth_baseline", heap_growth_baseline, METH_NOARGS,
+     "_growth_baseline() -> dict\n\nThe census by type after a full "
+     "collection: pyprof.no_growth's starting point."},
+    {"_no_growth_check", heap_no_growth_check, METH_VARARGS,
+     "_no_growth_check(before, types, tolerance)\n\nRaise "
+     "HeapGrowthError (with .rows) when a type grew by more than "
+     "tolerance objects since the baseline `before`."},
     {NULL, NULL, 0, NULL},
 };
 
