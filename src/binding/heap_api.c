@@ -665,12 +665,19 @@ type_selected(PyTypeObject *type, PyObject *types)
  * the baseline `before`; raise HeapGrowthError with the growth table when
  * some selected type name grew by more than `tolerance` objects. */
 static PyObject *
-heap_no_growth_check(PyObject *module, PyObject *args)
+heap_no_growth_check(PyObject *module, PyObject *const *args,
+                     Py_ssize_t nargs)
 {
-    PyObject *before, *types;
-    Py_ssize_t tolerance;
-    if (!PyArg_ParseTuple(args, "O!On:_no_growth_check", &PyDict_Type,
-                          &before, &types, &tolerance)) {
+    /* METH_FASTCALL: an argument tuple holding `before` would be a
+     * tracked object alive during the census, and counted as growth. */
+    if (nargs != 3 || !PyDict_Check(args[0])) {
+        PyErr_SetString(PyExc_TypeError,
+                        "_no_growth_check(before: dict, types, tolerance)");
+        return NULL;
+    }
+    PyObject *before = args[0], *types = args[1];
+    Py_ssize_t tolerance = PyNumber_AsSsize_t(args[2], PyExc_OverflowError);
+    if (tolerance == -1 && PyErr_Occurred()) {
         return NULL;
     }
     /* Nothing this check makes may exist during its own census. */
@@ -851,7 +858,7 @@ static PyMethodDef heap_methods[] = {
     {"_growth_baseline", heap_growth_baseline, METH_NOARGS,
      "_growth_baseline() -> dict\n\nThe census by type after a full "
      "collection: pyprof.no_growth's starting point."},
-    {"_no_growth_check", heap_no_growth_check, METH_VARARGS,
+    {"_no_growth_check", FN(heap_no_growth_check), METH_FASTCALL,
      "_no_growth_check(before, types, tolerance)\n\nRaise "
      "HeapGrowthError (with .rows) when a type grew by more than "
      "tolerance objects since the baseline `before`."},

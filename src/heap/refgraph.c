@@ -19,6 +19,7 @@
 
 #include "../core/ptrmap.h"
 #include "../core/sink.h"
+#include "../engine/compat.h" /* frameobject.h below 3.11 */
 #include "census.h"
 
 typedef struct {
@@ -645,6 +646,16 @@ pyprof_refgraph_show(PyObject *args, PyObject *kwargs, int backrefs)
     graph.extra_info = extra_info == Py_None ? NULL : extra_info;
     graph.sys_modules = PySys_GetObject("modules");
     PyObject *list = NULL, *filename_bytes = NULL, *result = NULL;
+    /* objgraph's default extra_ignore is (), and it ignores id(()) -- the
+     * empty tuple everyone shares -- along with the ids inside; do the
+     * same so that both draw the same graph. */
+    PyObject *default_ignore = NULL;
+    if (extra_ignore == NULL) {
+        extra_ignore = default_ignore = PyTuple_New(0);
+        if (default_ignore == NULL) {
+            return NULL;
+        }
+    }
     char *text = NULL;
     pyprof_sink_init_buffer(&graph.out);
     if (pyprof_ptrmap_init(&graph.depth) < 0 ||
@@ -681,7 +692,7 @@ pyprof_refgraph_show(PyObject *args, PyObject *kwargs, int backrefs)
             goto done;
         }
     }
-    if (extra_ignore != NULL) {
+    {
         /* objgraph's extra_ignore holds id()s. */
         PyObject *ids = PySequence_List(extra_ignore);
         if (ids == NULL) {
@@ -800,5 +811,6 @@ done:
     Py_XDECREF(graph.keep);
     Py_XDECREF(list);
     Py_XDECREF(filename_bytes);
+    Py_XDECREF(default_ignore);
     return result;
 }
