@@ -44,16 +44,21 @@ row_limit(PyObject *limit, Py_ssize_t nrows)
     return n < nrows ? n : nrows;
 }
 
-/* typestats() as a new dict name -> count; NULL with an exception set. */
+/* typestats() as a new dict name -> count; NULL with an exception set.
+ * `call` holds the API call's argument tuple and keyword dict: made only
+ * to call us (objgraph's Python calls make none), they are not counted. */
 static PyObject *
-census_dict(PyObject *objects, PyObject *filter, int shortnames)
+census_dict(PyObject *objects, PyObject *filter, int shortnames,
+            PyObject *const call[2])
 {
     pyprof_census_t census;
     if (pyprof_census_init(&census) < 0) {
         return NULL;
     }
+    pyprof_census_skip(&census, call[0]);
+    pyprof_census_skip(&census, call[1]);
     PyObject *stats = NULL;
-    if (pyprof_census_take(&census, objects, filter, 0, NULL) == 0) {
+    if (pyprof_census_take(&census, objects, filter, 0) == 0) {
         stats = pyprof_census_by_name(&census, shortnames, NULL);
     }
     pyprof_census_clear(&census);
@@ -136,17 +141,18 @@ heap_typestats(PyObject *module, PyObject *args, PyObject *kwargs)
                                      &objects, &shortnames, &filter)) {
         return NULL;
     }
+    PyObject *call[2] = {args, kwargs};
     return census_dict(objects == Py_None ? NULL : objects,
-                       filter == Py_None ? NULL : filter, shortnames);
+                       filter == Py_None ? NULL : filter, shortnames, call);
 }
 
 static PyObject *
 most_common(PyObject *limit, PyObject *objects, int shortnames,
-            PyObject *filter)
+            PyObject *filter, PyObject *const call[2])
 {
     PyObject *stats = census_dict(objects == Py_None ? NULL : objects,
                                   filter == Py_None ? NULL : filter,
-                                  shortnames);
+                                  shortnames, call);
     if (stats == NULL) {
         return NULL;
     }
@@ -175,7 +181,8 @@ heap_most_common_types(PyObject *module, PyObject *args, PyObject *kwargs)
             return NULL;
         }
     }
-    PyObject *rows = most_common(limit, objects, shortnames, filter);
+    PyObject *call[2] = {args, kwargs};
+    PyObject *rows = most_common(limit, objects, shortnames, filter, call);
     Py_XDECREF(ten);
     return rows;
 }
@@ -202,7 +209,8 @@ heap_show_most_common_types(PyObject *module, PyObject *args,
             return NULL;
         }
     }
-    PyObject *rows = most_common(limit, objects, shortnames, filter);
+    PyObject *call[2] = {args, kwargs};
+    PyObject *rows = most_common(limit, objects, shortnames, filter, call);
     Py_XDECREF(ten);
     if (rows == NULL) {
         return NULL;
@@ -229,7 +237,7 @@ heap_show_most_common_types(PyObject *module, PyObject *args,
  * A new list of (name, count, delta). */
 static PyObject *
 compute_growth(PyObject *module, PyObject *limit, PyObject *peak_stats,
-               int shortnames, PyObject *filter)
+               int shortnames, PyObject *filter, PyObject *const call[2])
 {
     PyObject *default_peaks = NULL;
     if (peak_stats == NULL || peak_stats == Py_None) {
@@ -242,7 +250,7 @@ compute_growth(PyObject *module, PyObject *limit, PyObject *peak_stats,
     PyObject *stats = NULL, *rows = NULL, *zero = NULL;
     PyGC_Collect();
     stats = census_dict(NULL, filter == Py_None ? NULL : filter,
-                        shortnames);
+                        shortnames, call);
     rows = PyList_New(0);
     zero = PyLong_FromLong(0);
     if (stats == NULL || rows == NULL || zero == NULL) {
@@ -314,8 +322,9 @@ heap_growth(PyObject *module, PyObject *args, PyObject *kwargs)
             return NULL;
         }
     }
+    PyObject *call[2] = {args, kwargs};
     PyObject *rows = compute_growth(module, limit, peak_stats, shortnames,
-                                    filter);
+                                    filter, call);
     Py_XDECREF(ten);
     return rows;
 }
@@ -340,8 +349,9 @@ heap_show_growth(PyObject *module, PyObject *args, PyObject *kwargs)
             return NULL;
         }
     }
+    PyObject *call[2] = {args, kwargs};
     PyObject *rows = compute_growth(module, limit, peak_stats, shortnames,
-                                    filter);
+                                    filter, call);
     Py_XDECREF(ten);
     if (rows == NULL) {
         return NULL;
@@ -368,17 +378,18 @@ heap_show_growth(PyObject *module, PyObject *args, PyObject *kwargs)
     Py_RETURN_NONE;
 }
 
-/* The census of `objects` (NULL: the heap, not counting `skip`) as a
- * pointer map of the types objgraph's name `typename` matches. */
+/* The census of `objects` (NULL: the heap but the census's skipped
+ * objects) as a pointer map of the types objgraph's name `typename`
+ * matches. */
 static int
-matching_types(PyObject *typename, PyObject *objects, PyObject *skip,
+matching_types(PyObject *typename, PyObject *objects,
                pyprof_census_t *census, pyprof_ptrmap_t *matches)
 {
     if (!PyUnicode_Check(typename)) {
         PyErr_SetString(PyExc_TypeError, "typename must be a str");
         return -1;
     }
-    if (pyprof_census_take(census, objects, NULL, 0, skip) < 0) {
+    if (pyprof_census_take(census, objects, NULL, 0) < 0) {
         return -1;
     }
     for (size_t i = 0; i < census->nrows; i++) {
@@ -415,7 +426,9 @@ heap_count(PyObject *module, PyObject *args, PyObject *kwargs)
         return PyErr_NoMemory();
     }
     PyObject *result = NULL;
-    if (matching_types(typename, objects == Py_None ? NULL : objects, NULL,
+    pyprof_census_skip(&census, args);
+    pyprof_census_skip(&census, kwargs);
+    if (matching_types(typename, objects == Py_None ? NULL : objects,
                        &census, &matches) == 0) {
         Py_ssize_t total = 0;
         for (size_t i = 0; i < census.nrows; i++) {
@@ -433,7 +446,8 @@ heap_count(PyObject *module, PyObject *args, PyObject *kwargs)
 
 typedef struct {
     const pyprof_ptrmap_t *matches;
-    PyObject *result;   /* borrowed: the list being filled (not counted) */
+    const pyprof_census_t *census;  /* its skipped objects are left out */
+    PyObject *result;   /* borrowed: the list being filled */
     int failed;
 } by_type_walk_t;
 
@@ -442,8 +456,8 @@ by_type_visit(PyObject *obj, void *arg)
 {
     by_type_walk_t *walk = arg;
     uint32_t index;
-    if (obj == walk->result ||
-        !pyprof_ptrmap_get(walk->matches, Py_TYPE(obj), &index)) {
+    if (!pyprof_ptrmap_get(walk->matches, Py_TYPE(obj), &index) ||
+        pyprof_census_skipped(walk->census, obj)) {
         return 0;
     }
     /* Appending grows the list's item array only: no tracked object is
@@ -474,8 +488,13 @@ heap_by_type(PyObject *module, PyObject *args, PyObject *kwargs)
         return PyErr_NoMemory();
     }
     PyObject *result = PyList_New(0);
-    if (result == NULL ||
-        matching_types(typename, objects == Py_None ? NULL : objects, result,
+    if (result == NULL) {
+        goto error;
+    }
+    pyprof_census_skip(&census, result);
+    pyprof_census_skip(&census, args);
+    pyprof_census_skip(&census, kwargs);
+    if (matching_types(typename, objects == Py_None ? NULL : objects,
                        &census, &matches) < 0) {
         goto error;
     }
@@ -483,7 +502,7 @@ heap_by_type(PyObject *module, PyObject *args, PyObject *kwargs)
         goto done;
     }
     if (objects == Py_None) {
-        by_type_walk_t walk = {&matches, result, 0};
+        by_type_walk_t walk = {&matches, &census, result, 0};
         if (pyprof_heap_walk(by_type_visit, &walk) < 0) {
             goto error;
         }
@@ -556,8 +575,10 @@ heap_census(PyObject *module, PyObject *args, PyObject *kwargs)
         return NULL;
     }
     PyObject *counts = NULL, *bytes = NULL, *rows = NULL;
+    pyprof_census_skip(&census, args);
+    pyprof_census_skip(&census, kwargs);
     if (pyprof_census_take(&census, objects == Py_None ? NULL : objects,
-                           NULL, 1, NULL) < 0 ||
+                           NULL, 1) < 0 ||
         (counts = pyprof_census_by_name(&census, shortnames, &bytes)) ==
             NULL ||
         (rows = sorted_items(counts, limit)) == NULL) {
@@ -606,7 +627,8 @@ counts_by_type(PyObject *skip)
         return NULL;
     }
     PyObject *counts = NULL;
-    if (pyprof_census_take(&census, NULL, NULL, 0, skip) < 0 ||
+    pyprof_census_skip(&census, skip);
+    if (pyprof_census_take(&census, NULL, NULL, 0) < 0 ||
         (counts = PyDict_New()) == NULL) {
         goto done;
     }

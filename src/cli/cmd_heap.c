@@ -128,9 +128,12 @@ alive_visit(PyObject *obj, void *arg)
     return 0;
 }
 
-/* Collect, then count and size every tracked object by short name. */
+/* Collect, then count and size every tracked object by short name, but
+ * for the decorated call's argument tuple and keyword dict (NULL or not),
+ * which exist only because the wrapper is a C callable. */
 static int
-side_take(side_t *side, int remember_alive)
+side_take(side_t *side, int remember_alive, PyObject *args,
+          PyObject *kwargs)
 {
     memset(side, 0, sizeof(*side));
     PyGC_Collect();
@@ -138,8 +141,10 @@ side_take(side_t *side, int remember_alive)
     if (pyprof_census_init(&census) < 0) {
         return -1;
     }
+    pyprof_census_skip(&census, args);
+    pyprof_census_skip(&census, kwargs);
     int rc = -1;
-    if (pyprof_census_take(&census, NULL, NULL, 1, NULL) == 0) {
+    if (pyprof_census_take(&census, NULL, NULL, 1) == 0) {
         side->counts = pyprof_census_by_name(&census, 1, &side->bytes);
         rc = side->counts == NULL ? -1 : 0;
     }
@@ -338,10 +343,11 @@ typedef struct {
 } WrapperObject;
 
 static int
-record_call(session_t *session, PyObject *func, const side_t *before)
+record_call(session_t *session, PyObject *func, const side_t *before,
+            PyObject *args, PyObject *kwargs)
 {
     side_t after;
-    if (side_take(&after, 0) < 0) {
+    if (side_take(&after, 0, args, kwargs) < 0) {
         side_clear(&after);
         return -1;
     }
@@ -383,7 +389,7 @@ wrapper_call(PyObject *self, PyObject *args, PyObject *kwargs)
         return PyObject_Call(wrapper->func, args, kwargs);
     }
     side_t before;
-    if (side_take(&before, session->trace_allocations) < 0) {
+    if (side_take(&before, session->trace_allocations, args, kwargs) < 0) {
         side_clear(&before);
         return NULL;
     }
@@ -392,8 +398,8 @@ wrapper_call(PyObject *self, PyObject *args, PyObject *kwargs)
      * own exception wins over any failure of ours. */
     PyObject *type, *value, *traceback;
     PyErr_Fetch(&type, &value, &traceback);
-    if (session->active && record_call(session, wrapper->func,
-                                       &before) < 0) {
+    if (session->active && record_call(session, wrapper->func, &before,
+                                       args, kwargs) < 0) {
         pyprof_runner_print_error("pyprof heap: cannot take the census");
     }
     PyErr_Restore(type, value, traceback);
@@ -541,7 +547,7 @@ run_stop(void *ctx)
     PyObject *type, *value, *traceback;
     PyErr_Fetch(&type, &value, &traceback);
     side_t side;
-    if (side_take(&side, 0) == 0) {
+    if (side_take(&side, 0, NULL, NULL) == 0) {
         PyObject *rows = PyList_New(0);
         PyObject *name, *count;
         Py_ssize_t pos = 0;

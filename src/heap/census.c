@@ -70,25 +70,39 @@ census_row(pyprof_census_t *census, PyTypeObject *type)
     return row;
 }
 
-typedef struct {
-    pyprof_census_t *census;
-    PyObject *skip;     /* borrowed; not counted */
-} count_walk_t;
+void
+pyprof_census_skip(pyprof_census_t *census, PyObject *obj)
+{
+    if (obj != NULL && census->nskip < PYPROF_CENSUS_MAX_SKIP) {
+        census->skip[census->nskip++] = obj;
+    }
+}
+
+int
+pyprof_census_skipped(const pyprof_census_t *census, PyObject *obj)
+{
+    for (int i = 0; i < census->nskip; i++) {
+        if (census->skip[i] == obj) {
+            return 1;
+        }
+    }
+    return 0;
+}
 
 static int
 count_visit(PyObject *obj, void *arg)
 {
-    count_walk_t *walk = arg;
-    if (obj == walk->skip) {
+    pyprof_census_t *census = arg;
+    if (census->nskip > 0 && pyprof_census_skipped(census, obj)) {
         return 0;
     }
-    pyprof_census_row_t *row = census_row(walk->census, Py_TYPE(obj));
+    pyprof_census_row_t *row = census_row(census, Py_TYPE(obj));
     if (row == NULL) {
-        walk->census->out_of_memory = 1;
+        census->out_of_memory = 1;
         return 1;
     }
     row->count++;
-    walk->census->total++;
+    census->total++;
     return 0;
 }
 
@@ -148,11 +162,10 @@ count_object(pyprof_census_t *census, PyObject *obj, PyObject *filter,
 
 int
 pyprof_census_take(pyprof_census_t *census, PyObject *objects,
-                   PyObject *filter, int sizes, PyObject *skip)
+                   PyObject *filter, int sizes)
 {
     if (objects == NULL && filter == NULL && !sizes) {
-        count_walk_t walk = {census, skip};
-        if (pyprof_heap_walk(count_visit, &walk) < 0) {
+        if (pyprof_heap_walk(count_visit, census) < 0) {
             return -1;
         }
         if (census->out_of_memory) {
@@ -179,7 +192,7 @@ pyprof_census_take(pyprof_census_t *census, PyObject *objects,
         }
         rc = 0;
         for (Py_ssize_t i = 0; i < count && rc == 0; i++) {
-            if (items[i] != skip) {
+            if (!pyprof_census_skipped(census, items[i])) {
                 rc = count_object(census, items[i], filter, getsizeof);
             }
         }

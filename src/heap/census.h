@@ -14,6 +14,10 @@
 
 #include "../core/ptrmap.h"
 
+/* Objects a census leaves out: the caller's own argument tuple, keyword
+ * dict and result, which exist only because the census was asked for. */
+#define PYPROF_CENSUS_MAX_SKIP 4
+
 typedef struct {
     PyTypeObject *type;     /* strong reference */
     Py_ssize_t count;
@@ -26,6 +30,8 @@ typedef struct {
     size_t capacity;
     pyprof_ptrmap_t index;      /* type -> row */
     Py_ssize_t total;           /* objects counted */
+    PyObject *skip[PYPROF_CENSUS_MAX_SKIP]; /* borrowed; never counted */
+    int nskip;
     int out_of_memory;          /* sticky, set by the walk's visitor */
 } pyprof_census_t;
 
@@ -35,16 +41,23 @@ int pyprof_census_init(pyprof_census_t *census);
 /* Drop every row and the references to the types. */
 void pyprof_census_clear(pyprof_census_t *census);
 
+/* Leave `obj` (may be NULL) out of the censuses taken into `census`: an
+ * argument tuple or keyword dict of the API call, a result list made
+ * before the walk.  At most PYPROF_CENSUS_MAX_SKIP; more are ignored. */
+void pyprof_census_skip(pyprof_census_t *census, PyObject *obj);
+
+/* Non-zero when `obj` is one of the census's skipped objects. */
+int pyprof_census_skipped(const pyprof_census_t *census, PyObject *obj);
+
 /* Count into `census`.  `objects` NULL counts every object the collector
- * tracks except `skip` (may be NULL: an object the caller made for its
- * result), without running any Python code unless `filter` or `sizes` is
+ * tracks except the skipped ones, without running any Python code unless `filter` or `sizes` is
  * given; else counts the items of the iterable `objects`.  `filter`
  * (callable or NULL) keeps the objects for which it returns true, as
  * objgraph's filter= does (its exceptions propagate).  `sizes` non-zero
  * adds sys.getsizeof() of each object (an object whose __sizeof__ fails
  * counts 0 bytes).  Returns 0, or -1 with an exception set. */
 int pyprof_census_take(pyprof_census_t *census, PyObject *objects,
-                       PyObject *filter, int sizes, PyObject *skip);
+                       PyObject *filter, int sizes);
 
 /* objgraph's name of a type: __name__ (shortnames) or "module.name" when
  * __module__ is true (longnames).  Never fails for a type whose __name__
