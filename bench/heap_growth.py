@@ -6,7 +6,7 @@ The heap (--objects, default 2,000,000 tracked objects of four types:
 instances, lists, tuples holding a list, dicts) is built once.  Each round
 times both tools on that same heap, in alternating order (ABBA), each
 starting from its own copy of the peaks recorded before the heap was
-built, so every call reports the same growth.  Both print into a buffer;
+built (objgraph's), so every call reports the same growth.  Both print into a buffer;
 the two outputs must be identical once runs of spaces are collapsed (only
 column widths may differ).  The comparison uses limit=4, the heap's four
 types: the rows below them are the few objects each tool's own call makes
@@ -66,10 +66,10 @@ def main(argv=None):
     ap.add_argument("--rounds", type=int, default=3)
     args = ap.parse_args(argv)
 
-    gc.collect()
-    base_objgraph, base_pyprof = {}, {}
-    objgraph.growth(limit=None, peak_stats=base_objgraph)
-    pyprof.growth(limit=None, peak_stats=base_pyprof)
+    # One set of starting peaks for both (objgraph's): two baselines taken
+    # a moment apart can differ by a transient tuple.
+    base = {}
+    objgraph.growth(limit=None, peak_stats=base)
     heap = build_heap(args.objects)
     gc.collect()
     tracked = sum(n for _, n in pyprof.most_common_types(limit=None))
@@ -81,11 +81,11 @@ def main(argv=None):
     def run(tool):
         out = io.StringIO()
         if tool == "objgraph":
-            peaks = dict(base_objgraph)
+            peaks = dict(base)
             t = timed(lambda: objgraph.show_growth(limit=4, peak_stats=peaks,
                                                    file=out))
         else:
-            peaks = dict(base_pyprof)
+            peaks = dict(base)
             t = timed(lambda: pyprof.show_growth(limit=4, peak_stats=peaks,
                                                  file=out))
         times[tool].append(t)
