@@ -479,6 +479,9 @@ def main(argv=None):
                     help="tools to compare with plain (default: all)")
     ap.add_argument("--timeout", type=float, default=300, help="seconds per run (default 300)")
     ap.add_argument("--json", metavar="FILE", help="also write every raw timing to FILE")
+    ap.add_argument("--heap-objects", type=int, default=2_000_000, metavar="N",
+                    help="objgraph vs pyprof show_growth() on a heap of N objects "
+                         "(bench/heap_growth.py; 0 to skip)")
     args = ap.parse_args(argv)
     if args.rounds < 1:
         ap.error("--rounds must be >= 1")
@@ -510,6 +513,17 @@ def main(argv=None):
             json.dump({"pythons": [{"python": py, "version": label, "workloads": data}
                                    for py, (label, data) in zip(args.python, results)],
                        "rounds": args.rounds, "whole_rounds": args.whole_rounds}, f, indent=1)
+    if args.heap_objects > 0:
+        # The heap census is not an overhead ratio: objgraph and pyprof time
+        # the same call on the same heap, side by side in one process.
+        for py in args.python:
+            print()
+            done = subprocess.run([py, os.path.join(HERE, "heap_growth.py"),
+                                   "--objects", str(args.heap_objects)],
+                                  env=subprocess_env(), timeout=args.timeout * 4)
+            if done.returncode != 0:
+                failures.append((python_label(py), "heap", "show_growth",
+                                 "exit %d" % done.returncode))
     if failures:
         print("\n%d failed run(s): %s" % (len(failures), "; ".join(
             "%s %s %s (%s)" % f for f in failures)), file=sys.stderr)

@@ -6,6 +6,7 @@
 #include <Python.h>
 
 #include "../cli/cli.h"
+#include "heap_api.h"
 #include "lines_type.h"
 #include "profile_type.h"
 
@@ -68,7 +69,10 @@ module_exec(PyObject *module)
     }
     rc = PyModule_AddType(module, lines_type);
     Py_DECREF(lines_type);
-    return rc;
+    if (rc < 0) {
+        return -1;
+    }
+    return pyprof_heap_api_add(module);
 }
 
 static PyMethodDef module_methods[] = {

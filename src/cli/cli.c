@@ -8,6 +8,7 @@
 
 #include "cli.h"
 #include "cmd_lines.h"
+#include "cmd_heap.h"
 #include "cmd_run.h"
 #include "cmd_stats.h"
 #include "cmd_time.h"
@@ -25,6 +26,8 @@ static const command_t commands[] = {
      "profile every function call of a program (the cProfile workflow)"},
     {"stats", pyprof_cmd_stats,
      "print, sort and merge pstats profile files"},
+    {"heap", pyprof_cmd_heap,
+     "what a program leaves on the heap, per @profile call (objgraph)"},
     {"time", pyprof_cmd_time,
      "time a whole program as %timeit and %time do"},
 };

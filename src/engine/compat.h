@@ -181,4 +181,17 @@ pyprof_long_as_int(PyObject *value)
 #endif
 }
 
+/* The heap census walks the collector's object lists.  3.12 added
+ * PyUnstable_GC_VisitObjects, which visits every tracked object without
+ * building anything; below 3.12 no public (or PyUnstable_) API reaches the
+ * generation lists (they live in the interpreter's internal state), so
+ * src/heap/walk.c falls back on gc.get_objects(): one list, built in C,
+ * walked in C and dropped at once -- the same objects, in the same order,
+ * that objgraph counts. */
+#if PY_VERSION_HEX >= 0x030C0000
+#define PYPROF_HAVE_GC_VISIT_OBJECTS 1
+#else
+#define PYPROF_HAVE_GC_VISIT_OBJECTS 0
+#endif
+
 #endif
