@@ -97,6 +97,7 @@
   }
   function bind(shape, n) {
     shape.setAttribute("data-node", n);
+    shape.setAttribute("aria-label", nodeName(n));
     shape.addEventListener("mousemove", function (ev) { showTip(ev, n); });
     shape.addEventListener("mouseleave", hideTip);
     shape.addEventListener("click", function () {
