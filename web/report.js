@@ -46,12 +46,15 @@
   function fmt(s) { return s.toFixed(3); }
   function pct(s) { return (100 * s / total).toFixed(1) + "%"; }
   function nodeName(n) { return n === 0 ? "all" : label[N.func[n]]; }
+  /* Warm colours as flamegraph.pl uses, from the function's name so the
+   * same function has the same colour everywhere; built-ins are blue. */
   function color(n) {
     if (n === 0) return "#c8c8c8";
-    var s = F.file[N.func[n]], h = 0;
+    var f = N.func[n], s = F.name[f], h = 0;
     for (var k = 0; k < s.length; k++) h = (h * 31 + s.charCodeAt(k)) | 0;
-    var hue = 10 + (Math.abs(h) % 45), light = 55 + (Math.abs(h >> 8) % 20);
-    return "hsl(" + hue + ",85%," + light + "%)";
+    h = Math.abs(h);
+    if (F.file[f] === "~") return "hsl(" + (195 + h % 30) + ",60%," + (62 + (h >> 5) % 16) + "%)";
+    return "hsl(" + (h % 50) + ",85%," + (52 + (h >> 6) % 20) + "%)";
   }
   function el(tag, attrs, text) {
     var e = document.createElement(tag);
@@ -173,7 +176,7 @@
     var t = svgEl("text", { x: cx, y: cy + 4, "text-anchor": "middle" });
     t.textContent = state.focus === 0 ? "all" : F.name[N.func[state.focus]];
     svg.appendChild(t);
-    var stack = [[state.focus, 0]];
+    var stack = [[state.focus, 0]], labels = [];
     while (stack.length) {
       var item = stack.pop(), n = item[0], d = item[1];
       if (d >= rings) continue;
@@ -185,9 +188,18 @@
         if (state.selectedFunc >= 0 && N.func[c] === state.selectedFunc) path.setAttribute("class", "node selected");
         bind(path, c);
         svg.appendChild(path);
+        var mid = (a0 + a1) / 2, rmid = ring * (d + 1.5);
+        if ((a1 - a0) * rmid > 40) {            /* room for a label */
+          var label = F.name[N.func[c]], fit = Math.floor(((a1 - a0) * rmid - 6) / 6.5);
+          var tx = svgEl("text", { x: cx + rmid * Math.sin(mid), y: cy - rmid * Math.cos(mid) + 4,
+                                   "text-anchor": "middle" });
+          tx.textContent = label.length > fit ? label.slice(0, Math.max(fit - 2, 1)) + ".." : label;
+          labels.push(tx);
+        }
         stack.push([c, d + 1]);
       }
     }
+    labels.forEach(function (t) { svg.appendChild(t); });
     chart.replaceChildren(svg);
   }
 

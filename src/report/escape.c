@@ -135,7 +135,7 @@ pyprof_escape_json_number(pyprof_sink_t *out, double value)
         pyprof_sink_putc(out, '0');
         return;
     }
-    if (value == (double)(int64_t)value && fabs(value) < 1e15) {
+    if (fabs(value) < 1e15 && value == (double)(int64_t)value) {
         pyprof_sink_printf(out, "%lld", (long long)value);
         return;
     }

@@ -15,6 +15,9 @@
 #include "escape.h"
 #include "paths.h"
 
+/* Integer counts stay below this so sums cannot overflow int64. */
+#define MAX_COUNT 1e18
+
 /* Labels of every function, or NULL when out of memory. */
 static char **
 make_labels(const pyprof_stats_t *stats)
@@ -86,6 +89,9 @@ pyprof_export_collapsed(pyprof_sink_t *out, const pyprof_stats_t *stats,
         double self = tree->nodes[id].tottime;
         if (self > 0.0) {
             sum += self * 1e6;
+        }
+        if (sum > MAX_COUNT) {
+            sum = MAX_COUNT;  /* absurd (damaged) times: stay in range */
         }
         int64_t count = (int64_t)llround(sum) - emitted;
         if (count <= 0) {
@@ -255,7 +261,11 @@ pyprof_export_chrome_trace(pyprof_sink_t *out, const pyprof_stats_t *stats,
 static long long
 micros(double seconds)
 {
-    return seconds > 0.0 ? llround(seconds * 1e6) : 0;
+    if (!(seconds > 0.0)) {
+        return 0;
+    }
+    return seconds * 1e6 < MAX_COUNT ? llround(seconds * 1e6)
+                                     : (long long)MAX_COUNT;
 }
 
 int
@@ -293,7 +303,8 @@ pyprof_export_callgrind(pyprof_sink_t *out, const pyprof_stats_t *stats,
     long long total = 0;
     for (size_t f = 0; f < n; f++) {
         const pyprof_func_t *func = pyprof_stats_get(stats, f);
-        total += micros(func->tt);
+        long long self = micros(func->tt);
+        total = total < (long long)MAX_COUNT * 8 ? total + self : total;
         for (size_t k = 0; k < func->ncallers; k++) {
             size_t c = func->callers[k].caller;
             size_t slot = start[c] + fill[c]++;
@@ -306,6 +317,7 @@ pyprof_export_callgrind(pyprof_sink_t *out, const pyprof_stats_t *stats,
     pyprof_escape_line_field(out, name, NULL, ' ');
     pyprof_sink_printf(out, "\npositions: line\nevents: Microseconds\n"
                             "summary: %lld\n", total);
+
     for (size_t f = 0; f < n; f++) {
         const pyprof_func_t *func = pyprof_stats_get(stats, f);
         pyprof_sink_puts(out, "\nfl=");

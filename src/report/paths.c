@@ -125,9 +125,15 @@ pyprof_paths_from_pairs(const pyprof_stats_t *stats, pyprof_pathtree_t *out,
                 continue;
             }
             const pyprof_func_t *g = pyprof_stats_get(stats, ref->callee);
-            double calls = (double)ref->edge->nc * top->scale;
+            double calls = (double)ref->edge->nc * top->scale + 0.5;
+            if (!(calls >= 0.0)) {
+                calls = 0.0;
+            }
+            if (calls > 9e18) {
+                calls = 9e18;
+            }
             id = pyprof_pathtree_add(out, top->node, (uint32_t)ref->callee,
-                                     (int64_t)(calls + 0.5),
+                                     (int64_t)calls,
                                      ref->edge->tt * top->scale, ct);
             if (id == PYPROF_PATH_NO_FUNC) {
                 goto done;
