@@ -195,8 +195,14 @@ def test_speedscope_matches_the_schema(profiles, which):
     assert sum(prof["weights"]) == pytest.approx(total_tt(profiles[which]),
                                                  rel=1e-6, abs=1e-6)
     assert prof["endValue"] == pytest.approx(sum(prof["weights"]))
-    names = [frames[i]["name"] for i in prof["samples"][0]]
-    assert names[0] in ("<module>", "<built-in method builtins.exec>")
+    # leaf's samples are whole stacks from the top: ... main, b, c, leaf.
+    leaf_stacks = [[frames[i]["name"] for i in stack]
+                   for stack in prof["samples"]
+                   if frames[stack[-1]]["name"] == "leaf"]
+    assert leaf_stacks
+    for names in leaf_stacks:
+        assert names[-4:-2] in (["main", "b"], ["main", "a"]), names
+        assert names[-2] == "c"
     if which == "cprofile":
         assert "reconstructed" in prof["name"]
 
