@@ -13,31 +13,15 @@
 
 #include "profiler_internal.h"
 
-/* UTF-8 of a str, or `fallback` when it has none (lone surrogates). */
-static const char *
-utf8_or(PyObject *str, const char *fallback)
-{
-    const char *utf8 = str != NULL && PyUnicode_Check(str)
-                           ? PyUnicode_AsUTF8(str) : NULL;
-    if (utf8 == NULL) {
-        PyErr_Clear();
-        return fallback;
-    }
-    return utf8;
-}
-
 /* The model index of engine function `info`, named as the export names
  * it; (size_t)-1 when the model lacks it. */
 static size_t
 model_index(const pyprof_stats_t *stats, const pyprof_funcinfo_t *info)
 {
-    if (info->code != NULL) {
-        PyCodeObject *code = (PyCodeObject *)info->code;
-        return pyprof_stats_find(stats, utf8_or(code->co_filename, "?"),
-                                 code->co_firstlineno,
-                                 utf8_or(code->co_name, "?"));
-    }
-    return pyprof_stats_find(stats, "~", 0, utf8_or(info->label, "<?>"));
+    const char *filename, *funcname;
+    long lineno;
+    pyprof_funcinfo_name(info, &filename, &lineno, &funcname);
+    return pyprof_stats_find(stats, filename, lineno, funcname);
 }
 
 int

@@ -273,44 +273,15 @@ pyprof_export_callgrind(pyprof_sink_t *out, const pyprof_stats_t *stats,
                         const char *name)
 {
     size_t n = pyprof_stats_count(stats);
-    /* Callee lists by caller, from the callers lists. */
-    size_t *start = calloc(n + 1, sizeof(size_t));
-    if (start == NULL) {
-        return -1;
-    }
-    size_t nedges = 0;
-    for (size_t f = 0; f < n; f++) {
-        const pyprof_func_t *func = pyprof_stats_get(stats, f);
-        for (size_t k = 0; k < func->ncallers; k++) {
-            start[func->callers[k].caller + 1]++;
-            nedges++;
-        }
-    }
-    for (size_t f = 0; f < n; f++) {
-        start[f + 1] += start[f];
-    }
-    size_t *edge_callee = malloc((nedges ? nedges : 1) * sizeof(size_t));
-    const pyprof_caller_t **edge = malloc((nedges ? nedges : 1)
-                                          * sizeof(*edge));
-    size_t *fill = calloc(n ? n : 1, sizeof(size_t));
-    if (edge_callee == NULL || edge == NULL || fill == NULL) {
-        free(start);
-        free(edge_callee);
-        free(edge);
-        free(fill);
+    size_t *start;
+    pyprof_callee_ref_t *callees;
+    if (pyprof_paths_callee_index(stats, &start, &callees) < 0) {
         return -1;
     }
     long long total = 0;
     for (size_t f = 0; f < n; f++) {
-        const pyprof_func_t *func = pyprof_stats_get(stats, f);
-        long long self = micros(func->tt);
+        long long self = micros(pyprof_stats_get(stats, f)->tt);
         total = total < (long long)MAX_COUNT * 8 ? total + self : total;
-        for (size_t k = 0; k < func->ncallers; k++) {
-            size_t c = func->callers[k].caller;
-            size_t slot = start[c] + fill[c]++;
-            edge_callee[slot] = f;
-            edge[slot] = &func->callers[k];
-        }
     }
     pyprof_sink_puts(out, "# callgrind format\nversion: 1\n"
                           "creator: pyprof 0.1.0\ncmd: ");
@@ -327,20 +298,19 @@ pyprof_export_callgrind(pyprof_sink_t *out, const pyprof_stats_t *stats,
         pyprof_sink_printf(out, "\n%ld %lld\n", func->lineno,
                            micros(func->tt));
         for (size_t e = start[f]; e < start[f + 1]; e++) {
-            const pyprof_func_t *callee = pyprof_stats_get(stats,
-                                                           edge_callee[e]);
+            const pyprof_func_t *callee = pyprof_stats_get(
+                stats, callees[e].callee);
             pyprof_sink_puts(out, "cfl=");
             pyprof_escape_line_field(out, callee->filename, NULL, ' ');
             pyprof_sink_puts(out, "\ncfn=");
             pyprof_escape_line_field(out, callee->funcname, NULL, ' ');
             pyprof_sink_printf(out, "\ncalls=%lld %ld\n%ld %lld\n",
-                               (long long)edge[e]->nc, callee->lineno,
-                               func->lineno, micros(edge[e]->ct));
+                               (long long)callees[e].edge->nc,
+                               callee->lineno, func->lineno,
+                               micros(callees[e].edge->ct));
         }
     }
     free(start);
-    free(edge_callee);
-    free(edge);
-    free(fill);
+    free(callees);
     return 0;
 }

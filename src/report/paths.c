@@ -18,16 +18,24 @@
 #include "../core/pstats_file.h"
 
 typedef struct {
-    size_t callee;
-    const pyprof_caller_t *edge;
-} callee_ref_t;
-
-typedef struct {
     uint32_t node;          /* the node whose callees are being visited */
     size_t func;
     double scale;           /* share of func's cumtime this path holds */
     size_t next;            /* next callee to visit in func's list */
 } frame_t;
+
+/* Non-zero when no function but f itself calls f. */
+static int
+is_root(const pyprof_stats_t *stats, size_t f)
+{
+    const pyprof_func_t *func = pyprof_stats_get(stats, f);
+    for (size_t k = 0; k < func->ncallers; k++) {
+        if (func->callers[k].caller != f) {
+            return 0;
+        }
+    }
+    return 1;
+}
 
 int
 pyprof_paths_from_pairs(const pyprof_stats_t *stats, pyprof_pathtree_t *out,
@@ -35,50 +43,19 @@ pyprof_paths_from_pairs(const pyprof_stats_t *stats, pyprof_pathtree_t *out,
 {
     size_t n = pyprof_stats_count(stats);
     int rc = -1;
-    size_t *start = calloc(n + 1, sizeof(size_t));
+    size_t *start = NULL;
+    pyprof_callee_ref_t *callees = NULL;
     uint32_t *on_path = calloc(n ? n : 1, sizeof(uint32_t));
-    callee_ref_t *callees = NULL;
     frame_t *stack = NULL;
-    if (start == NULL || on_path == NULL) {
+    if (on_path == NULL
+        || pyprof_paths_callee_index(stats, &start, &callees) < 0) {
         goto done;
     }
-    /* Callee index: counting sort of the edges by caller. */
-    size_t nedges = 0;
-    for (size_t f = 0; f < n; f++) {
-        const pyprof_func_t *func = pyprof_stats_get(stats, f);
-        for (size_t k = 0; k < func->ncallers; k++) {
-            start[func->callers[k].caller + 1]++;
-            nedges++;
-        }
-    }
-    for (size_t f = 0; f < n; f++) {
-        start[f + 1] += start[f];
-    }
-    callees = malloc((nedges ? nedges : 1) * sizeof(*callees));
-    size_t *fill = calloc(n ? n : 1, sizeof(size_t));
-    if (callees == NULL || fill == NULL) {
-        free(fill);
-        goto done;
-    }
-    for (size_t f = 0; f < n; f++) {
-        const pyprof_func_t *func = pyprof_stats_get(stats, f);
-        for (size_t k = 0; k < func->ncallers; k++) {
-            size_t c = func->callers[k].caller;
-            callees[start[c] + fill[c]++] = (callee_ref_t){f,
-                                                           &func->callers[k]};
-        }
-    }
-    free(fill);
     /* Roots: functions nobody else calls.  The total is their cumtime. */
     double total = 0.0;
     for (size_t f = 0; f < n; f++) {
-        const pyprof_func_t *func = pyprof_stats_get(stats, f);
-        int called = 0;
-        for (size_t k = 0; k < func->ncallers; k++) {
-            called |= func->callers[k].caller != f;
-        }
-        if (!called) {
-            total += func->ct;
+        if (is_root(stats, f)) {
+            total += pyprof_stats_get(stats, f)->ct;
         }
     }
     double cut = total * min_fraction;
@@ -89,11 +66,7 @@ pyprof_paths_from_pairs(const pyprof_stats_t *stats, pyprof_pathtree_t *out,
     out->nodes[0].cumtime = total;
     for (size_t r = 0; r < n; r++) {
         const pyprof_func_t *root = pyprof_stats_get(stats, r);
-        int called = 0;
-        for (size_t k = 0; k < root->ncallers; k++) {
-            called |= root->callers[k].caller != r;
-        }
-        if (called) {
+        if (!is_root(stats, r)) {
             continue;
         }
         out->nodes[0].calls += root->nc;
@@ -112,7 +85,7 @@ pyprof_paths_from_pairs(const pyprof_stats_t *stats, pyprof_pathtree_t *out,
                 sp--;
                 continue;
             }
-            const callee_ref_t *ref = &callees[top->next++];
+            const pyprof_callee_ref_t *ref = &callees[top->next++];
             if (on_path[ref->callee]) {
                 continue;
             }
@@ -155,6 +128,52 @@ done:
     free(callees);
     free(stack);
     return rc;
+}
+
+int
+pyprof_paths_callee_index(const pyprof_stats_t *stats, size_t **start_out,
+                          pyprof_callee_ref_t **refs_out)
+{
+    size_t n = pyprof_stats_count(stats);
+    size_t *start = calloc(n + 1, sizeof(size_t));
+    size_t *fill = calloc(n ? n : 1, sizeof(size_t));
+    pyprof_callee_ref_t *refs = NULL;
+    if (start == NULL || fill == NULL) {
+        goto error;
+    }
+    /* A counting sort of the edges by caller. */
+    size_t nedges = 0;
+    for (size_t f = 0; f < n; f++) {
+        const pyprof_func_t *func = pyprof_stats_get(stats, f);
+        for (size_t k = 0; k < func->ncallers; k++) {
+            start[func->callers[k].caller + 1]++;
+            nedges++;
+        }
+    }
+    for (size_t f = 0; f < n; f++) {
+        start[f + 1] += start[f];
+    }
+    refs = malloc((nedges ? nedges : 1) * sizeof(*refs));
+    if (refs == NULL) {
+        goto error;
+    }
+    for (size_t f = 0; f < n; f++) {
+        const pyprof_func_t *func = pyprof_stats_get(stats, f);
+        for (size_t k = 0; k < func->ncallers; k++) {
+            size_t c = func->callers[k].caller;
+            refs[start[c] + fill[c]++] = (pyprof_callee_ref_t){
+                f, &func->callers[k]};
+        }
+    }
+    free(fill);
+    *start_out = start;
+    *refs_out = refs;
+    return 0;
+error:
+    free(start);
+    free(fill);
+    free(refs);
+    return -1;
 }
 
 int

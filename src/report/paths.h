@@ -50,6 +50,19 @@ char *pyprof_paths_label(const pyprof_func_t *func);
 int pyprof_paths_children(const pyprof_pathtree_t *tree,
                           uint32_t **first_child, uint32_t **next_sibling);
 
+/* pstats keeps callers per function; writers that walk callees use this
+ * index: the callees of function f are refs[start[f] .. start[f+1]), each
+ * naming the callee and its edge (borrowed from stats).  start (n + 1
+ * entries) and refs are new malloc'd arrays owned by the caller.
+ * Returns 0, or -1 when out of memory. */
+typedef struct {
+    size_t callee;
+    const pyprof_caller_t *edge;
+} pyprof_callee_ref_t;
+
+int pyprof_paths_callee_index(const pyprof_stats_t *stats, size_t **start,
+                              pyprof_callee_ref_t **refs);
+
 /* One line saying where the paths come from, for every report. */
 const char *pyprof_paths_provenance(const pyprof_pathtree_t *tree);
 
