@@ -422,3 +422,15 @@ def test_report_is_self_contained(profiled):
     assert doc["exact"] is True
     assert len(doc["funcs"]["name"]) == len(st.stats)
     assert doc["totalTT"] == pytest.approx(st.total_tt)
+
+
+def test_flamegraph_is_well_formed_xml_with_names_as_text(profiled):
+    import xml.etree.ElementTree as ET
+    root = ET.parse(profiled["svg"]).getroot()   # an XML parser's verdict
+    ns = "{http://www.w3.org/2000/svg}"
+    titles = [t.text.split("\n")[0] for t in root.iter(ns + "title")]
+    assert "<script>window.__pwned=1;alert(1)</script> (%s:16)" % \
+        profiled["pstats"].replace("prog.pstats", "prog.py") in titles
+    # Nothing but our one script element: the crafted name is text.
+    assert len(list(root.iter(ns + "script"))) == 1
+    assert not list(root.iter(ns + "img")) and not list(root.iter("img"))
