@@ -1,6 +1,7 @@
 # pyprof: the two commands that do everything are `make demo` and `make test`.
 #
-#   make demo       build, install into .venv/demo, profile examples/julia_set.py
+#   make demo       build, install into .venv/demo, profile examples/julia_set.py,
+#                   write its HTML report, flame graph and screenshots in out/
 #   make test       C unit tests, then the pytest suite on every CPython 3.10-3.13 found
 #   make test-asan  the suite against an ASan+UBSan build of the extension
 #   make ctest      plain-C unit tests of src/core
@@ -10,9 +11,10 @@
 PYTHONS     := $(shell tools/pythons.sh)
 DEMO_PYTHON := $(firstword $(shell command -v python3) $(PYTHONS))
 VENVS       := .venv
-TEST_DEPS   := pytest setuptools wheel snakeviz gprof2dot ipython line_profiler objgraph
+TEST_DEPS   := pytest setuptools wheel snakeviz gprof2dot ipython line_profiler objgraph websocket-client jsonschema
 PYTEST_ARGS ?= -q
 FUZZ_SECONDS ?= 60
+CHROMIUM    ?= chromium
 SAN_FLAGS   := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined -g -O1
 SAN_BUILD   := PYPROF_CFLAGS="$(SAN_FLAGS)" PYPROF_LDFLAGS="-fsanitize=address,undefined"
 
@@ -39,6 +41,21 @@ demo:
 	@echo
 	@echo "== pyprof stats out/julia_set.pstats --sort tottime --limit 5"
 	@$(VENVS)/demo/bin/pyprof stats out/julia_set.pstats --sort tottime --limit 5
+	@echo
+	@echo "== pyprof view out/julia_set.pstats -o out/julia_set.html --flamegraph out/julia_set.svg"
+	@$(VENVS)/demo/bin/pyprof view out/julia_set.pstats -o out/julia_set.html --flamegraph out/julia_set.svg
+	@$(VENVS)/demo/bin/pyprof export out/julia_set.pstats --format speedscope -o out/julia_set.speedscope.json
+	@if command -v $(CHROMIUM) >/dev/null 2>&1; then \
+	    for f in julia_set.html:julia_set.png julia_set.svg:julia_set-flamegraph.png; do \
+	        $(CHROMIUM) --headless --no-sandbox --disable-gpu --no-first-run \
+	            --disable-background-networking --user-data-dir=$$(mktemp -d) \
+	            --window-size=1200,900 --screenshot=$(CURDIR)/out/$${f#*:} \
+	            file://$(CURDIR)/out/$${f%%:*} >/dev/null 2>&1; \
+	    done; \
+	    echo "screenshots: $(CURDIR)/out/julia_set.png $(CURDIR)/out/julia_set-flamegraph.png"; \
+	else echo "(no $(CHROMIUM): no screenshots)"; fi
+	@echo "report: $(CURDIR)/out/julia_set.html"
+	@echo "flame graph: $(CURDIR)/out/julia_set.svg"
 
 test: ctest
 	@test -n "$(PYTHONS)" || { echo "make test: no CPython 3.10-3.13 found" >&2; exit 1; }

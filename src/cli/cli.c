@@ -9,9 +9,11 @@
 #include "cli.h"
 #include "cmd_lines.h"
 #include "cmd_heap.h"
+#include "cmd_export.h"
 #include "cmd_run.h"
 #include "cmd_stats.h"
 #include "cmd_time.h"
+#include "cmd_view.h"
 
 typedef struct {
     const char *name;
@@ -30,6 +32,10 @@ static const command_t commands[] = {
      "what a program leaves on the heap, per @profile call (objgraph)"},
     {"time", pyprof_cmd_time,
      "time a whole program as %timeit and %time do"},
+    {"view", pyprof_cmd_view,
+     "draw a profile as an HTML report or a flame graph SVG"},
+    {"export", pyprof_cmd_export,
+     "convert a profile for speedscope, flamegraph.pl, Perfetto, KCachegrind"},
 };
 
 static void

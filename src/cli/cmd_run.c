@@ -20,11 +20,13 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "../core/calltree_file.h"
 #include "../core/pstats_file.h"
 #include "../core/report.h"
 #include "../core/sink.h"
 #include "../core/stats.h"
 #include "../engine/compat.h"
+#include "../engine/export_tree.h"
 #include "../engine/profiler.h"
 #include "cmd_run.h"
 #include "options.h"
@@ -149,6 +151,36 @@ print_profile(const pyprof_stats_t *stats, const run_options_t *opts)
     return rc;
 }
 
+/* Write the pstats file with the exact call paths appended as a trailer
+ * (core/calltree_file.h), which pstats and SnakeViz ignore and `pyprof
+ * view`/`export` use.  Without the trailer (out of memory exporting it)
+ * the pstats data is still written.  Returns 0 or -1 with errbuf set. */
+static int
+write_with_paths(const session_t *session, const pyprof_stats_t *stats,
+                 const char *path, char *errbuf, size_t errlen)
+{
+    pyprof_pathtree_t tree;
+    pyprof_sink_t trailer;
+    pyprof_sink_init_buffer(&trailer);
+    if (pyprof_pathtree_init(&tree) == 0
+        && pyprof_profiler_export_paths(session->profiler, stats,
+                                        &tree) == 0) {
+        pyprof_pathtree_serialize(&trailer, &tree, pyprof_stats_count(stats));
+    }
+    else {
+        PyErr_Clear();
+        pyprof_sink_free_buffer(&trailer);
+        fprintf(stderr, "pyprof run: warning: call paths not saved\n");
+    }
+    pyprof_pathtree_free(&tree);
+    int rc = pyprof_stats_count(stats) > 0 && !pyprof_sink_failed(&trailer)
+        ? pyprof_pstats_write_file_extra(stats, trailer.data, trailer.len,
+                                         path, errbuf, errlen)
+        : pyprof_pstats_write_file(stats, path, errbuf, errlen);
+    pyprof_sink_free_buffer(&trailer);
+    return rc;
+}
+
 /* Export what the session recorded, then write or print it. */
 static int
 report_profile(const session_t *session, const run_options_t *opts,
@@ -162,8 +194,8 @@ report_profile(const session_t *session, const run_options_t *opts,
     int rc;
     if (outfile_path != NULL) {
         char errbuf[512];
-        rc = pyprof_pstats_write_file(stats, outfile_path, errbuf,
-                                      sizeof(errbuf));
+        rc = write_with_paths(session, stats, outfile_path, errbuf,
+                              sizeof(errbuf));
         if (rc < 0) {
             fprintf(stderr, "pyprof run: cannot write the profile: %s\n",
                     errbuf);

@@ -1262,9 +1262,21 @@ int
 pyprof_pstats_write_file(const pyprof_stats_t *stats, const char *path,
                          char *errbuf, size_t errlen)
 {
+    return pyprof_pstats_write_file_extra(stats, NULL, 0, path, errbuf,
+                                          errlen);
+}
+
+int
+pyprof_pstats_write_file_extra(const pyprof_stats_t *stats,
+                               const void *extra, size_t extra_len,
+                               const char *path, char *errbuf, size_t errlen)
+{
     pyprof_sink_t sink;
     pyprof_sink_init_buffer(&sink);
     pyprof_pstats_serialize(&sink, stats);
+    if (extra_len > 0) {
+        pyprof_sink_write(&sink, extra, extra_len);
+    }
     size_t len;
     char *data = pyprof_sink_take(&sink, &len);
     char *tmp = malloc(strlen(path) + 32);

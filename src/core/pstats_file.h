@@ -49,4 +49,11 @@ void pyprof_pstats_serialize(pyprof_sink_t *out, const pyprof_stats_t *stats);
 int pyprof_pstats_write_file(const pyprof_stats_t *stats, const char *path,
                              char *errbuf, size_t errlen);
 
+/* The same, with `extra` bytes after the marshalled dict (marshal.load and
+ * this reader ignore them; calltree_file.h's trailer goes there). */
+int pyprof_pstats_write_file_extra(const pyprof_stats_t *stats,
+                                   const void *extra, size_t extra_len,
+                                   const char *path, char *errbuf,
+                                   size_t errlen);
+
 #endif

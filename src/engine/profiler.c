@@ -406,17 +406,30 @@ utf8_or(PyObject *str, const char *fallback)
     return utf8;
 }
 
+void
+pyprof_funcinfo_name(const pyprof_funcinfo_t *info, const char **filename,
+                     long *lineno, const char **funcname)
+{
+    if (info->code != NULL) {
+        PyCodeObject *code = (PyCodeObject *)info->code;
+        *filename = utf8_or(code->co_filename, "?");
+        *lineno = code->co_firstlineno;
+        *funcname = utf8_or(code->co_name, "?");
+        return;
+    }
+    *filename = "~";
+    *lineno = 0;
+    *funcname = utf8_or(info->label, "<?>");
+}
+
 /* Intern function `i` into the model; (size_t)-1 when out of memory. */
 static size_t
 intern_in_model(pyprof_stats_t *stats, const pyprof_funcinfo_t *info)
 {
-    if (info->code != NULL) {
-        PyCodeObject *code = (PyCodeObject *)info->code;
-        return pyprof_stats_intern(stats, utf8_or(code->co_filename, "?"),
-                                   code->co_firstlineno,
-                                   utf8_or(code->co_name, "?"));
-    }
-    return pyprof_stats_intern(stats, "~", 0, utf8_or(info->label, "<?>"));
+    const char *filename, *funcname;
+    long lineno;
+    pyprof_funcinfo_name(info, &filename, &lineno, &funcname);
+    return pyprof_stats_intern(stats, filename, lineno, funcname);
 }
 
 /* Key of a caller->callee pair in a ptrmap: never NULL. */

@@ -60,6 +60,13 @@ struct pyprof_profiler {
     int tool_id;                    /* sys.monitoring tool, or -1 */
 };
 
+/* How the pstats model names function `info`: its file, first line and
+ * name (UTF-8, borrowed from the code object or label; "?" when not
+ * encodable), or "~", 0 and the label for a C function. */
+void pyprof_funcinfo_name(const pyprof_funcinfo_t *info,
+                          const char **filename, long *lineno,
+                          const char **funcname);
+
 /* The profiler whose hooks are installed, or NULL.  A global because the
  * interpreter's hooks are process-wide and hold no profiler pointer we can
  * use on 3.12+; only one pyprof profiler records at a time.  Protected by

@@ -1,0 +1,141 @@
+/* cmd_export.c - `pyprof export FILE --format FORMAT [-o OUT]`.
+ *
+ * Converts a pstats file into what other viewers read (see
+ * src/report/export_formats.h): speedscope, collapsed stacks, Chrome
+ * trace events, callgrind.  The stack formats use the file's exact call
+ * paths when `pyprof run -o` recorded them, else paths rebuilt from
+ * caller pairs, and say so on stderr (and inside the file where the
+ * format has a place for it).  Output goes to stdout unless -o is given.
+ */
+#include "cmd_export.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../core/calltree_file.h"
+#include "../core/sink.h"
+#include "../core/stats.h"
+#include "../report/export_formats.h"
+#include "../report/output.h"
+#include "../report/paths.h"
+#include "options.h"
+
+static const char usage[] =
+    "usage: pyprof export FILE --format "
+    "speedscope|collapsed|chrome|callgrind [-o OUT]\n";
+
+static const char help_text[] =
+    "\n"
+    "Convert a pstats profile file for other viewers.\n"
+    "\n"
+    "formats:\n"
+    "  speedscope   speedscope JSON (https://www.speedscope.app)\n"
+    "  collapsed    collapsed stacks 'a;b;c 123' in microseconds of self\n"
+    "               time (flamegraph.pl, inferno)\n"
+    "  chrome       Chrome trace-event JSON (Perfetto, chrome://tracing)\n"
+    "  callgrind    callgrind format (KCachegrind, QCacheGrind)\n"
+    "\n"
+    "options:\n"
+    "  -f, --format FORMAT  one of the above (required)\n"
+    "  -o, --output FILE    write to FILE instead of stdout\n"
+    "  -h, --help           show this help\n";
+
+int
+pyprof_cmd_export(int argc, char **argv)
+{
+    pyprof_options_t scan;
+    pyprof_options_init(&scan, "pyprof export", argc, argv);
+    const char *file = NULL, *format = NULL, *output = "-";
+    while (pyprof_options_current(&scan) != NULL) {
+        int rc;
+        if (!pyprof_options_at_option(&scan)) {
+            if (file != NULL) {
+                fprintf(stderr, "pyprof export: one profile file at a time\n"
+                        "%s", usage);
+                return 2;
+            }
+            file = pyprof_options_current(&scan);
+            scan.index++;
+        }
+        else if (pyprof_options_flag(&scan, "-h", "--help")) {
+            printf("%s%s", usage, help_text);
+            return 0;
+        }
+        else if ((rc = pyprof_options_value(&scan, "-f", "--format",
+                                            &format)) != 0
+                 || (rc = pyprof_options_value(&scan, "-o", "--output",
+                                               &output)) != 0) {
+            if (rc < 0) {
+                return 2;
+            }
+        }
+        else {
+            pyprof_options_unknown(&scan);
+            return 2;
+        }
+    }
+    if (file == NULL || format == NULL) {
+        fprintf(stderr, "pyprof export: %s\n%s",
+                file == NULL ? "no profile file given" : "--format is required",
+                usage);
+        return 2;
+    }
+    int which;
+    if (strcmp(format, "speedscope") == 0) {
+        which = 0;
+    }
+    else if (strcmp(format, "collapsed") == 0) {
+        which = 1;
+    }
+    else if (strcmp(format, "chrome") == 0) {
+        which = 2;
+    }
+    else if (strcmp(format, "callgrind") == 0) {
+        which = 3;
+    }
+    else {
+        fprintf(stderr, "pyprof export: unknown format '%s' (speedscope, "
+                "collapsed, chrome or callgrind)\n", format);
+        return 2;
+    }
+    char errbuf[512];
+    pyprof_stats_t *stats;
+    pyprof_pathtree_t tree;
+    if (pyprof_paths_load(file, &stats, &tree, errbuf, sizeof(errbuf)) < 0) {
+        fprintf(stderr, "pyprof export: %s\n", errbuf);
+        return 1;
+    }
+    if (!tree.exact && which != 3) {
+        fprintf(stderr, "pyprof export: %s has no recorded call paths; %s\n",
+                file, pyprof_paths_provenance(&tree));
+    }
+    const char *slash = strrchr(file, '/');
+    const char *name = slash != NULL ? slash + 1 : file;
+    pyprof_sink_t sink;
+    pyprof_sink_init_buffer(&sink);
+    int rc;
+    switch (which) {
+    case 0: rc = pyprof_export_speedscope(&sink, stats, &tree, name); break;
+    case 1: rc = pyprof_export_collapsed(&sink, stats, &tree); break;
+    case 2: rc = pyprof_export_chrome_trace(&sink, stats, &tree, name); break;
+    default: rc = pyprof_export_callgrind(&sink, stats, name); break;
+    }
+    int status = 0;
+    if (rc < 0 || pyprof_sink_failed(&sink)) {
+        fprintf(stderr, "pyprof export: out of memory\n");
+        status = 1;
+    }
+    else if (pyprof_output_write(output, sink.data ? sink.data : "",
+                                 sink.len, errbuf, sizeof(errbuf)) < 0) {
+        fprintf(stderr, "pyprof export: cannot write %s\n", errbuf);
+        status = 1;
+    }
+    else if (strcmp(output, "-") != 0) {
+        fprintf(stderr, "pyprof: wrote %s\n", output);
+    }
+    pyprof_sink_free_buffer(&sink);
+    pyprof_stats_free(stats);
+    pyprof_pathtree_free(&tree);
+    return status;
+}

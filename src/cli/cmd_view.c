@@ -1,0 +1,227 @@
+/* cmd_view.c - `pyprof view FILE [-o report.html] [--flamegraph out.svg]
+ * [--open]`.
+ *
+ * Reads a pstats file (ours, with exact call paths, or cProfile's, whose
+ * paths are rebuilt from caller pairs -- the report says which) and writes
+ * the self-contained HTML report (src/report/html_report.c) and/or the
+ * flame graph SVG (src/report/flamegraph_svg.c).  Without -o or
+ * --flamegraph the report goes beside FILE as FILE's name with .html.
+ * --open hands the report to the desktop's opener and does not wait.
+ */
+#include "cmd_view.h"
+
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+
+#include "../core/calltree_file.h"
+#include "../core/sink.h"
+#include "../core/stats.h"
+#include "../report/flamegraph_svg.h"
+#include "../report/html_report.h"
+#include "../report/output.h"
+#include "../report/paths.h"
+#include "options.h"
+
+extern char **environ;
+
+static const char usage[] =
+    "usage: pyprof view FILE [-o REPORT.html] [--flamegraph OUT.svg] "
+    "[--open]\n";
+
+static const char help_text[] =
+    "\n"
+    "Draw a profile file (pstats: from pyprof run -o, cProfile or\n"
+    "pstats) as one self-contained HTML page -- icicle, sunburst, sortable\n"
+    "table, callers and callees -- that opens from disk with no network.\n"
+    "\n"
+    "options:\n"
+    "  -o, --output FILE      write the HTML report to FILE (default: the\n"
+    "                         profile's name with .html)\n"
+    "  --flamegraph FILE      write an interactive flame graph SVG to FILE\n"
+    "                         (only that, unless -o is given too)\n"
+    "  --open                 open the report in the browser\n"
+    "  -h, --help             show this help\n"
+    "\n"
+    "Files written by `pyprof run -o` keep exact call paths; for other\n"
+    "pstats files the paths are rebuilt from caller/callee pairs, and the\n"
+    "report says so.\n";
+
+typedef struct {
+    const char *file;
+    const char *output;
+    const char *flamegraph;
+    int open;
+} view_args_t;
+
+/* Returns -1 to go on, or an exit status. */
+static int
+parse_args(int argc, char **argv, view_args_t *args)
+{
+    pyprof_options_t scan;
+    pyprof_options_init(&scan, "pyprof view", argc, argv);
+    memset(args, 0, sizeof(*args));
+    while (pyprof_options_current(&scan) != NULL) {
+        int rc;
+        if (!pyprof_options_at_option(&scan)) {
+            if (args->file != NULL) {
+                fprintf(stderr, "pyprof view: one profile file at a time "
+                        "('%s' and '%s')\n", args->file,
+                        pyprof_options_current(&scan));
+                return 2;
+            }
+            args->file = pyprof_options_current(&scan);
+            scan.index++;
+        }
+        else if (pyprof_options_flag(&scan, "-h", "--help")) {
+            printf("%s%s", usage, help_text);
+            return 0;
+        }
+        else if (pyprof_options_flag(&scan, NULL, "--open")) {
+            args->open = 1;
+        }
+        else if ((rc = pyprof_options_value(&scan, "-o", "--output",
+                                            &args->output)) != 0
+                 || (rc = pyprof_options_value(&scan, NULL, "--flamegraph",
+                                               &args->flamegraph)) != 0) {
+            if (rc < 0) {
+                return 2;
+            }
+        }
+        else {
+            pyprof_options_unknown(&scan);
+            return 2;
+        }
+    }
+    if (args->file == NULL) {
+        fprintf(stderr, "pyprof view: no profile file given\n%s", usage);
+        return 2;
+    }
+    return -1;
+}
+
+/* FILE's name with its extension replaced by .html: a new string. */
+static char *
+default_output(const char *file)
+{
+    size_t len = strlen(file);
+    char *out = malloc(len + 6);
+    if (out == NULL) {
+        return NULL;
+    }
+    memcpy(out, file, len + 1);
+    char *slash = strrchr(out, '/');
+    char *dot = strrchr(out, '.');
+    if (dot != NULL && (slash == NULL || dot > slash + 1)) {
+        *dot = '\0';
+    }
+    strcat(out, ".html");
+    return out;
+}
+
+static const char *
+base_name(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    return slash != NULL && slash[1] != '\0' ? slash + 1 : path;
+}
+
+/* Render with `render` into memory, then write to `path`. */
+static int
+render_to(const char *path, const char *what,
+          int (*render)(pyprof_sink_t *, const pyprof_stats_t *,
+                        const pyprof_pathtree_t *, const char *),
+          const pyprof_stats_t *stats, const pyprof_pathtree_t *tree,
+          const char *title)
+{
+    pyprof_sink_t sink;
+    pyprof_sink_init_buffer(&sink);
+    char errbuf[512];
+    if (render(&sink, stats, tree, title) < 0 || pyprof_sink_failed(&sink)) {
+        pyprof_sink_free_buffer(&sink);
+        fprintf(stderr, "pyprof view: out of memory rendering the %s\n",
+                what);
+        return -1;
+    }
+    int rc = pyprof_output_write(path, sink.data, sink.len, errbuf,
+                                 sizeof(errbuf));
+    pyprof_sink_free_buffer(&sink);
+    if (rc < 0) {
+        fprintf(stderr, "pyprof view: cannot write %s\n", errbuf);
+        return -1;
+    }
+    fprintf(stderr, "pyprof: wrote %s %s\n", what, path);
+    return 0;
+}
+
+/* Start the desktop's opener on `path` without waiting for it. */
+static void
+open_in_browser(const char *path)
+{
+    const char *opener = getenv("BROWSER");
+    if (opener == NULL || opener[0] == '\0') {
+        opener = "xdg-open";
+    }
+    char *const argv[] = {(char *)opener, (char *)path, NULL};
+    pid_t pid;
+    if (posix_spawnp(&pid, opener, NULL, NULL, argv, environ) != 0) {
+        fprintf(stderr, "pyprof view: cannot run %s to open the report; "
+                "open %s yourself\n", opener, path);
+    }
+}
+
+int
+pyprof_cmd_view(int argc, char **argv)
+{
+    view_args_t args;
+    int status = parse_args(argc, argv, &args);
+    if (status >= 0) {
+        return status;
+    }
+    char errbuf[512];
+    pyprof_stats_t *stats = NULL;
+    pyprof_pathtree_t tree;
+    if (pyprof_paths_load(args.file, &stats, &tree, errbuf,
+                          sizeof(errbuf)) < 0) {
+        fprintf(stderr, "pyprof view: %s\n", errbuf);
+        return 1;
+    }
+    if (!tree.exact) {
+        fprintf(stderr, "pyprof view: %s has no recorded call paths; %s\n",
+                args.file, pyprof_paths_provenance(&tree));
+    }
+    char *html = NULL;
+    const char *title = base_name(args.file);
+    status = 0;
+    if (args.output == NULL && args.flamegraph == NULL) {
+        html = default_output(args.file);
+        if (html == NULL) {
+            fprintf(stderr, "pyprof view: out of memory\n");
+            status = 1;
+            goto done;
+        }
+    }
+    const char *report_path = args.output != NULL ? args.output : html;
+    if (report_path != NULL
+        && render_to(report_path, "report", pyprof_html_report, stats,
+                     &tree, title) < 0) {
+        status = 1;
+        goto done;
+    }
+    if (args.flamegraph != NULL
+        && render_to(args.flamegraph, "flame graph", pyprof_flamegraph_svg,
+                     stats, &tree, title) < 0) {
+        status = 1;
+        goto done;
+    }
+    if (args.open) {
+        open_in_browser(report_path != NULL ? report_path : args.flamegraph);
+    }
+done:
+    free(html);
+    pyprof_stats_free(stats);
+    pyprof_pathtree_free(&tree);
+    return status;
+}

@@ -1,0 +1,248 @@
+/* calltree_file.c - the call-path trailer of pyprof's pstats files.
+ *
+ * See calltree_file.h for the layout.  The reader trusts nothing: the
+ * footer's length is checked against the data, the node count against the
+ * body size, every parent against the node's own index and every function
+ * against the model, and every number for being finite.
+ */
+#include "calltree_file.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char body_magic[16] = "PYPROF-PATHS-v1\n";
+static const char foot_magic[8] = {'P', 'Y', 'P', 'R', 'O', 'F', 'P', 'T'};
+
+#define NODE_BYTES 32u
+#define HEAD_BYTES 24u  /* magic + nfuncs + nnodes */
+#define FOOT_BYTES 16u  /* body length + magic */
+
+int
+pyprof_pathtree_init(pyprof_pathtree_t *tree)
+{
+    memset(tree, 0, sizeof(*tree));
+    tree->nodes = malloc(64 * sizeof(*tree->nodes));
+    if (tree->nodes == NULL) {
+        return -1;
+    }
+    tree->capacity = 64;
+    tree->count = 1;
+    tree->nodes[0] = (pyprof_path_node_t){0, PYPROF_PATH_NO_FUNC, 0, 0.0,
+                                          0.0};
+    return 0;
+}
+
+void
+pyprof_pathtree_free(pyprof_pathtree_t *tree)
+{
+    free(tree->nodes);
+    memset(tree, 0, sizeof(*tree));
+}
+
+uint32_t
+pyprof_pathtree_add(pyprof_pathtree_t *tree, uint32_t parent, uint32_t func,
+                    int64_t calls, double tottime, double cumtime)
+{
+    if (parent >= tree->count || tree->count == UINT32_MAX - 1) {
+        return PYPROF_PATH_NO_FUNC;
+    }
+    if (tree->count == tree->capacity) {
+        uint32_t capacity = tree->capacity > UINT32_MAX / 2
+                                ? UINT32_MAX - 1 : tree->capacity * 2;
+        pyprof_path_node_t *nodes = realloc(tree->nodes,
+                                            capacity * sizeof(*nodes));
+        if (nodes == NULL) {
+            return PYPROF_PATH_NO_FUNC;
+        }
+        tree->nodes = nodes;
+        tree->capacity = capacity;
+    }
+    uint32_t id = tree->count++;
+    tree->nodes[id] = (pyprof_path_node_t){parent, func, calls, tottime,
+                                           cumtime};
+    return id;
+}
+
+static void
+put_u32(pyprof_sink_t *out, uint32_t v)
+{
+    unsigned char b[4];
+    for (int i = 0; i < 4; i++) {
+        b[i] = (unsigned char)(v >> (8 * i));
+    }
+    pyprof_sink_write(out, b, 4);
+}
+
+static void
+put_u64(pyprof_sink_t *out, uint64_t v)
+{
+    unsigned char b[8];
+    for (int i = 0; i < 8; i++) {
+        b[i] = (unsigned char)(v >> (8 * i));
+    }
+    pyprof_sink_write(out, b, 8);
+}
+
+static void
+put_f64(pyprof_sink_t *out, double d)
+{
+    uint64_t v;
+    memcpy(&v, &d, sizeof(v));
+    put_u64(out, v);
+}
+
+void
+pyprof_pathtree_serialize(pyprof_sink_t *out, const pyprof_pathtree_t *tree,
+                          size_t nfuncs)
+{
+    pyprof_sink_write(out, body_magic, sizeof(body_magic));
+    put_u32(out, (uint32_t)nfuncs);
+    put_u32(out, tree->count);
+    for (uint32_t i = 0; i < tree->count; i++) {
+        const pyprof_path_node_t *n = &tree->nodes[i];
+        put_u32(out, n->parent);
+        put_u32(out, n->func);
+        put_u64(out, (uint64_t)n->calls);
+        put_f64(out, n->tottime);
+        put_f64(out, n->cumtime);
+    }
+    put_u64(out, HEAD_BYTES + (uint64_t)tree->count * NODE_BYTES);
+    pyprof_sink_write(out, foot_magic, sizeof(foot_magic));
+}
+
+static uint32_t
+get_u32(const unsigned char *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16
+           | (uint32_t)p[3] << 24;
+}
+
+static uint64_t
+get_u64(const unsigned char *p)
+{
+    return (uint64_t)get_u32(p) | (uint64_t)get_u32(p + 4) << 32;
+}
+
+static double
+get_f64(const unsigned char *p)
+{
+    uint64_t v = get_u64(p);
+    double d;
+    memcpy(&d, &v, sizeof(d));
+    return d;
+}
+
+int
+pyprof_pathtree_parse_trailer(pyprof_pathtree_t *tree,
+                              const unsigned char *data, size_t len,
+                              size_t nfuncs, char *errbuf, size_t errlen)
+{
+    if (len < FOOT_BYTES
+        || memcmp(data + len - sizeof(foot_magic), foot_magic,
+                  sizeof(foot_magic)) != 0) {
+        return 0;
+    }
+    uint64_t body_len = get_u64(data + len - FOOT_BYTES);
+    if (body_len < HEAD_BYTES || body_len > len - FOOT_BYTES) {
+        snprintf(errbuf, errlen, "call-path trailer: bad length");
+        return -1;
+    }
+    const unsigned char *body = data + len - FOOT_BYTES - body_len;
+    if (memcmp(body, body_magic, sizeof(body_magic)) != 0) {
+        snprintf(errbuf, errlen, "call-path trailer: bad magic");
+        return -1;
+    }
+    uint32_t file_funcs = get_u32(body + 16);
+    uint32_t nnodes = get_u32(body + 20);
+    if (file_funcs != nfuncs) {
+        snprintf(errbuf, errlen,
+                 "call-path trailer names %u functions, the profile has %zu",
+                 (unsigned)file_funcs, nfuncs);
+        return -1;
+    }
+    if (nnodes == 0 || (body_len - HEAD_BYTES) / NODE_BYTES != nnodes
+        || (body_len - HEAD_BYTES) % NODE_BYTES != 0) {
+        snprintf(errbuf, errlen, "call-path trailer: bad node count");
+        return -1;
+    }
+    const unsigned char *p = body + HEAD_BYTES;
+    for (uint32_t i = 0; i < nnodes; i++, p += NODE_BYTES) {
+        uint32_t parent = get_u32(p);
+        uint32_t func = get_u32(p + 4);
+        int64_t calls = (int64_t)get_u64(p + 8);
+        double tt = get_f64(p + 16);
+        double ct = get_f64(p + 24);
+        if (!isfinite(tt) || !isfinite(ct) || calls < 0) {
+            snprintf(errbuf, errlen, "call-path trailer: node %u has bad "
+                     "numbers", (unsigned)i);
+            return -1;
+        }
+        if (i == 0) {
+            tree->nodes[0] = (pyprof_path_node_t){0, PYPROF_PATH_NO_FUNC,
+                                                  calls, tt, ct};
+            continue;
+        }
+        if (parent >= i || func >= nfuncs) {
+            snprintf(errbuf, errlen, "call-path trailer: node %u is "
+                     "malformed", (unsigned)i);
+            return -1;
+        }
+        if (pyprof_pathtree_add(tree, parent, func, calls, tt, ct)
+            == PYPROF_PATH_NO_FUNC) {
+            snprintf(errbuf, errlen, "out of memory");
+            return -1;
+        }
+    }
+    tree->exact = 1;
+    return 1;
+}
+
+int
+pyprof_pathtree_read_file(pyprof_pathtree_t *tree, const char *path,
+                          size_t nfuncs, char *errbuf, size_t errlen)
+{
+    FILE *f = fopen(path, "rb");
+    if (f == NULL) {
+        snprintf(errbuf, errlen, "%s: %s", path, strerror(errno));
+        return -1;
+    }
+    unsigned char *data = NULL;
+    size_t len = 0, cap = 0;
+    for (;;) {
+        if (len == cap) {
+            size_t ncap = cap ? cap * 2 : 65536;
+            unsigned char *grown = realloc(data, ncap);
+            if (grown == NULL) {
+                free(data);
+                fclose(f);
+                snprintf(errbuf, errlen, "%s: out of memory", path);
+                return -1;
+            }
+            data = grown;
+            cap = ncap;
+        }
+        size_t got = fread(data + len, 1, cap - len, f);
+        len += got;
+        if (got == 0) {
+            break;
+        }
+    }
+    int bad = ferror(f);
+    fclose(f);
+    if (bad) {
+        free(data);
+        snprintf(errbuf, errlen, "%s: read error", path);
+        return -1;
+    }
+    char reason[200];
+    int rc = pyprof_pathtree_parse_trailer(tree, data, len, nfuncs, reason,
+                                           sizeof(reason));
+    free(data);
+    if (rc < 0) {
+        snprintf(errbuf, errlen, "%s: %s", path, reason);
+    }
+    return rc;
+}

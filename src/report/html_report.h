@@ -1,0 +1,32 @@
+/* html_report.h - `pyprof view`'s self-contained HTML report.
+ *
+ * One HTML file with no network access: the page template, CSS and JS are
+ * the files in web/ (embedded into the extension at build time, see
+ * web_assets.h), the profile is embedded as JSON.  Every string from the
+ * profile is escaped (escape.h) before it reaches the page.
+ *
+ * Plain C: never includes Python.h.
+ */
+#ifndef PYPROF_HTML_REPORT_H
+#define PYPROF_HTML_REPORT_H
+
+#include "../core/calltree_file.h"
+#include "../core/sink.h"
+#include "../core/stats.h"
+
+/* Paths narrower than this fraction of the total are left out of the
+ * page (their time stays in their parent): invisible even zoomed 100x on
+ * a wide screen, and they would only make the page slow. */
+#define PYPROF_HTML_MIN_FRACTION 1e-6
+
+/* Write the report of `stats` and its call paths `tree` titled `title`.
+ * Returns 0, or -1 when out of memory (the sink may hold part of it). */
+int pyprof_html_report(pyprof_sink_t *out, const pyprof_stats_t *stats,
+                       const pyprof_pathtree_t *tree, const char *title);
+
+/* Write the profile data of the report as JSON (what the page embeds).
+ * Returns 0, or -1 when out of memory. */
+int pyprof_html_report_data(pyprof_sink_t *out, const pyprof_stats_t *stats,
+                            const pyprof_pathtree_t *tree, const char *title);
+
+#endif

@@ -1,0 +1,58 @@
+/* flamegraph.js - hover and click-to-zoom for `pyprof view --flamegraph`.
+ *
+ * Like flamegraph.pl's SVGs: hover shows a frame's numbers at the bottom,
+ * clicking a frame widens it to the full width (its ancestors too, frames
+ * beside it hide), "Reset Zoom" goes back.  Each frame <g> carries its
+ * position as data-x/data-w (fractions of the total) and data-d (depth);
+ * labels are read from its <title> with textContent, never parsed as
+ * markup.
+ */
+(function () {
+  "use strict";
+  var svg = document.documentElement;
+  var W = Number(svg.getAttribute("data-width")), PAD = 10;
+  var frames = Array.prototype.slice.call(document.querySelectorAll(".frame"));
+  var details = document.getElementById("details");
+  var unzoom = document.getElementById("unzoom");
+
+  function name(g) { return g.querySelector("title").textContent.split("\n")[0]; }
+  function fit(g, width) {
+    var t = g.querySelector("text"), label = name(g);
+    var chars = Math.floor((width - 6) / 7);
+    if (chars < 3) { t.textContent = ""; return; }
+    t.textContent = label.length > chars ? label.slice(0, chars - 2) + ".." : label;
+  }
+  function place(g, x, w) {
+    var r = g.querySelector("rect"), t = g.querySelector("text");
+    r.setAttribute("x", x.toFixed(2));
+    r.setAttribute("width", Math.max(w, 0).toFixed(2));
+    t.setAttribute("x", (x + 3).toFixed(2));
+    fit(g, w);
+  }
+  function zoom(target) {
+    var zx = Number(target.getAttribute("data-x")), zw = Number(target.getAttribute("data-w"));
+    var zd = Number(target.getAttribute("data-d")), span = W - 2 * PAD;
+    frames.forEach(function (g) {
+      var x = Number(g.getAttribute("data-x")), w = Number(g.getAttribute("data-w"));
+      var d = Number(g.getAttribute("data-d")), eps = 1e-12;
+      if (d < zd && x <= zx + eps && x + w >= zx + zw - eps) {
+        g.classList.remove("hide");           /* an ancestor: full width */
+        place(g, PAD, span);
+      } else if (d >= zd && x >= zx - eps && x + w <= zx + zw + eps) {
+        g.classList.remove("hide");           /* inside the zoomed frame */
+        place(g, PAD + (x - zx) / zw * span, w / zw * span);
+      } else {
+        g.classList.add("hide");
+      }
+    });
+    unzoom.classList.toggle("hide", zd === 0);
+  }
+  frames.forEach(function (g) {
+    g.addEventListener("click", function () { zoom(g); });
+    g.addEventListener("mouseover", function () {
+      details.textContent = g.querySelector("title").textContent.replace(/\n/g, "  ");
+    });
+    g.addEventListener("mouseout", function () { details.textContent = " "; });
+  });
+  unzoom.addEventListener("click", function () { zoom(frames[0]); });
+})();

@@ -1,0 +1,326 @@
+/* report.js - the interactive part of `pyprof view`'s HTML report.
+ *
+ * The profile arrives as JSON in <script id="profile-data">: functions
+ * (pstats' numbers), caller->callee edges, and the call-path tree as
+ * parallel arrays, parents before children.  Everything is drawn with
+ * DOM/SVG APIs and textContent: no string from the profile ever goes
+ * through innerHTML, so a function named "<script>" is shown as text.
+ *
+ * Big profiles stay fast because only what is visible is drawn: a path
+ * narrower than a pixel is not drawn, its time shows in its parent.
+ */
+(function () {
+  "use strict";
+  var SVGNS = "http://www.w3.org/2000/svg";
+  var D = JSON.parse(document.getElementById("profile-data").textContent);
+  var F = D.funcs, E = D.edges, N = D.nodes;
+  var nfuncs = F.name.length, nnodes = N.parent.length;
+  var ROW = 18, MAX_ROWS_TABLE = 300;
+
+  /* ---- derived data ---------------------------------------------- */
+  var label = new Array(nfuncs);
+  for (var i = 0; i < nfuncs; i++) {
+    label[i] = F.file[i] === "~" && F.line[i] === 0
+      ? F.name[i] : F.name[i] + " (" + F.file[i] + ":" + F.line[i] + ")";
+  }
+  var firstChild = new Int32Array(nnodes).fill(-1);
+  var nextSibling = new Int32Array(nnodes).fill(-1);
+  for (var n = nnodes - 1; n >= 1; n--) {
+    var p = N.parent[n];
+    nextSibling[n] = firstChild[p];
+    firstChild[p] = n;
+  }
+  var depth = new Int32Array(nnodes), x0 = new Float64Array(nnodes);
+  var total = N.cum[0] > 0 ? N.cum[0] : 1e-12;
+  for (n = 0; n < nnodes; n++) {
+    var at = x0[n];
+    for (var c = firstChild[n]; c >= 0; c = nextSibling[c]) {
+      depth[c] = depth[n] + 1;
+      x0[c] = at;
+      at += Math.max(N.cum[c], 0);
+    }
+  }
+  var maxDepth = 0;
+  for (n = 0; n < nnodes; n++) { if (depth[n] > maxDepth) maxDepth = depth[n]; }
+
+  function fmt(s) { return s.toFixed(3); }
+  function pct(s) { return (100 * s / total).toFixed(1) + "%"; }
+  function nodeName(n) { return n === 0 ? "all" : label[N.func[n]]; }
+  /* Warm colours as flamegraph.pl uses, from the function's name so the
+   * same function has the same colour everywhere; built-ins are blue. */
+  function color(n) {
+    if (n === 0) return "#c8c8c8";
+    var f = N.func[n], s = F.name[f], h = 0;
+    for (var k = 0; k < s.length; k++) h = (h * 31 + s.charCodeAt(k)) | 0;
+    h = Math.abs(h);
+    if (F.file[f] === "~") return "hsl(" + (195 + h % 30) + ",60%," + (62 + (h >> 5) % 16) + "%)";
+    return "hsl(" + (h % 50) + ",85%," + (52 + (h >> 6) % 20) + "%)";
+  }
+  function el(tag, attrs, text) {
+    var e = document.createElement(tag);
+    if (attrs) for (var k in attrs) e.setAttribute(k, attrs[k]);
+    if (text !== undefined) e.textContent = text;
+    return e;
+  }
+  function svgEl(tag, attrs) {
+    var e = document.createElementNS(SVGNS, tag);
+    for (var k in attrs) e.setAttribute(k, attrs[k]);
+    return e;
+  }
+
+  /* ---- header ------------------------------------------------------ */
+  document.getElementById("summary").textContent =
+    D.calls + " function calls (" + D.primCalls + " primitive calls) in " +
+    fmt(D.totalTT) + " seconds; " + nfuncs + " functions, " + nnodes +
+    " call paths shown";
+  document.getElementById("provenance").textContent = "Call paths: " + D.provenance +
+    (D.exact ? "" : ". The icicle and sunburst split each function's time among its callers in proportion; the table is exact.");
+
+  /* ---- tooltip ----------------------------------------------------- */
+  var tip = document.getElementById("tooltip");
+  function showTip(ev, n) {
+    var text = nodeName(n) + "\nncalls: " + N.calls[n] + "\ntottime: " +
+      fmt(N.self[n]) + " s\ncumtime: " + fmt(N.cum[n]) + " s (" +
+      pct(N.cum[n]) + " of total)";
+    tip.textContent = text;
+    tip.hidden = false;
+    tip.style.left = Math.min(ev.clientX + 12, window.innerWidth - 320) + "px";
+    tip.style.top = (ev.clientY + 12) + "px";
+  }
+  function hideTip() { tip.hidden = true; }
+
+  /* ---- charts ------------------------------------------------------ */
+  var chart = document.getElementById("chart");
+  var state = { focus: 0, view: "icicle", selectedFunc: -1 };
+
+  function pathTo(n) {
+    var path = [];
+    for (var k = n; ; k = N.parent[k]) { path.push(k); if (k === 0) break; }
+    return path.reverse();
+  }
+  function bind(shape, n) {
+    shape.setAttribute("data-node", n);
+    shape.setAttribute("aria-label", nodeName(n));
+    shape.addEventListener("mousemove", function (ev) { showTip(ev, n); });
+    shape.addEventListener("mouseleave", hideTip);
+    shape.addEventListener("click", function () {
+      hideTip();
+      if (n !== 0) selectFunc(N.func[n]);
+      zoom(n === state.focus && n !== 0 ? N.parent[n] : n);
+    });
+  }
+
+  function drawIcicle() {
+    var W = chart.clientWidth || 1000;
+    var ancestors = pathTo(state.focus);
+    var fx = x0[state.focus], fw = Math.max(N.cum[state.focus], 1e-300);
+    var rows = ancestors.length, shapes = [];
+    var stack = [state.focus], maxRow = rows;
+    var frag = document.createDocumentFragment();
+    function rect(n, x, w, row) {
+      var g = svgEl("g", {});
+      var r = svgEl("rect", { x: x.toFixed(1), y: row * ROW, width: Math.max(w - 0.5, 0.5).toFixed(1),
+                              height: ROW - 1, fill: color(n), "class": "node" });
+      if (state.selectedFunc >= 0 && n !== 0 && N.func[n] === state.selectedFunc) r.setAttribute("class", "node selected");
+      bind(r, n);
+      g.appendChild(r);
+      if (w > 30) {
+        var t = svgEl("text", { x: (x + 3).toFixed(1), y: row * ROW + 13 });
+        var name = nodeName(n), fit = Math.floor((w - 6) / 6.5);
+        t.textContent = name.length > fit ? name.slice(0, Math.max(fit - 2, 0)) + ".." : name;
+        g.appendChild(t);
+      }
+      frag.appendChild(g);
+      shapes.push(n);
+    }
+    for (var a = 0; a < ancestors.length - 1; a++) rect(ancestors[a], 0, W, a);
+    var rowOf = {};
+    rowOf[state.focus] = rows - 1;
+    rect(state.focus, 0, W, rows - 1);
+    while (stack.length) {
+      var n = stack.pop();
+      for (var c = firstChild[n]; c >= 0; c = nextSibling[c]) {
+        var w = N.cum[c] / fw * W;
+        if (w < 1) continue;       /* too small to see: stays in its parent */
+        var x = (x0[c] - fx) / fw * W, row = rowOf[n] + 1;
+        rowOf[c] = row;
+        if (row + 1 > maxRow) maxRow = row + 1;
+        rect(c, x, w, row);
+        stack.push(c);
+      }
+    }
+    var svg = svgEl("svg", { width: W, height: maxRow * ROW + 2, id: "icicle" });
+    svg.appendChild(frag);
+    chart.replaceChildren(svg);
+  }
+
+  function arc(cx, cy, r0, r1, a0, a1) {
+    var large = a1 - a0 > Math.PI ? 1 : 0;
+    if (a1 - a0 >= 2 * Math.PI - 1e-6) a1 = a0 + 2 * Math.PI - 1e-4;
+    var s0 = Math.sin(a0), c0 = Math.cos(a0), s1 = Math.sin(a1), c1 = Math.cos(a1);
+    return "M" + (cx + r1 * s0) + "," + (cy - r1 * c0) +
+      "A" + r1 + "," + r1 + " 0 " + large + " 1 " + (cx + r1 * s1) + "," + (cy - r1 * c1) +
+      "L" + (cx + r0 * s1) + "," + (cy - r0 * c1) +
+      "A" + r0 + "," + r0 + " 0 " + large + " 0 " + (cx + r0 * s0) + "," + (cy - r0 * c0) + "Z";
+  }
+
+  function drawSunburst() {
+    var W = chart.clientWidth || 1000, H = Math.min(W, 640), R = H / 2 - 4;
+    var cx = W / 2, cy = H / 2, rings = 10, ring = R / (rings + 1);
+    var fx = x0[state.focus], fw = Math.max(N.cum[state.focus], 1e-300);
+    var svg = svgEl("svg", { width: W, height: H, id: "sunburst" });
+    var center = svgEl("circle", { cx: cx, cy: cy, r: ring, fill: color(state.focus), "class": "node" });
+    bind(center, state.focus === 0 ? 0 : N.parent[state.focus]);
+    center.addEventListener("mousemove", function (ev) { showTip(ev, state.focus); });
+    svg.appendChild(center);
+    var t = svgEl("text", { x: cx, y: cy + 4, "text-anchor": "middle" });
+    t.textContent = state.focus === 0 ? "all" : F.name[N.func[state.focus]];
+    svg.appendChild(t);
+    var stack = [[state.focus, 0]], labels = [];
+    while (stack.length) {
+      var item = stack.pop(), n = item[0], d = item[1];
+      if (d >= rings) continue;
+      for (var c = firstChild[n]; c >= 0; c = nextSibling[c]) {
+        var a0 = (x0[c] - fx) / fw * 2 * Math.PI, a1 = a0 + N.cum[c] / fw * 2 * Math.PI;
+        if ((a1 - a0) * ring * (d + 2) < 1) continue;  /* under a pixel */
+        var path = svgEl("path", { d: arc(cx, cy, ring * (d + 1), ring * (d + 2), a0, a1),
+                                   fill: color(c), "class": "node" });
+        if (state.selectedFunc >= 0 && N.func[c] === state.selectedFunc) path.setAttribute("class", "node selected");
+        bind(path, c);
+        svg.appendChild(path);
+        var mid = (a0 + a1) / 2, rmid = ring * (d + 1.5);
+        if ((a1 - a0) * rmid > 40) {            /* room for a label */
+          var label = F.name[N.func[c]], fit = Math.floor(((a1 - a0) * rmid - 6) / 6.5);
+          var tx = svgEl("text", { x: cx + rmid * Math.sin(mid), y: cy - rmid * Math.cos(mid) + 4,
+                                   "text-anchor": "middle" });
+          tx.textContent = label.length > fit ? label.slice(0, Math.max(fit - 2, 1)) + ".." : label;
+          labels.push(tx);
+        }
+        stack.push([c, d + 1]);
+      }
+    }
+    labels.forEach(function (t) { svg.appendChild(t); });
+    chart.replaceChildren(svg);
+  }
+
+  function drawBreadcrumb() {
+    var nav = document.getElementById("breadcrumb");
+    nav.replaceChildren();
+    var path = pathTo(state.focus);
+    path.forEach(function (n, k) {
+      if (k) nav.appendChild(el("span", { "class": "sep" }, ">"));
+      var a = el("a", { "data-node": n }, n === 0 ? "all" : F.name[N.func[n]]);
+      a.addEventListener("click", function () { zoom(n); });
+      nav.appendChild(a);
+    });
+  }
+
+  function draw() {
+    if (state.view === "icicle") drawIcicle(); else drawSunburst();
+    drawBreadcrumb();
+  }
+  function zoom(n) { state.focus = n; draw(); }
+  function setView(v) {
+    state.view = v;
+    document.getElementById("show-icicle").className = v === "icicle" ? "active" : "";
+    document.getElementById("show-sunburst").className = v === "sunburst" ? "active" : "";
+    draw();
+  }
+  document.getElementById("show-icicle").addEventListener("click", function () { setView("icicle"); });
+  document.getElementById("show-sunburst").addEventListener("click", function () { setView("sunburst"); });
+
+  /* ---- callers / callees -------------------------------------------- */
+  var callersOf = [], calleesOf = [];
+  for (i = 0; i < nfuncs; i++) { callersOf.push([]); calleesOf.push([]); }
+  for (var e = 0; e < E.caller.length; e++) {
+    callersOf[E.callee[e]].push(e);
+    calleesOf[E.caller[e]].push(e);
+  }
+  function fillPairs(id, edges, other) {
+    var body = document.querySelector("#" + id + " tbody");
+    body.replaceChildren();
+    edges.slice().sort(function (a, b) { return E.ct[b] - E.ct[a]; }).forEach(function (e) {
+      var tr = el("tr");
+      tr.appendChild(el("td", null, String(E.nc[e])));
+      tr.appendChild(el("td", null, fmt(E.tt[e])));
+      tr.appendChild(el("td", null, fmt(E.ct[e])));
+      tr.appendChild(el("td", null, label[other[e]]));
+      tr.addEventListener("click", function () { selectFunc(other[e]); });
+      body.appendChild(tr);
+    });
+  }
+  function selectFunc(f) {
+    state.selectedFunc = f;
+    document.getElementById("selected-name").textContent = label[f];
+    fillPairs("callers", callersOf[f], E.caller);
+    fillPairs("callees", calleesOf[f], E.callee);
+    var rows = document.querySelectorAll("#stats tbody tr");
+    for (var k = 0; k < rows.length; k++) {
+      rows[k].className = Number(rows[k].getAttribute("data-func")) === f ? "selected" : "";
+    }
+  }
+
+  /* ---- the pstats table ---------------------------------------------- */
+  var sortKey = "ct", sortDesc = true, filterText = "";
+  function keyValue(f, key) {
+    switch (key) {
+      case "nc": return F.nc[f];
+      case "tt": return F.tt[f];
+      case "ct": return F.ct[f];
+      case "ttpc": return F.nc[f] ? F.tt[f] / F.nc[f] : 0;
+      case "ctpc": return F.cc[f] ? F.ct[f] / F.cc[f] : 0;
+      default: return label[f];
+    }
+  }
+  function drawTable() {
+    var ids = [], needle = filterText.toLowerCase();
+    for (var f = 0; f < nfuncs; f++) {
+      if (!needle || label[f].toLowerCase().indexOf(needle) >= 0) ids.push(f);
+    }
+    var key = sortKey, sign = sortDesc ? -1 : 1;
+    ids.sort(function (a, b) {
+      var va = keyValue(a, key), vb = keyValue(b, key);
+      return (va < vb ? -1 : va > vb ? 1 : a - b) * sign;
+    });
+    var body = document.querySelector("#stats tbody");
+    var frag = document.createDocumentFragment();
+    ids.slice(0, MAX_ROWS_TABLE).forEach(function (f) {
+      var tr = el("tr", { "data-func": f });
+      if (f === state.selectedFunc) tr.className = "selected";
+      tr.appendChild(el("td", null, F.nc[f] === F.cc[f] ? String(F.nc[f]) : F.nc[f] + "/" + F.cc[f]));
+      tr.appendChild(el("td", null, fmt(F.tt[f])));
+      tr.appendChild(el("td", null, fmt(keyValue(f, "ttpc"))));
+      tr.appendChild(el("td", null, fmt(F.ct[f])));
+      tr.appendChild(el("td", null, fmt(keyValue(f, "ctpc"))));
+      tr.appendChild(el("td", null, F.file[f] === "~" ? "{" + F.name[f] + "}" : F.file[f] + ":" + F.line[f] + "(" + F.name[f] + ")"));
+      tr.addEventListener("click", function () { selectFunc(f); });
+      frag.appendChild(tr);
+    });
+    body.replaceChildren(frag);
+    document.getElementById("table-count").textContent = ids.length > MAX_ROWS_TABLE
+      ? "showing " + MAX_ROWS_TABLE + " of " + ids.length + " functions"
+      : ids.length + " functions";
+    var ths = document.querySelectorAll("#stats th");
+    for (var k = 0; k < ths.length; k++) {
+      ths[k].className = ths[k].getAttribute("data-key") === sortKey ? (sortDesc ? "sorted-desc" : "sorted-asc") : "";
+    }
+  }
+  var headers = document.querySelectorAll("#stats th");
+  for (var h = 0; h < headers.length; h++) {
+    headers[h].addEventListener("click", function () {
+      var key = this.getAttribute("data-key");
+      if (key === sortKey) sortDesc = !sortDesc;
+      else { sortKey = key; sortDesc = key !== "name"; }
+      drawTable();
+    });
+  }
+  document.getElementById("filter").addEventListener("input", function () {
+    filterText = this.value;
+    drawTable();
+  });
+
+  window.addEventListener("resize", draw);
+  draw();
+  drawTable();
+  document.body.setAttribute("data-ready", "1");
+})();
