@@ -145,6 +145,8 @@ def test_count_and_by_type():
     assert pyprof.count("NoSuchType") == 0
     assert pyprof.by_type("HeapSlot", objects=heap[:5]) == []
     assert len(pyprof.by_type("HeapLeaf", objects=heap)) == 300
+    assert len(pyprof.by_type("HeapLeaf", objects=iter(heap))) == 300
+    assert pyprof.count("HeapLeaf", objects=iter(heap)) == 300
     del heap, leaves
 
 
