@@ -9,6 +9,7 @@ must match exactly, down to the order objgraph gives equal counts.
 import gc
 import io
 import os
+import shutil
 import sys
 
 import objgraph
@@ -144,6 +145,8 @@ def test_count_and_by_type():
     assert pyprof.count("NoSuchType") == 0
     assert pyprof.by_type("HeapSlot", objects=heap[:5]) == []
     assert len(pyprof.by_type("HeapLeaf", objects=heap)) == 300
+    assert len(pyprof.by_type("HeapLeaf", objects=iter(heap))) == 300
+    assert pyprof.count("HeapLeaf", objects=iter(heap)) == 300
     del heap, leaves
 
 
@@ -175,12 +178,24 @@ def test_get_leaking_objects_matches_objgraph():
     del holder, referred, candidates
 
 
+class Sized:
+    def __init__(self, n):
+        self.n = n
+
+    def __sizeof__(self):
+        return self.n
+
+
 def test_census_bytes_are_sys_getsizeof():
     heap = build_heap()
     rows = {name: (count, size) for name, count, size in pyprof.census()}
     assert rows["HeapLeaf"] == (
         420, sum(sys.getsizeof(o) for o in objgraph.by_type("HeapLeaf")))
     assert rows["HeapSlot"] == (120, 120 * sys.getsizeof(HeapSlot()))
+    # A type whose instances differ in size is sized one by one.
+    grown = [Sized(n) for n in (1, 10, 100)]
+    rows = {name: (count, size) for name, count, size in pyprof.census()}
+    assert rows["Sized"] == (3, 111 + 3 * (sys.getsizeof(grown[0]) - 1))
     top = pyprof.census(limit=3)
     assert len(top) == 3 and top[0][1] >= top[1][1] >= top[2][1]
     del heap
@@ -279,6 +294,16 @@ def test_show_refs_files_and_errors(tmp_path, capsys):
     said = capsys.readouterr().out
     assert "dot program is not on PATH" in said and str(png) in said
     assert not png.exists()
+
+
+@pytest.mark.skipif(shutil.which("dot") is None,
+                    reason="Graphviz's dot is not installed")
+def test_show_backrefs_renders_svg_with_dot(tmp_path, capsys):
+    a, b = graph_pair()
+    svg = tmp_path / "g.svg"
+    pyprof.show_backrefs([b], filename=str(svg), max_depth=2)
+    assert "Image generated as %s" % svg in capsys.readouterr().out
+    assert "<svg" in svg.read_text()
 
 
 def test_no_growth_passes_a_clean_block_and_fails_a_leak():

@@ -487,9 +487,16 @@ heap_by_type(PyObject *module, PyObject *args, PyObject *kwargs)
         pyprof_census_clear(&census);
         return PyErr_NoMemory();
     }
-    PyObject *result = PyList_New(0);
+    PyObject *result = PyList_New(0), *items = NULL;
     if (result == NULL) {
         goto error;
+    }
+    if (objects != Py_None) {
+        /* Read twice (types, then objects): a generator must be kept. */
+        objects = items = PySequence_List(objects);
+        if (items == NULL) {
+            goto error;
+        }
     }
     pyprof_census_skip(&census, result);
     pyprof_census_skip(&census, args);
@@ -533,10 +540,12 @@ heap_by_type(PyObject *module, PyObject *args, PyObject *kwargs)
         }
     }
 done:
+    Py_XDECREF(items);
     pyprof_ptrmap_free(&matches);
     pyprof_census_clear(&census);
     return result;
 error:
+    Py_XDECREF(items);
     Py_XDECREF(result);
     pyprof_ptrmap_free(&matches);
     pyprof_census_clear(&census);

@@ -22,6 +22,8 @@ typedef struct {
     PyTypeObject *type;     /* strong reference */
     Py_ssize_t count;
     Py_ssize_t bytes;       /* sum of sys.getsizeof(); 0 unless sized */
+    Py_ssize_t unit_size;   /* sys.getsizeof() of every instance when it
+                             * cannot vary; -1 unknown yet, -2 varies */
 } pyprof_census_row_t;
 
 typedef struct {
