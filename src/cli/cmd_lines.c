@@ -148,23 +148,6 @@ session_stop(void *ctx)
     restore_builtin(session);
 }
 
-/* `path` made absolute against the current directory (the program may
- * change directory).  A new malloc'd string, or NULL. */
-static char *
-absolute_path(const char *path)
-{
-    char cwd[PATH_MAX];
-    if (path[0] == '/' || getcwd(cwd, sizeof(cwd)) == NULL) {
-        return strdup(path);
-    }
-    size_t size = strlen(cwd) + 1 + strlen(path) + 1;
-    char *joined = malloc(size);
-    if (joined != NULL) {
-        snprintf(joined, size, "%s/%s", cwd, path);
-    }
-    return joined;
-}
-
 static int
 ends_with(const char *text, const char *suffix)
 {
@@ -423,7 +406,7 @@ pyprof_cmd_lines(int argc, char **argv)
     }
     char *outpath = NULL;
     if (opts.outfile != NULL) {
-        outpath = absolute_path(opts.outfile);
+        outpath = pyprof_options_absolute_path(opts.outfile);
         if (outpath == NULL) {
             fprintf(stderr, "pyprof lines: out of memory\n");
             pyprof_lines_free(session.lines);

@@ -24,6 +24,7 @@
 
 #if !PYPROF_USE_MONITORING
 
+#include "../engine/hook_install.h"
 #include "lines_internal.h"
 
 static int trace_hook(PyObject *unused, PyFrameObject *frame, int what,
@@ -186,23 +187,6 @@ static PyMethodDef thread_bootstrap_def = {
     "_pyprof_lines_thread_bootstrap", thread_bootstrap, METH_VARARGS, NULL,
 };
 
-/* threading.settrace/setprofile(func); 0 or -1 with an exception set. */
-static int
-set_threading_hook(const char *setter, PyObject *func)
-{
-    PyObject *threading = PyImport_ImportModule("threading");
-    if (threading == NULL) {
-        return -1;
-    }
-    PyObject *res = PyObject_CallMethod(threading, setter, "O", func);
-    Py_DECREF(threading);
-    if (res == NULL) {
-        return -1;
-    }
-    Py_DECREF(res);
-    return 0;
-}
-
 int
 pyprof_lines_backend_start(pyprof_lines_t *lines)
 {
@@ -212,7 +196,7 @@ pyprof_lines_backend_start(pyprof_lines_t *lines)
     if (bootstrap == NULL) {
         return -1;
     }
-    int rc = set_threading_hook(lines->full_trace ? "settrace"
+    int rc = pyprof_threading_set_hook(lines->full_trace ? "settrace"
                                                   : "setprofile",
                                 bootstrap);
     Py_DECREF(bootstrap);
@@ -237,7 +221,7 @@ pyprof_lines_backend_stop(pyprof_lines_t *lines)
         PyEval_SetProfile(NULL, NULL);
     }
     PyEval_SetTrace(NULL, NULL);
-    if (set_threading_hook(lines->full_trace ? "settrace" : "setprofile",
+    if (pyprof_threading_set_hook(lines->full_trace ? "settrace" : "setprofile",
                            Py_None) < 0) {
         PyErr_Clear(); /* interpreter shutting down: nothing to undo */
     }
