@@ -530,3 +530,5 @@ def test_lprun_magic():
             for l in proc.stdout.splitlines()
             if re.match(r"^\s+\d+\s+\d+ ", l)}
     assert rows == {2: 1, 3: 11, 4: 10, 5: 1}
+    # the cell's source, from linecache, as line_profiler shows it
+    assert re.search(r"^\s+4\s+10\s.*        s \+= i$", proc.stdout, re.M)

@@ -171,6 +171,7 @@ render(pyprof_sink_t *sink, const pyprof_lprof_t *model, format_t format,
         pyprof_lprof_text_options_init(&text);
         text.unit = opts->unit;
         text.strip_zeros = opts->strip_zeros;
+        text.source = pyprof_lines_source_text;
         pyprof_lprof_write_text(sink, model, &text);
     }
 }
