@@ -329,7 +329,8 @@ def test_module_and_path_options(tmp_path):
     write(tmp_path, "pkg/__init__.py", "")
     write(tmp_path, "pkg/sub.py", """\
         def a(x):
-            return [i for i in range(x)]
+            y = x + 1
+            return [i for i in range(y)]
 
         def b():
             return a(3)
@@ -343,9 +344,10 @@ def test_module_and_path_options(tmp_path):
         """)
     data, _ = lines_json(tmp_path, "--module", "pkg", script)
     assert names(data) == ["a", "b"]
-    # the comprehension's lines count in a's table
+    # a is first called from b, a selected frame; the comprehension's
+    # lines count in a's table
     a = {l["line"]: l["hits"] for l in function(data, "a")["lines"]}
-    assert a[2] >= 1
+    assert a[2] == 1 and a[3] >= 5
     data, _ = lines_json(tmp_path, "--path", os.path.join(str(tmp_path),
                                                           "other"), script)
     assert names(data) == ["c"]
@@ -528,3 +530,5 @@ def test_lprun_magic():
             for l in proc.stdout.splitlines()
             if re.match(r"^\s+\d+\s+\d+ ", l)}
     assert rows == {2: 1, 3: 11, 4: 10, 5: 1}
+    # the cell's source, from linecache, as line_profiler shows it
+    assert re.search(r"^\s+4\s+10\s.*        s \+= i$", proc.stdout, re.M)

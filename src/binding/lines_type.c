@@ -248,6 +248,7 @@ lines_print_stats(LineProfilerObject *self, PyObject *args, PyObject *kwargs)
     pyprof_lprof_text_options_t options;
     pyprof_lprof_text_options_init(&options);
     options.strip_zeros = strip;
+    options.source = pyprof_lines_source_text;
     if (unit != Py_None) {
         options.unit = PyFloat_AsDouble(unit);
         if (options.unit == -1.0 && PyErr_Occurred()) {

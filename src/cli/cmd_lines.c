@@ -148,23 +148,6 @@ session_stop(void *ctx)
     restore_builtin(session);
 }
 
-/* `path` made absolute against the current directory (the program may
- * change directory).  A new malloc'd string, or NULL. */
-static char *
-absolute_path(const char *path)
-{
-    char cwd[PATH_MAX];
-    if (path[0] == '/' || getcwd(cwd, sizeof(cwd)) == NULL) {
-        return strdup(path);
-    }
-    size_t size = strlen(cwd) + 1 + strlen(path) + 1;
-    char *joined = malloc(size);
-    if (joined != NULL) {
-        snprintf(joined, size, "%s/%s", cwd, path);
-    }
-    return joined;
-}
-
 static int
 ends_with(const char *text, const char *suffix)
 {
@@ -188,6 +171,7 @@ render(pyprof_sink_t *sink, const pyprof_lprof_t *model, format_t format,
         pyprof_lprof_text_options_init(&text);
         text.unit = opts->unit;
         text.strip_zeros = opts->strip_zeros;
+        text.source = pyprof_lines_source_text;
         pyprof_lprof_write_text(sink, model, &text);
     }
 }
@@ -423,7 +407,7 @@ pyprof_cmd_lines(int argc, char **argv)
     }
     char *outpath = NULL;
     if (opts.outfile != NULL) {
-        outpath = absolute_path(opts.outfile);
+        outpath = pyprof_options_absolute_path(opts.outfile);
         if (outpath == NULL) {
             fprintf(stderr, "pyprof lines: out of memory\n");
             pyprof_lines_free(session.lines);

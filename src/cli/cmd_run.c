@@ -97,24 +97,6 @@ session_stop(void *ctx)
     pyprof_profiler_disable(session->profiler);
 }
 
-/* `path` made absolute against the current directory, so that a program
- * that changes directory still writes where the user asked (cProfile does
- * the same).  A new malloc'd string, or NULL when out of memory. */
-static char *
-absolute_output_path(const char *path)
-{
-    char cwd[PATH_MAX];
-    if (path[0] == '/' || getcwd(cwd, sizeof(cwd)) == NULL) {
-        return strdup(path);
-    }
-    size_t size = strlen(cwd) + 1 + strlen(path) + 1;
-    char *joined = malloc(size);
-    if (joined != NULL) {
-        snprintf(joined, size, "%s/%s", cwd, path);
-    }
-    return joined;
-}
-
 /* The table `python -m cProfile` prints, on stdout. */
 static int
 print_profile(const pyprof_stats_t *stats, const run_options_t *opts)
@@ -299,7 +281,7 @@ pyprof_cmd_run(int argc, char **argv)
     }
     char *outfile_path = NULL;
     if (opts.outfile != NULL) {
-        outfile_path = absolute_output_path(opts.outfile);
+        outfile_path = pyprof_options_absolute_path(opts.outfile);
         if (outfile_path == NULL) {
             fprintf(stderr, "pyprof run: out of memory\n");
             return 1;

@@ -8,9 +8,11 @@
 #include "options.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 void
 pyprof_options_init(pyprof_options_t *scan, const char *command, int argc,
@@ -129,4 +131,19 @@ pyprof_options_unknown(const pyprof_options_t *scan)
 {
     fprintf(stderr, "%s: unknown option '%s' (try '%s --help')\n",
             scan->command, pyprof_options_current(scan), scan->command);
+}
+
+char *
+pyprof_options_absolute_path(const char *path)
+{
+    char cwd[PATH_MAX];
+    if (path[0] == '/' || getcwd(cwd, sizeof(cwd)) == NULL) {
+        return strdup(path);
+    }
+    size_t size = strlen(cwd) + 1 + strlen(path) + 1;
+    char *joined = malloc(size);
+    if (joined != NULL) {
+        snprintf(joined, size, "%s/%s", cwd, path);
+    }
+    return joined;
 }

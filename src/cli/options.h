@@ -53,6 +53,11 @@ int pyprof_options_parse_long(const pyprof_options_t *scan, const char *name,
                               const char *text, long min, long max,
                               long *out);
 
+/* `path` made absolute against the current directory, so that a program
+ * that changes directory still writes where the user asked.  A new
+ * malloc'd string, or NULL when out of memory. */
+char *pyprof_options_absolute_path(const char *path);
+
 /* Print "COMMAND: unknown option 'X' (try 'COMMAND --help')" for the
  * current argument. */
 void pyprof_options_unknown(const pyprof_options_t *scan);

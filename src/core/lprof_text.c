@@ -19,6 +19,8 @@ pyprof_lprof_text_options_init(pyprof_lprof_text_options_t *options)
 {
     options->unit = 1e-6;
     options->strip_zeros = 0;
+    options->source = NULL;
+    options->source_ctx = NULL;
 }
 
 /* A file's lines: an array of NUL-terminated strings without their line
@@ -37,14 +39,13 @@ free_source(source_t *src)
     memset(src, 0, sizeof(*src));
 }
 
-/* 0, or -1 with errno set (the file cannot be read). */
-static int
-read_source(const char *path, source_t *src)
+/* The whole file, malloc'd, or NULL with errno set. */
+static char *
+read_file(const char *path, size_t *len_out)
 {
-    memset(src, 0, sizeof(*src));
     FILE *f = fopen(path, "rb");
     if (f == NULL) {
-        return -1;
+        return NULL;
     }
     size_t cap = 1 << 16, len = 0;
     char *data = malloc(cap + 1);
@@ -66,11 +67,29 @@ read_source(const char *path, source_t *src)
     int failed = data == NULL || ferror(f);
     fclose(f);
     if (failed) {
-        free(data);
         errno = data == NULL ? ENOMEM : EIO;
-        return -1;
+        free(data);
+        return NULL;
     }
     data[len] = '\0';
+    *len_out = len;
+    return data;
+}
+
+/* Split the text of `path` (from options->source, else the disk) into
+ * lines.  0, or -1 with errno set. */
+static int
+read_source(const char *path, const pyprof_lprof_text_options_t *options,
+            source_t *src)
+{
+    memset(src, 0, sizeof(*src));
+    size_t len = 0;
+    char *data = options->source != NULL
+                     ? options->source(options->source_ctx, path, &len)
+                     : read_file(path, &len);
+    if (data == NULL) {
+        return -1;
+    }
     size_t count = 1;
     for (size_t i = 0; i < len; i++) {
         count += data[i] == '\n';
@@ -187,7 +206,7 @@ write_function(pyprof_sink_t *sink, const pyprof_lprof_func_t *func,
     pyprof_sink_printf(sink, "Function: %s at line %d\n", func->name,
                        func->first_line);
     source_t src;
-    int have_source = read_source(func->filename, &src) == 0;
+    int have_source = read_source(func->filename, options, &src) == 0;
     if (!have_source) {
         pyprof_sink_printf(sink,
                            "Source unavailable (%s): lines are shown "

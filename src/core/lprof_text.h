@@ -16,9 +16,17 @@
 #include "lprof_model.h"
 #include "sink.h"
 
+/* Where source text comes from: the whole text of `filename` as a
+ * NUL-terminated malloc'd buffer the caller frees (*len set, the NUL not
+ * counted), or NULL when it cannot be had (errno set). */
+typedef char *(*pyprof_lprof_source_fn)(void *ctx, const char *filename,
+                                        size_t *len);
+
 typedef struct {
     double unit;        /* seconds per printed time unit (1e-6 default) */
     int strip_zeros;    /* leave out functions with no hits */
+    pyprof_lprof_source_fn source;  /* NULL: read the file from disk */
+    void *source_ctx;
 } pyprof_lprof_text_options_t;
 
 void pyprof_lprof_text_options_init(pyprof_lprof_text_options_t *options);

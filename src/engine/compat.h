@@ -194,4 +194,18 @@ pyprof_long_as_int(PyObject *value)
 #define PYPROF_HAVE_GC_VISIT_OBJECTS 0
 #endif
 
+/* Stop the 'line' events of a frame a C trace function does not care
+ * about.  3.10: the public field, free.  3.11 keeps it behind a generic
+ * attribute setter that costs about what the line events it saves in a
+ * small function, so there this does nothing. */
+static inline void
+pyprof_frame_skip_lines(PyFrameObject *frame)
+{
+#if PY_VERSION_HEX < 0x030B0000
+    frame->f_trace_lines = 0;
+#else
+    (void)frame;
+#endif
+}
+
 #endif

@@ -12,6 +12,7 @@
 
 #if !PYPROF_USE_MONITORING
 
+#include "hook_install.h"
 #include "profiler_internal.h"
 
 static int
@@ -73,23 +74,6 @@ static PyMethodDef thread_bootstrap_def = {
     "_pyprof_thread_bootstrap", thread_bootstrap, METH_VARARGS, NULL,
 };
 
-/* threading.setprofile(func); 0 or -1 with an exception set. */
-static int
-set_threading_profile(PyObject *func)
-{
-    PyObject *threading = PyImport_ImportModule("threading");
-    if (threading == NULL) {
-        return -1;
-    }
-    PyObject *res = PyObject_CallMethod(threading, "setprofile", "O", func);
-    Py_DECREF(threading);
-    if (res == NULL) {
-        return -1;
-    }
-    Py_DECREF(res);
-    return 0;
-}
-
 int
 pyprof_tracer_start(pyprof_profiler_t *prof)
 {
@@ -103,7 +87,7 @@ pyprof_tracer_start(pyprof_profiler_t *prof)
     if (bootstrap == NULL) {
         return -1;
     }
-    int rc = set_threading_profile(bootstrap);
+    int rc = pyprof_threading_set_hook("setprofile", bootstrap);
     Py_DECREF(bootstrap);
     if (rc < 0) {
         return -1;
@@ -118,7 +102,7 @@ pyprof_tracer_stop(pyprof_profiler_t *prof)
     PyObject *type, *value, *traceback;
     PyErr_Fetch(&type, &value, &traceback);
     PyEval_SetProfile(NULL, NULL);
-    if (set_threading_profile(Py_None) < 0) {
+    if (pyprof_threading_set_hook("setprofile", Py_None) < 0) {
         PyErr_Clear(); /* interpreter shutting down: nothing to undo */
     }
     PyErr_Restore(type, value, traceback);

@@ -12,6 +12,7 @@
 
 #if PYPROF_USE_MONITORING
 
+#include "hook_install.h"
 #include "profiler_internal.h"
 
 /* sys.monitoring.MISSING (no arg0 for a CALL).  Set while a profiler is
@@ -118,42 +119,9 @@ static const struct {
 
 #define NEVENTS (sizeof(event_table) / sizeof(event_table[0]))
 
-/* sys.monitoring, new reference or NULL with an exception set. */
-static PyObject *
-monitoring_module(void)
-{
-    PyObject *sys = PyImport_ImportModule("sys");
-    if (sys == NULL) {
-        return NULL;
-    }
-    PyObject *monitoring = PyObject_GetAttrString(sys, "monitoring");
-    Py_DECREF(sys);
-    return monitoring;
-}
-
-/* Claim a tool id: PROFILER_ID (2) if free, else 3 or 4.  Returns the id,
- * or -1 with an exception set. */
-static int
-claim_tool_id(PyObject *monitoring)
-{
-    static const int candidates[] = {2, 3, 4};
-    for (size_t i = 0; i < 3; i++) {
-        PyObject *res = PyObject_CallMethod(monitoring, "use_tool_id", "is",
-                                            candidates[i], "pyprof");
-        if (res != NULL) {
-            Py_DECREF(res);
-            return candidates[i];
-        }
-        if (!PyErr_ExceptionMatches(PyExc_ValueError)) {
-            return -1;
-        }
-        PyErr_Clear();
-    }
-    PyErr_SetString(PyExc_RuntimeError,
-                    "no free sys.monitoring tool id for pyprof (ids 2-4 are "
-                    "taken by other tools)");
-    return -1;
-}
+/* PROFILER_ID (2) if free, else 3 or 4, so that a cProfile or another
+ * profiler keeps working. */
+static const int tool_ids[] = {2, 3, 4};
 
 /* Register our callbacks (or None when `clear`) and return the event mask,
  * or -1 with an exception set. */
@@ -206,7 +174,7 @@ done:
 int
 pyprof_tracer_start(pyprof_profiler_t *prof)
 {
-    PyObject *monitoring = monitoring_module();
+    PyObject *monitoring = pyprof_monitoring_module();
     if (monitoring == NULL) {
         return -1;
     }
@@ -217,7 +185,8 @@ pyprof_tracer_start(pyprof_profiler_t *prof)
             goto error;
         }
     }
-    tool_id = claim_tool_id(monitoring);
+    tool_id = pyprof_monitoring_claim_tool(monitoring, tool_ids, 3, "pyprof",
+                                           "pyprof");
     if (tool_id < 0) {
         goto error;
     }
@@ -256,7 +225,7 @@ pyprof_tracer_stop(pyprof_profiler_t *prof)
     }
     PyObject *type, *value, *traceback;
     PyErr_Fetch(&type, &value, &traceback);
-    PyObject *monitoring = monitoring_module();
+    PyObject *monitoring = pyprof_monitoring_module();
     if (monitoring != NULL) {
         PyObject *res = PyObject_CallMethod(monitoring, "set_events", "ii",
                                             prof->tool_id, 0);

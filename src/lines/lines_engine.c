@@ -5,6 +5,7 @@
  */
 #include "lines_internal.h"
 
+#include <errno.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
@@ -932,4 +933,44 @@ pyprof_lines_export(pyprof_lines_t *lines)
     }
     pyprof_lprof_sort(model);
     return model;
+}
+
+/* ---- source text ------------------------------------------------------- */
+
+char *
+pyprof_lines_source_text(void *ctx, const char *filename, size_t *len)
+{
+    PyObject *type, *value, *traceback;
+    PyErr_Fetch(&type, &value, &traceback);
+    char *copy = NULL;
+    PyObject *linecache = PyImport_ImportModule("linecache");
+    PyObject *lines = linecache != NULL
+                          ? PyObject_CallMethod(linecache, "getlines", "s",
+                                                filename)
+                          : NULL;
+    PyObject *empty = lines != NULL ? PyUnicode_FromString("") : NULL;
+    PyObject *text = empty != NULL ? PyUnicode_Join(empty, lines) : NULL;
+    Py_ssize_t size = 0;
+    const char *utf8 = text != NULL ? PyUnicode_AsUTF8AndSize(text, &size)
+                                    : NULL;
+    if (utf8 != NULL && size > 0) {
+        copy = malloc((size_t)size + 1);
+        if (copy != NULL) {
+            memcpy(copy, utf8, (size_t)size + 1);
+            *len = (size_t)size;
+        }
+        else {
+            errno = ENOMEM;
+        }
+    }
+    else {
+        errno = ENOENT;
+    }
+    Py_XDECREF(text);
+    Py_XDECREF(empty);
+    Py_XDECREF(lines);
+    Py_XDECREF(linecache);
+    PyErr_Clear();
+    PyErr_Restore(type, value, traceback);
+    return copy;
 }

@@ -140,6 +140,12 @@ int pyprof_lines_out_of_memory(const pyprof_lines_t *lines);
  * set. */
 pyprof_lprof_t *pyprof_lines_export(pyprof_lines_t *lines);
 
+/* A pyprof_lprof_source_fn (core/lprof_text.h) reading source through
+ * Python's linecache, so that IPython cells, and files linecache already
+ * holds, show their text.  `ctx` is unused.  Requires the GIL; never
+ * leaves an exception set. */
+char *pyprof_lines_source_text(void *ctx, const char *filename, size_t *len);
+
 /* Visit the engine's references for the GC of an owning Python object. */
 int pyprof_lines_traverse(pyprof_lines_t *lines, visitproc visit, void *arg);
 

@@ -41,6 +41,8 @@ typedef struct lines_thread {
     uint32_t depth;
     uint32_t capacity;
     struct lines_thread *next;  /* the engine's list of threads */
+    int tracing;                /* below 3.12: this thread's C trace
+                                   function is installed */
 } lines_thread_t;
 
 typedef struct {
@@ -79,6 +81,9 @@ struct pyprof_lines {
     int enabled;
     int out_of_memory;          /* sticky: a hook could not allocate */
     int tool_id;                /* sys.monitoring tool, or -1 */
+    int full_trace;             /* below 3.12: the trace function sees
+                                   every frame (another tool holds the
+                                   profile hook) */
     lines_suspended_t *suspended;
     size_t nsuspended;
     size_t suspended_capacity;

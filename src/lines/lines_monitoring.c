@@ -20,6 +20,7 @@
 
 #if PYPROF_USE_MONITORING
 
+#include "../engine/hook_install.h"
 #include "lines_internal.h"
 
 /* sys.monitoring.DISABLE and the event bits we use: set while enabled,
@@ -193,39 +194,8 @@ static const struct {
 
 #define NEVENTS (sizeof(event_table) / sizeof(event_table[0]))
 
-static PyObject *
-monitoring_module(void)
-{
-    PyObject *sys = PyImport_ImportModule("sys");
-    if (sys == NULL) {
-        return NULL;
-    }
-    PyObject *monitoring = PyObject_GetAttrString(sys, "monitoring");
-    Py_DECREF(sys);
-    return monitoring;
-}
-
-static int
-claim_tool_id(PyObject *monitoring)
-{
-    static const int candidates[] = {5, 4};
-    for (size_t i = 0; i < 2; i++) {
-        PyObject *res = PyObject_CallMethod(monitoring, "use_tool_id", "is",
-                                            candidates[i], "pyprof-lines");
-        if (res != NULL) {
-            Py_DECREF(res);
-            return candidates[i];
-        }
-        if (!PyErr_ExceptionMatches(PyExc_ValueError)) {
-            return -1;
-        }
-        PyErr_Clear();
-    }
-    PyErr_SetString(PyExc_RuntimeError,
-                    "no free sys.monitoring tool id for the line profiler "
-                    "(ids 4 and 5 are taken by other tools)");
-    return -1;
-}
+/* Not 2-4 (the function profiler), 1 (coverage.py) or 0 (debuggers). */
+static const int tool_ids[] = {5, 4};
 
 /* Register the callbacks (None when `clear`); sets local_mask and returns
  * the global mask, or -1 with an exception set. */
@@ -298,7 +268,7 @@ pyprof_lines_backend_watch(pyprof_lines_t *lines, PyObject *code)
     if (lines->tool_id < 0) {
         return 0;
     }
-    PyObject *monitoring = monitoring_module();
+    PyObject *monitoring = pyprof_monitoring_module();
     if (monitoring == NULL) {
         return -1;
     }
@@ -310,7 +280,7 @@ pyprof_lines_backend_watch(pyprof_lines_t *lines, PyObject *code)
 int
 pyprof_lines_backend_start(pyprof_lines_t *lines)
 {
-    PyObject *monitoring = monitoring_module();
+    PyObject *monitoring = pyprof_monitoring_module();
     if (monitoring == NULL) {
         return -1;
     }
@@ -321,7 +291,9 @@ pyprof_lines_backend_start(pyprof_lines_t *lines)
             goto error;
         }
     }
-    tool_id = claim_tool_id(monitoring);
+    tool_id = pyprof_monitoring_claim_tool(monitoring, tool_ids, 2,
+                                           "pyprof-lines",
+                                           "the line profiler");
     if (tool_id < 0) {
         goto error;
     }
@@ -378,7 +350,7 @@ pyprof_lines_backend_stop(pyprof_lines_t *lines)
     if (lines->tool_id < 0) {
         return;
     }
-    PyObject *monitoring = monitoring_module();
+    PyObject *monitoring = pyprof_monitoring_module();
     if (monitoring != NULL) {
         PyObject *res = PyObject_CallMethod(monitoring, "set_events", "ii",
                                             lines->tool_id, 0);
