@@ -11,14 +11,14 @@
 PYTHONS     := $(shell tools/pythons.sh)
 DEMO_PYTHON := $(firstword $(shell command -v python3) $(PYTHONS))
 VENVS       := .venv
-TEST_DEPS   := pytest setuptools wheel snakeviz gprof2dot ipython websocket-client jsonschema
+TEST_DEPS   := pytest setuptools wheel snakeviz gprof2dot ipython line_profiler objgraph websocket-client jsonschema
 PYTEST_ARGS ?= -q
 FUZZ_SECONDS ?= 60
 CHROMIUM    ?= chromium
 SAN_FLAGS   := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined -g -O1
 SAN_BUILD   := PYPROF_CFLAGS="$(SAN_FLAGS)" PYPROF_LDFLAGS="-fsanitize=address,undefined"
 
-.PHONY: demo test test-asan ctest fuzz bench clean
+.PHONY: demo test test-one venv-one test-asan ctest fuzz bench clean
 
 # $(call venv,PYTHON,DIR,EXTRA-ENV): a virtual environment at DIR with the
 # test dependencies and a fresh build of pyprof installed into it.
@@ -66,8 +66,10 @@ test: ctest
 	    n=$$((n+1)); \
 	done; echo "== ran the suite on $$n Python version(s)"; test $$n -ge 1
 
-test-one:
+venv-one:
 	$(call venv,$(PY),$(VENV),)
+
+test-one: venv-one
 	$(VENV)/bin/python -m pytest $(PYTEST_ARGS) tests
 
 test-asan:
@@ -83,9 +85,16 @@ ctest:
 fuzz:
 	@$(MAKE) --no-print-directory -C fuzz run SECONDS=$(FUZZ_SECONDS)
 
+# Every Python found, each from its own venv; BENCH_PYTHONS narrows it
+# (e.g. make bench BENCH_PYTHONS="3.11 3.12").
 bench:
-	$(call venv,$(DEMO_PYTHON),$(VENVS)/bench,)
-	$(VENVS)/bench/bin/python bench/run.py $(BENCH_ARGS)
+	@set -e; pys=""; for py in $(PYTHONS); do \
+	    v=$$($$py -c 'import sys; print("%d.%d" % sys.version_info[:2])'); \
+	    if [ -n "$(BENCH_PYTHONS)" ] && ! echo " $(BENCH_PYTHONS) " | grep -q " $$v "; then continue; fi; \
+	    $(MAKE) --no-print-directory venv-one PY=$$py VENV=$(VENVS)/$$v; \
+	    pys="$$pys $(VENVS)/$$v/bin/python"; \
+	done; \
+	$$(echo $$pys | cut -d' ' -f1) bench/run.py --python $$pys $(BENCH_ARGS)
 
 clean:
 	rm -rf build out $(VENVS) python/*.egg-info

@@ -75,6 +75,21 @@ DEFAULT_WORKLOADS = ["julia", "calls", "alloc", "mixed"]
 #               finish="prof.dump_stats(OUT)",
 #               argv=lambda py, w, out: [py, "-m", "kernprof", "-l", "-o", out, w]
 # ---------------------------------------------------------------------------
+# Line profilers need the function to profile: each workload's hottest
+# function (by tottime), decorated with @profile in a copy of the workload
+# made at bench time (tools with decorate=True run the copy, and the
+# `profile` builtin is theirs).  A workload given as NAME:FUNC decorates
+# FUNC instead, e.g. julia:create_inputs (called once: shows what the line
+# profiler costs the code it does not profile).
+HOT = {"julia": "calc_point_val", "calls": "call_loop",
+       "alloc": "small_objects", "mixed": "gen_log"}
+
+# The null hooks (bench/nullhook.c) are compiled per Python at bench time
+# into the directory named by $PYPROF_BENCH_NULLHOOK.
+NULLHOOK_IMPORT = ("import os, sys; sys.path.insert(0, "
+                   "os.environ['PYPROF_BENCH_NULLHOOK']); "
+                   "import _pyprof_nullhook as nullhook; ")
+
 TOOLS = {
     "plain": dict(
         setup="", start="", stop="", finish="", output=False,
@@ -91,6 +106,37 @@ TOOLS = {
         start="prof.enable()", stop="prof.disable()",
         finish="prof.dump_stats(OUT)", output=True,
         argv=lambda py, w, out: [py, "-m", "pyprof", "run", "-o", out, w],
+    ),
+    # The floor below 3.12: a C trace function that only returns.
+    "null-settrace": dict(
+        setup=NULLHOOK_IMPORT + "import builtins; builtins.profile = lambda f: f",
+        start="nullhook.settrace()", stop="nullhook.unsettrace()",
+        finish="", output=False, decorate=True, argv=None,
+    ),
+    # The floor from 3.12: sys.monitoring LINE on the decorated function
+    # only, with a C callback that only returns.
+    "null-monitoring": dict(
+        setup=NULLHOOK_IMPORT + (
+            "import builtins; M = sys.monitoring; M.use_tool_id(5, 'null'); "
+            "M.register_callback(5, M.events.LINE, nullhook.line_callback); "
+            "builtins.profile = lambda f: (M.set_local_events("
+            "5, f.__code__, M.events.LINE), f)[1]"),
+        start="", stop="", finish="", output=False, decorate=True, argv=None,
+        requires=(3, 12),
+    ),
+    "kernprof": dict(
+        setup="import builtins, line_profiler; "
+              "prof = line_profiler.LineProfiler(); builtins.profile = prof",
+        start="prof.enable_by_count()", stop="prof.disable_by_count()",
+        finish="prof.dump_stats(OUT)", output=True, decorate=True,
+        argv=lambda py, w, out: [py, "-m", "kernprof", "-l", "-o", out, w],
+    ),
+    "pyprof-lines": dict(
+        setup="import builtins, pyprof; prof = pyprof.LineProfiler(); "
+              "builtins.profile = pyprof.profile",
+        start="prof.enable()", stop="prof.disable()",
+        finish="prof.dump_stats(OUT)", output=True, decorate=True,
+        argv=lambda py, w, out: [py, "-m", "pyprof", "lines", "-o", out, w],
     ),
 }
 
@@ -133,9 +179,50 @@ class RunError(Exception):
     pass
 
 
+# Where this run's bench/nullhook.c builds go (one per Python), set by
+# bench_python before it runs anything.
+NULLHOOK_DIR = None
+
+
+def build_nullhook(python, directory):
+    """Compile bench/nullhook.c for `python` into `directory`; returns None,
+    or an error message."""
+    probe = subprocess.run(
+        [python, "-c", "import sysconfig; print(sysconfig.get_paths()"
+         "['include']); print(sysconfig.get_config_var('EXT_SUFFIX'))"],
+        capture_output=True, text=True)
+    if probe.returncode != 0:
+        return probe.stderr.strip() or "cannot query the Python"
+    include, suffix = probe.stdout.split()
+    os.makedirs(directory, exist_ok=True)
+    cc = os.environ.get("CC", "cc")
+    p = subprocess.run([cc, "-O2", "-shared", "-fPIC", "-I" + include,
+                        os.path.join(HERE, "nullhook.c"), "-o",
+                        os.path.join(directory, "_pyprof_nullhook" + suffix)],
+                       capture_output=True, text=True)
+    return None if p.returncode == 0 else (p.stderr.strip() or "cc failed")
+
+
+def decorate_copy(path, func, directory):
+    """A copy of workload `path` with @profile on `def func(`; its path."""
+    with open(path) as f:
+        source = f.read()
+    marker = "\ndef %s(" % func
+    if marker not in source:
+        raise RunError("no function %s in %s" % (func, path))
+    source = source.replace(marker, "\n@profile" + marker, 1)
+    os.makedirs(directory, exist_ok=True)
+    out = os.path.join(directory, os.path.basename(path))
+    with open(out, "w") as f:
+        f.write(source)
+    return out
+
+
 def subprocess_env():
     env = dict(os.environ)
     env["PYTHONHASHSEED"] = "0"
+    if NULLHOOK_DIR:
+        env["PYPROF_BENCH_NULLHOOK"] = NULLHOOK_DIR
     for k in ("PYTHONPROFILEIMPORTTIME", "PYTHONTRACEMALLOC", "PYTHONDEVMODE"):
         env.pop(k, None)
     return env
@@ -206,7 +293,16 @@ def python_label(python):
     return python
 
 
+def split_workload(name):
+    """NAME or NAME:FUNC -> (NAME, the function line profilers decorate)."""
+    if ":" in name:
+        name, func = name.rsplit(":", 1)
+        return name, func
+    return name, HOT.get(name)
+
+
 def resolve_workload(name):
+    name = split_workload(name)[0]
     if os.path.sep in name or name.endswith(".py"):
         return os.path.abspath(name)
     return os.path.join(WORKLOAD_DIR, name + ".py")
@@ -217,6 +313,39 @@ def bench_python(python, label, workloads, tools, args, tmp, failures):
     data = {w: {t: {"run": [], "dump": [], "cpu": [], "whole": [], "error": None,
                     "whole_error": None} for t in tools} for w in workloads}
     paths = {w: resolve_workload(w) for w in workloads}
+    global NULLHOOK_DIR
+    NULLHOOK_DIR = os.path.join(tmp, "nullhook-%d" % abs(hash(python)))
+    nullhook_error = None
+    if any(t.startswith("null-") for t in tools):
+        nullhook_error = build_nullhook(python, NULLHOOK_DIR)
+    version = tuple(int(x) for x in label.split(".")[:2]) \
+        if label[:1].isdigit() else (0, 0)
+    decorated = {}
+    for w in workloads:
+        func = split_workload(w)[1]
+        if func is None:
+            continue
+        try:
+            decorated[w] = decorate_copy(paths[w], func,
+                                         os.path.join(tmp, "decorated", w.replace(":", "-")))
+        except (OSError, RunError) as e:
+            decorated[w] = None
+            print("!! %s: %s" % (w, e), file=sys.stderr)
+    for w in workloads:
+        for t in tools:
+            spec = TOOLS[t]
+            why = None
+            if spec.get("requires") and version < spec["requires"]:
+                why = "needs Python %d.%d+" % spec["requires"]
+            elif spec.get("decorate") and not decorated.get(w):
+                why = "no function to decorate"
+            elif t.startswith("null-") and nullhook_error:
+                why = "nullhook.c did not build"
+            if why:
+                data[w][t]["error"] = data[w][t]["whole_error"] = why
+
+    def path_for(w, t):
+        return decorated[w] if TOOLS[t].get("decorate") else paths[w]
 
     def record_failure(w, t, kind, e):
         key = "error" if kind == "in-process" else "whole_error"
@@ -239,14 +368,14 @@ def bench_python(python, label, workloads, tools, args, tmp, failures):
                 d = data[w][t]
                 if d["error"] is None:
                     try:
-                        res = run_inproc(python, t, paths[w], tmp, args.timeout)
+                        res = run_inproc(python, t, path_for(w, t), tmp, args.timeout)
                         for k in ("run", "dump", "cpu"):
                             d[k].append(res[k])
                     except RunError as e:
                         record_failure(w, t, "in-process", e)
                 if r < args.whole_rounds and TOOLS[t]["argv"] and d["whole_error"] is None:
                     try:
-                        d["whole"].append(run_whole(python, t, paths[w], tmp, args.timeout))
+                        d["whole"].append(run_whole(python, t, path_for(w, t), tmp, args.timeout))
                     except RunError as e:
                         record_failure(w, t, "whole-process", e)
         print(file=sys.stderr, flush=True)
@@ -304,6 +433,20 @@ def print_tables(results, tools, whole_rounds):
                     cells.append(c)
             print("| " + " | ".join(cells) + " |")
 
+    if "kernprof" in tools and "pyprof-lines" in tools:
+        print("\n### pyprof lines vs kernprof -l: pyprof-lines overhead ratio / "
+              "kernprof overhead ratio, in-process (goal: at most 0.40)\n")
+        print("| python | workload | kernprof × | pyprof-lines × | share |")
+        print("|---|---|---|---|---|")
+        for label, data in results:
+            for w, row in data.items():
+                p = row["plain"]
+                base = None if p["error"] else med(p["run"])
+                k, l = row["kernprof"], row["pyprof-lines"]
+                if base and not k["error"] and not l["error"] and k["run"] and l["run"]:
+                    rk, rl = med(k["run"]) / base, med(l["run"]) / base
+                    print("| %s | %s | %.2f | %.2f | %.2f |" % (label, w, rk, rl, rl / rk))
+
     if whole_rounds > 0:
         wtools = [t for t in others if TOOLS[t]["argv"]]
         how = " vs ".join("`%s`" % " ".join(TOOLS[t]["argv"]("python", "W.py", "F"))
@@ -336,6 +479,9 @@ def main(argv=None):
                     help="tools to compare with plain (default: all)")
     ap.add_argument("--timeout", type=float, default=300, help="seconds per run (default 300)")
     ap.add_argument("--json", metavar="FILE", help="also write every raw timing to FILE")
+    ap.add_argument("--heap-objects", type=int, default=2_000_000, metavar="N",
+                    help="objgraph vs pyprof show_growth() on a heap of N objects "
+                         "(bench/heap_growth.py; 0 to skip)")
     args = ap.parse_args(argv)
     if args.rounds < 1:
         ap.error("--rounds must be >= 1")
@@ -367,6 +513,17 @@ def main(argv=None):
             json.dump({"pythons": [{"python": py, "version": label, "workloads": data}
                                    for py, (label, data) in zip(args.python, results)],
                        "rounds": args.rounds, "whole_rounds": args.whole_rounds}, f, indent=1)
+    if args.heap_objects > 0:
+        # The heap census is not an overhead ratio: objgraph and pyprof time
+        # the same call on the same heap, side by side in one process.
+        for py in args.python:
+            print()
+            done = subprocess.run([py, os.path.join(HERE, "heap_growth.py"),
+                                   "--objects", str(args.heap_objects)],
+                                  env=subprocess_env(), timeout=args.timeout * 4)
+            if done.returncode != 0:
+                failures.append((python_label(py), "heap", "show_growth",
+                                 "exit %d" % done.returncode))
     if failures:
         print("\n%d failed run(s): %s" % (len(failures), "; ".join(
             "%s %s %s (%s)" % f for f in failures)), file=sys.stderr)

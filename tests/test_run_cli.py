@@ -168,6 +168,17 @@ def test_absolute_script_path(observe_tree):
     assert json.loads(got.stdout.splitlines()[0]) == json.loads(expected.stdout)
 
 
+def test_isolated_mode_adds_no_program_directory(observe_tree):
+    """Under -I python puts no script directory on sys.path; nor do we."""
+    script = str(observe_tree / "prog" / "observe.py")
+    expected = run([sys.executable, "-I", script], observe_tree)
+    got = run([sys.executable, "-I", "-m", "pyprof", "time", "-n", "1", "-r",
+               "1", script], observe_tree)
+    assert got.returncode == 0, got.stderr
+    assert json.loads(got.stdout.splitlines()[0]) == json.loads(expected.stdout)
+    assert json.loads(expected.stdout)["path0"] != str(observe_tree / "prog")
+
+
 def test_symlinked_script_puts_its_real_directory_on_sys_path(observe_tree):
     os.makedirs(observe_tree / "links")
     os.symlink(observe_tree / "prog" / "observe.py",
@@ -557,12 +568,13 @@ def test_printed_table_matches_cprofile(sort, tmp_path):
 
 
 @needs_pipeline
-def test_default_table_is_ordered_by_standard_name(tmp_path):
+def test_default_table_is_ordered_as_cprofile_orders_it(tmp_path):
     prog = write(tmp_path, "prog.py", RECURSIVE)
     got = run([*LAUNCHERS["python -m pyprof"], "run", prog], tmp_path)
     assert got.returncode == 0, got.stderr
     order, rows = table(got.stdout)
-    assert order == "Ordered by: standard name"
+    expected = run([sys.executable, "-m", "cProfile", prog], tmp_path)
+    assert order == table(expected.stdout)[0]  # stdname on 3.10, cumulative after
     assert rows["prog.py:1(fib)"] == "1973/1"
     # strip_dirs() by default; --full-paths keeps directories.
     full = run([*LAUNCHERS["python -m pyprof"], "run", "--full-paths", prog],

@@ -3,7 +3,22 @@
 The engine, the file formats, the reports and the CLI are C, in the
 extension module pyprof._pyprof; this file only re-exports its API.
 """
-from pyprof._pyprof import Profile
+from pyprof._pyprof import LineProfiler, Profile, profile
+from pyprof._pyprof import (HeapGrowthError, by_type, census, count,
+                            get_leaking_objects, growth, most_common_types,
+                            show_backrefs, show_growth,
+                            show_most_common_types, show_refs, typestats)
+from pyprof._heap import no_growth
 
-__all__ = ["Profile"]
+__all__ = ["LineProfiler", "Profile", "profile",
+           "HeapGrowthError", "by_type", "census", "count",
+           "get_leaking_objects", "growth", "most_common_types",
+           "no_growth", "show_backrefs", "show_growth",
+           "show_most_common_types", "show_refs", "typestats"]
 __version__ = "0.1.0"
+
+
+def load_ipython_extension(ipython):
+    """`%load_ext pyprof`: adds %lprun (line_profiler's magic)."""
+    from pyprof._ipython import register
+    register(ipython)

@@ -6,6 +6,8 @@
 #include <Python.h>
 
 #include "../cli/cli.h"
+#include "heap_api.h"
+#include "lines_type.h"
 #include "profile_type.h"
 
 /* main(argv: list[str]) -> int: run the pyprof command line. */
@@ -58,13 +60,29 @@ module_exec(PyObject *module)
     }
     int rc = PyModule_AddType(module, profile_type);
     Py_DECREF(profile_type);
-    return rc;
+    if (rc < 0) {
+        return -1;
+    }
+    PyTypeObject *lines_type = pyprof_lines_type_create(module);
+    if (lines_type == NULL) {
+        return -1;
+    }
+    rc = PyModule_AddType(module, lines_type);
+    Py_DECREF(lines_type);
+    if (rc < 0) {
+        return -1;
+    }
+    return pyprof_heap_api_add(module);
 }
 
 static PyMethodDef module_methods[] = {
     {"main", module_main, METH_O,
      "main(argv) -> int\n\nRun the pyprof command line; argv[0] is the "
      "program name.  Returns the exit status."},
+    {"profile", pyprof_lines_profile_decorator, METH_O,
+     "profile(func) -> func\n\nkernprof's @profile: profile func line by "
+     "line under the line profiler that is recording, and return func "
+     "itself; without one, do nothing."},
     {NULL, NULL, 0, NULL},
 };
 

@@ -7,6 +7,8 @@
 #include <string.h>
 
 #include "cli.h"
+#include "cmd_lines.h"
+#include "cmd_heap.h"
 #include "cmd_export.h"
 #include "cmd_run.h"
 #include "cmd_stats.h"
@@ -20,10 +22,14 @@ typedef struct {
 } command_t;
 
 static const command_t commands[] = {
+    {"lines", pyprof_cmd_lines,
+     "time every line of chosen functions (the kernprof -l workflow)"},
     {"run", pyprof_cmd_run,
      "profile every function call of a program (the cProfile workflow)"},
     {"stats", pyprof_cmd_stats,
      "print, sort and merge pstats profile files"},
+    {"heap", pyprof_cmd_heap,
+     "what a program leaves on the heap, per @profile call (objgraph)"},
     {"time", pyprof_cmd_time,
      "time a whole program as %timeit and %time do"},
     {"view", pyprof_cmd_view,

@@ -26,13 +26,14 @@
 #include "../core/sink.h"
 #include "../core/stats.h"
 #include "../engine/export_tree.h"
+#include "../engine/compat.h"
 #include "../engine/profiler.h"
 #include "cmd_run.h"
 #include "options.h"
 #include "runner.h"
 
-/* cProfile's -1 ("standard name"), the order the blog's tables show. */
-#define DEFAULT_SORT "stdname"
+/* What `python -m cProfile` sorts by on this Python (compat.h). */
+#define DEFAULT_SORT PYPROF_CPROFILE_DEFAULT_SORT
 
 static const char usage[] =
     "usage: pyprof run [-o FILE] [-s KEY] [--limit N] [--clock wall|cpu] "
@@ -51,7 +52,8 @@ static const char help_text[] =
     "  -s, --sort KEY      sort the printed table by KEY: calls, cumtime,\n"
     "                      cumulative, file, filename, line, module, name,\n"
     "                      ncalls, nfl, pcalls, stdname, time, tottime\n"
-    "                      (default: stdname)\n"
+    "                      (default: python -m cProfile's own: cumulative\n"
+    "                      from 3.11, stdname on 3.10)\n"
     "  --limit N           print at most N rows\n"
     "  --clock wall|cpu    time with the wall clock (default) or the\n"
     "                      thread's CPU clock\n"
@@ -195,8 +197,8 @@ report_profile(const session_t *session, const run_options_t *opts,
         rc = write_with_paths(session, stats, outfile_path, errbuf,
                               sizeof(errbuf));
         if (rc < 0) {
-            fprintf(stderr, "pyprof run: cannot write %s: %s\n",
-                    opts->outfile, errbuf);
+            fprintf(stderr, "pyprof run: cannot write the profile: %s\n",
+                    errbuf);
         }
         else {
             fprintf(stderr, "pyprof: wrote %s\n", opts->outfile);

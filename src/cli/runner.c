@@ -19,7 +19,12 @@
  *
  * Modules (-m) and directories or zip files with a __main__.py go through
  * runpy as python does; for -m the search is split from the run so that
- * "No module named x" is told apart from the program failing.
+ * "No module named x" is told apart from the program failing (so a
+ * traceback under -m lacks python's outermost _run_module_as_main line).
+ *
+ * After the run sys.argv, sys.path (object and items), the standard
+ * streams and __main__ are put back, so pyprof's own output still reaches
+ * the terminal and the next run of `pyprof time` starts where this one did.
  *
  * The hooks bracket exactly the program's own execution -- including, for
  * -m, the import of its parent packages, which python -m cProfile profiles
@@ -37,6 +42,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "../engine/compat.h"
 #include "runner.h"
 
 /* Exit statuses python itself uses. */
@@ -64,44 +70,22 @@ typedef struct {
     const char *code;       /* -c: the code string (borrowed from argv) */
 } program_t;
 
-/* What the run replaced, to be put back. */
+/* sys attributes a program may rebind and pyprof relies on afterwards
+ * (the reports of `pyprof time` go to sys.stdout). */
+static const char *const saved_streams[] = {"stdin", "stdout", "stderr"};
+#define SAVED_STREAMS (sizeof(saved_streams) / sizeof(saved_streams[0]))
+
+/* What the run replaced or may replace, to be put back. */
 typedef struct {
     PyObject *argv;         /* sys.argv, or NULL if it was unset */
     PyObject *path;         /* the sys.path list object, or NULL */
     PyObject *path_items;   /* a copy of its items, or NULL */
     PyObject *main;         /* sys.modules["__main__"], or NULL */
+    PyObject *streams[SAVED_STREAMS];   /* sys.stdin/stdout/stderr */
 } saved_state_t;
 
 /* ---------------------------------------------------------------------- */
 /* Exceptions */
-
-/* The raised exception, normalized and with its traceback attached, and
- * clear the error indicator.  Returns a new reference on every version,
- * or NULL when no exception is set.  (The CLI's one version difference:
- * PyErr_Fetch is deprecated from 3.12 on, its replacement new there.) */
-static PyObject *
-take_exception(void)
-{
-#if PY_VERSION_HEX >= 0x030C0000
-    return PyErr_GetRaisedException();
-#else
-    PyObject *type, *value, *traceback;
-    PyErr_Fetch(&type, &value, &traceback);
-    if (type == NULL) {
-        return NULL;
-    }
-    PyErr_NormalizeException(&type, &value, &traceback);
-    if (value != NULL && traceback != NULL) {
-        PyException_SetTraceback(value, traceback);
-    }
-    if (value == NULL) {
-        value = Py_NewRef(type);
-    }
-    Py_DECREF(type);
-    Py_XDECREF(traceback);
-    return value;
-#endif
-}
 
 /* Print `exc` (borrowed) as an uncaught exception, the way PyErr_Print
  * does -- through sys.excepthook, falling back to the built-in display --
@@ -121,7 +105,7 @@ display_exception(PyObject *exc)
             Py_DECREF(result);
             goto done;
         }
-        PyObject *hook_exc = take_exception();                  /* new */
+        PyObject *hook_exc = pyprof_error_take();                  /* new */
         PySys_WriteStderr("Error in sys.excepthook:\n");
         if (hook_exc != NULL) {
             PyObject *hook_tb = PyException_GetTraceback(hook_exc);
@@ -472,6 +456,9 @@ saved_state_clear(saved_state_t *saved)
     Py_CLEAR(saved->path);
     Py_CLEAR(saved->path_items);
     Py_CLEAR(saved->main);
+    for (size_t i = 0; i < SAVED_STREAMS; i++) {
+        Py_CLEAR(saved->streams[i]);
+    }
 }
 
 /* Remember sys.argv, sys.path and sys.modules["__main__"].  Returns 0, or
@@ -490,6 +477,9 @@ save_state(saved_state_t *saved)
     }
     saved->main = Py_XNewRef(
         PyDict_GetItemString(PyImport_GetModuleDict(), "__main__"));
+    for (size_t i = 0; i < SAVED_STREAMS; i++) {
+        saved->streams[i] = Py_XNewRef(PySys_GetObject(saved_streams[i]));
+    }
     return 0;
 }
 
@@ -514,14 +504,20 @@ install_program(const program_t *prog, const saved_state_t *saved)
                                 prog->module);
 }
 
-/* Put back what save_state remembered: the same sys.argv and sys.path
- * objects, sys.path's items as they were (the program may have inserted
- * its own), and the caller's __main__. */
+/* Put back what save_state remembered: the same sys.argv, sys.path and
+ * standard stream objects, sys.path's items as they were (the program may
+ * have inserted its own), and the caller's __main__. */
 static void
 restore_state(const saved_state_t *saved)
 {
     if (PySys_SetObject("argv", saved->argv) < 0) {
         report_internal_error();
+    }
+    for (size_t i = 0; i < SAVED_STREAMS; i++) {
+        if (PySys_GetObject(saved_streams[i]) != saved->streams[i] &&
+            PySys_SetObject(saved_streams[i], saved->streams[i]) < 0) {
+            report_internal_error();
+        }
     }
     if (saved->path != NULL) {
         if ((PySys_GetObject("path") != saved->path &&
@@ -755,7 +751,7 @@ execute(const program_t *prog, const pyprof_run_hooks_t *hooks,
                 *exit_code = EXIT_CANNOT_OPEN;
                 return PYPROF_OUTCOME_NOT_FOUND;
             }
-            exc = take_exception();
+            exc = pyprof_error_take();
             *exit_code = report_exception(exc, &outcome);
             Py_XDECREF(exc);
             return outcome;
@@ -764,7 +760,7 @@ execute(const program_t *prog, const pyprof_run_hooks_t *hooks,
     if (hooks != NULL && hooks->start != NULL &&
         hooks->start(hooks->ctx) < 0) {
         Py_XDECREF(code);
-        exc = take_exception();
+        exc = pyprof_error_take();
         *exit_code = report_exception(exc, &outcome);
         Py_XDECREF(exc);
         return outcome;
@@ -784,7 +780,7 @@ execute(const program_t *prog, const pyprof_run_hooks_t *hooks,
         break;
     }
     if (result == NULL) {
-        exc = take_exception();
+        exc = pyprof_error_take();
     }
     if (hooks != NULL && hooks->stop != NULL) {
         hooks->stop(hooks->ctx);
@@ -823,18 +819,20 @@ pyprof_runner_run(const pyprof_target_t *target,
         goto failed;
     }
     outcome = execute(&prog, hooks, exit_code);
+    /* The program's own streams, as python flushes them at exit. */
+    if (flush_std_streams() < 0) {
+        *exit_code = EXIT_FLUSH_FAILED;
+    }
     restore_state(&saved);
     goto done;
 failed:
     {
-        PyObject *exc = take_exception();
+        PyObject *exc = pyprof_error_take();
         *exit_code = report_exception(exc, &outcome);
         Py_XDECREF(exc);
     }
+    flush_std_streams();
 done:
-    if (flush_std_streams() < 0) {
-        *exit_code = EXIT_FLUSH_FAILED;
-    }
     saved_state_clear(&saved);
     program_clear(&prog);
     PyErr_Clear();
@@ -894,7 +892,7 @@ pyprof_runner_parse_target(const char *command, int argc, char **argv,
 void
 pyprof_runner_print_error(const char *prefix)
 {
-    PyObject *exc = take_exception();                           /* new */
+    PyObject *exc = pyprof_error_take();                           /* new */
     if (exc == NULL) {
         PySys_WriteStderr("%s\n", prefix);
         return;

@@ -54,8 +54,9 @@ void pyprof_runner_print_error(const char *prefix);
  * have exited with (0, the SystemExit code, 1 for an exception, 130 for
  * Ctrl-C, 2 for a script that cannot be opened, 1 for a module that cannot
  * be found).  Messages for exceptions are printed to stderr.  sys.argv,
- * sys.path and sys.modules["__main__"] are restored afterwards, so a
- * target can be run again.  Requires the GIL; leaves no exception set. */
+ * sys.path, sys.stdin/stdout/stderr and sys.modules["__main__"] are
+ * restored afterwards, so a target can be run again.  Requires the GIL;
+ * leaves no exception set. */
 pyprof_outcome_t pyprof_runner_run(const pyprof_target_t *target,
                                    const pyprof_run_hooks_t *hooks,
                                    int *exit_code);

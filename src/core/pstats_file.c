@@ -821,7 +821,8 @@ get_time(loader_t *ld, const node_t *node, double *out)
     if (node->kind == NODE_INT) {
         /* Beyond 2**53 the conversion would round where Python's
          * int/float comparisons do not. */
-        if (node->u.i > ((int64_t)1 << 53) || node->u.i < -((int64_t)1 << 53)) {
+        const int64_t exact = (int64_t)1 << 53;
+        if (node->u.i > exact || node->u.i < -exact) {
             return shape_error(ld, "an integer time is too large");
         }
         *out = (double)node->u.i;
@@ -925,7 +926,8 @@ load_entries(loader_t *ld, const node_t *root)
                 fail(ld->r, "out of memory");
                 return -1;
             }
-            if (pyprof_stats_get(stats, base + i)->ncallers != before + j + 1) {
+            size_t now = pyprof_stats_get(stats, base + i)->ncallers;
+            if (now != before + j + 1) {
                 return shape_error(ld, "a caller is listed twice");
             }
         }
@@ -1058,19 +1060,16 @@ pyprof_pstats_read_file(pyprof_stats_t *stats, const char *path,
     int first = pyprof_stats_count(stats) == 0
                 && pyprof_stats_source_count(stats) == 0;
     pyprof_stats_t *target = first ? stats : pyprof_stats_new();
-    char reason[256];
-    int rc = -1;
-    if (target == NULL) {
-        snprintf(reason, sizeof(reason), "out of memory");
-    }
-    else if (parse_into(target, data, len, reason, sizeof(reason)) < 0) {
-        /* reason says why */
-    }
-    else if (pyprof_stats_count(target) == 0) {
+    char reason[256] = "out of memory";
+    int rc = target != NULL
+                 ? parse_into(target, data, len, reason, sizeof(reason))
+                 : -1;
+    if (rc == 0 && pyprof_stats_count(target) == 0) {
         /* pstats.Stats refuses an empty dict too. */
         snprintf(reason, sizeof(reason), "no profile data in the file");
+        rc = -1;
     }
-    else {
+    if (rc == 0) {
         /* pstats stats the path after loading it; NaN if that fails. */
         struct stat st;
         double mtime = NAN;

@@ -17,15 +17,26 @@
 #include "sink.h"
 #include "stats.h"
 
-/* Parse a pstats image from memory and merge it into `stats`.  Returns 0,
- * or -1 with a one-line reason in errbuf (stats may then hold part of the
- * data and should be discarded). */
+/* Parse a pstats image from memory into `stats`: into an empty model the
+ * values go as they are (pstats.Stats(file)), into a non-empty one they
+ * are parsed alone and then merged (pstats.Stats.add), so that totals and
+ * -0.0 come out as pstats has them.  The image may hold an empty dict.
+ * Returns 0, or -1 with a one-line reason in errbuf (stats may then hold
+ * part of the data and should be discarded).
+ *
+ * Refused although marshal would load them: NaN times (their sort order
+ * would depend on the sort algorithm), integer times beyond 2**53, ints
+ * beyond int64, NUL characters in names, a function or caller listed
+ * twice, a caller without an entry of its own, and the old profile
+ * module's integer caller counts. */
 int pyprof_pstats_parse(pyprof_stats_t *stats, const unsigned char *data,
                         size_t len, char *errbuf, size_t errlen);
 
-/* Read the file at `path` and merge it into `stats` (also recording it as a
- * source for the report header).  Same contract as pyprof_pstats_parse;
- * the message names the file. */
+/* Read the file at `path` into `stats` as pyprof_pstats_parse does, and
+ * record it as a source (path and st_mtime) for the report header.  Like
+ * pstats, refuses a file whose dict is empty.  Returns 0, or -1 with
+ * "PATH: reason" in errbuf (stats may then hold part of the data and
+ * should be discarded). */
 int pyprof_pstats_read_file(pyprof_stats_t *stats, const char *path,
                             char *errbuf, size_t errlen);
 

@@ -337,9 +337,13 @@ resolve_sort(report_t *rep, const pyprof_report_options_t *opts,
         for (int f = 0; f < def->nfields; f++) {
             rep->fields[rep->nfields++] = def->fields[f];
         }
-        int put = snprintf(rep->sort_type + used, sizeof(rep->sort_type) - used,
-                           "%s%s", i ? ", " : "", def->description);
-        used += (size_t)put;
+        int put = snprintf(rep->sort_type + used,
+                           sizeof(rep->sort_type) - used, "%s%s",
+                           i ? ", " : "", def->description);
+        /* 8 keys of at most 22 bytes fit; never step past the buffer. */
+        if (put > 0 && (size_t)put < sizeof(rep->sort_type) - used) {
+            used += (size_t)put;
+        }
     }
     return 0;
 }
@@ -369,7 +373,8 @@ put_repr(pyprof_sink_t *out, const char *text)
         else if (c < 0x20 || c == 0x7f) {
             pyprof_sink_printf(out, "\\x%02x", c);
         }
-        else if (c == 0xc2 && ((p[1] >= 0x80 && p[1] <= 0xa0) || p[1] == 0xad)) {
+        else if (c == 0xc2
+                 && ((p[1] >= 0x80 && p[1] <= 0xa0) || p[1] == 0xad)) {
             /* U+0080-U+00A0 and U+00AD are not printable, so repr escapes
              * them; other non-ASCII text is left as is. */
             pyprof_sink_printf(out, "\\x%02x", p[1]);

@@ -49,5 +49,6 @@ void test_pstats_file(void);
 void test_report(void);
 void test_cmd_stats(void);
 void test_view_core(void);
+void test_calltree(void);
 
 #endif

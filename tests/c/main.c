@@ -13,6 +13,7 @@ main(void)
     test_report();
     test_cmd_stats();
     test_view_core();
+    test_calltree();
     printf("%d passed, %d failed\n", check_passed, check_failed);
     return check_failed != 0;
 }

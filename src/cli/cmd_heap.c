@@ -1,0 +1,786 @@
+/* cmd_heap.c - `pyprof heap`: objgraph's growth check around functions.
+ *
+ * The program runs with a `profile` builtin (the decorator name kernprof
+ * and the blog use).  Every call of a decorated function is bracketed by
+ * two censuses after a full collection -- counts and sys.getsizeof bytes
+ * per type name -- and the types that grew become one table per call:
+ * type, before, after, +delta, +bytes.  With --trace-allocations the
+ * allocator hooks of engine/alloc_hook.h run for the whole program, and
+ * each grown type's row names the source line that allocated most of its
+ * new objects (objects alive after the call that were not alive before
+ * it).  When the program ends, however it ends, the tables and a census
+ * of the heap at exit are printed, and the exit status is the program's.
+ *
+ * The session is owned by a capsule that the `profile` builtin and every
+ * wrapper hold, so a wrapper called after the command has returned (an
+ * atexit handler) finds the session marked inactive instead of freed.
+ */
+#include <Python.h>
+#include <structmember.h>
+
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../core/ptrmap.h"
+#include "../core/sink.h"
+#include "../engine/alloc_hook.h"
+#include "../heap/census.h"
+#include "../heap/walk.h"
+#include "cmd_heap.h"
+#include "options.h"
+#include "runner.h"
+
+/* The allocation tracker comes with the memory feature; until it is
+ * linked in, these resolve to NULL and --trace-allocations says so. */
+#pragma weak pyprof_alloc_start
+#pragma weak pyprof_alloc_stop
+#pragma weak pyprof_alloc_site_of_object
+
+static const char usage[] =
+    "usage: pyprof heap [--limit N] [--trace-allocations]\n"
+    "                   (script.py | -m module | -c code) [args...]\n";
+
+static const char help_text[] =
+    "\n"
+    "Run a program and show what it leaves on the heap, as objgraph's\n"
+    "show_growth() does: for every call of a function decorated with\n"
+    "@profile, the object types that grew between its entry and its exit\n"
+    "(type, before, after, +delta, +bytes), and the objects the garbage\n"
+    "collector tracks when the program ends (type, count, bytes).  Counts\n"
+    "are taken after a full collection; bytes are sys.getsizeof() sums.\n"
+    "\n"
+    "options:\n"
+    "  --limit N            at most N rows per table (default 10)\n"
+    "  --trace-allocations  name the source line that allocated most of\n"
+    "                       each grown type's new objects\n"
+    "  -h, --help           show this help\n"
+    "\n"
+    "The exit status is the program's own (130 after Ctrl-C).\n";
+
+typedef struct {
+    long limit;
+    int trace_allocations;
+    pyprof_target_t target;
+} heap_options_t;
+
+typedef struct {
+    int active;             /* 0 once the command has reported */
+    long limit;
+    int trace_allocations;
+    PyObject *calls;        /* list of (qualname, call number, rows) */
+    PyObject *call_numbers; /* dict qualname -> calls so far */
+    PyObject *exit_rows;    /* census at exit: (name, count, bytes) */
+    PyTypeObject *wrapper_type;
+} session_t;
+
+#define SESSION_CAPSULE "pyprof.heap.session"
+
+static void
+session_capsule_free(PyObject *capsule)
+{
+    session_t *session = PyCapsule_GetPointer(capsule, SESSION_CAPSULE);
+    if (session == NULL) {
+        PyErr_Clear();
+        return;
+    }
+    Py_XDECREF(session->calls);
+    Py_XDECREF(session->call_numbers);
+    Py_XDECREF(session->exit_rows);
+    Py_XDECREF(session->wrapper_type);
+    free(session);
+}
+
+/* ---- the census of one side of a call -------------------------------- */
+
+typedef struct {
+    PyObject *counts;   /* name -> count */
+    PyObject *bytes;    /* name -> bytes */
+    pyprof_ptrmap_t alive;  /* with --trace-allocations: objects alive */
+    int has_alive;
+} side_t;
+
+static void
+side_clear(side_t *side)
+{
+    Py_CLEAR(side->counts);
+    Py_CLEAR(side->bytes);
+    if (side->has_alive) {
+        pyprof_ptrmap_free(&side->alive);
+        side->has_alive = 0;
+    }
+}
+
+typedef struct {
+    pyprof_ptrmap_t *alive;
+    int failed;
+} alive_walk_t;
+
+static int
+alive_visit(PyObject *obj, void *arg)
+{
+    alive_walk_t *walk = arg;
+    if (pyprof_ptrmap_set(walk->alive, obj, 1) < 0) {
+        walk->failed = 1;
+        return 1;
+    }
+    return 0;
+}
+
+/* Collect, then count and size every tracked object by short name, but
+ * for the decorated call's argument tuple and keyword dict (NULL or not),
+ * which exist only because the wrapper is a C callable. */
+static int
+side_take(side_t *side, int remember_alive, PyObject *args,
+          PyObject *kwargs)
+{
+    memset(side, 0, sizeof(*side));
+    PyGC_Collect();
+    pyprof_census_t census;
+    if (pyprof_census_init(&census) < 0) {
+        return -1;
+    }
+    pyprof_census_skip(&census, args);
+    pyprof_census_skip(&census, kwargs);
+    int rc = -1;
+    if (pyprof_census_take(&census, NULL, NULL, 1) == 0) {
+        side->counts = pyprof_census_by_name(&census, 1, &side->bytes);
+        rc = side->counts == NULL ? -1 : 0;
+    }
+    pyprof_census_clear(&census);
+    if (rc == 0 && remember_alive) {
+        if (pyprof_ptrmap_init(&side->alive) < 0) {
+            PyErr_NoMemory();
+            return -1;
+        }
+        side->has_alive = 1;
+        alive_walk_t walk = {&side->alive, 0};
+        if (pyprof_heap_walk(alive_visit, &walk) < 0) {
+            return -1;
+        }
+        if (walk.failed) {
+            PyErr_NoMemory();
+            return -1;
+        }
+    }
+    return rc;
+}
+
+static Py_ssize_t
+dict_ssize(PyObject *dict, PyObject *key)
+{
+    PyObject *value = PyDict_GetItemWithError(dict, key); /* borrowed */
+    return value != NULL ? PyLong_AsSsize_t(value) : 0;
+}
+
+/* Where most new objects of each grown type were allocated: sets item 5
+ * of each row to "file:line (k of n new)" or leaves None. */
+static int
+attach_sites(PyObject *rows, const side_t *before)
+{
+    PyObject **items;
+    Py_ssize_t count;
+    PyObject *grown = PyDict_New();     /* name -> row index */
+    PyObject *tally = PyDict_New();     /* (name, file, line) -> k */
+    PyObject *fresh = PyDict_New();     /* name -> n new objects */
+    int rc = -1;
+    if (grown == NULL || tally == NULL || fresh == NULL) {
+        goto done;
+    }
+    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(rows); i++) {
+        PyObject *index = PyLong_FromSsize_t(i);
+        if (index == NULL ||
+            PyDict_SetItem(grown, PyTuple_GET_ITEM(PyList_GET_ITEM(rows, i),
+                                                   0), index) < 0) {
+            Py_XDECREF(index);
+            goto done;
+        }
+        Py_DECREF(index);
+    }
+    if (pyprof_heap_snapshot(&items, &count) < 0) {
+        goto done;
+    }
+    pyprof_ptrmap_t names;  /* type -> 1 grown, 2 not */
+    if (pyprof_ptrmap_init(&names) < 0) {
+        pyprof_heap_snapshot_free(items, count);
+        PyErr_NoMemory();
+        goto done;
+    }
+    int failed = 0;
+    for (Py_ssize_t i = 0; i < count && !failed; i++) {
+        PyObject *obj = items[i];
+        uint32_t seen;
+        if (pyprof_ptrmap_get(&before->alive, obj, &seen)) {
+            continue;
+        }
+        PyObject *name = pyprof_census_type_name(Py_TYPE(obj), 1);
+        if (name == NULL) {
+            failed = 1;
+            break;
+        }
+        if (!PyDict_Contains(grown, name)) {
+            Py_DECREF(name);
+            continue;
+        }
+        PyObject *n = PyLong_FromSsize_t(dict_ssize(fresh, name) + 1);
+        failed = n == NULL || PyDict_SetItem(fresh, name, n) < 0;
+        Py_XDECREF(n);
+        PyCodeObject *code;
+        int lineno;
+        if (!failed && pyprof_alloc_site_of_object(obj, &code, &lineno)) {
+            PyObject *key = Py_BuildValue("(OOi)", name, code->co_filename,
+                                          lineno);
+            PyObject *k = key == NULL ? NULL : PyLong_FromSsize_t(
+                dict_ssize(tally, key) + 1);
+            failed = k == NULL || PyDict_SetItem(tally, key, k) < 0;
+            Py_XDECREF(key);
+            Py_XDECREF(k);
+        }
+        Py_DECREF(name);
+    }
+    pyprof_ptrmap_free(&names);
+    pyprof_heap_snapshot_free(items, count);
+    if (failed) {
+        goto done;
+    }
+    /* The busiest site per name; ties go to the first seen. */
+    PyObject *key, *k;
+    Py_ssize_t pos = 0;
+    PyObject *best = PyDict_New();  /* name -> (k, file, line) */
+    if (best == NULL) {
+        goto done;
+    }
+    while (PyDict_Next(tally, &pos, &key, &k)) {
+        PyObject *name = PyTuple_GET_ITEM(key, 0);
+        PyObject *old = PyDict_GetItemWithError(best, name);
+        if (old != NULL && PyLong_AsSsize_t(PyTuple_GET_ITEM(old, 0)) >=
+                               PyLong_AsSsize_t(k)) {
+            continue;
+        }
+        PyObject *entry = PyTuple_Pack(3, k, PyTuple_GET_ITEM(key, 1),
+                                       PyTuple_GET_ITEM(key, 2));
+        if (entry == NULL || PyDict_SetItem(best, name, entry) < 0) {
+            Py_XDECREF(entry);
+            Py_DECREF(best);
+            goto done;
+        }
+        Py_DECREF(entry);
+    }
+    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(rows); i++) {
+        PyObject *row = PyList_GET_ITEM(rows, i);
+        PyObject *name = PyTuple_GET_ITEM(row, 0);
+        PyObject *entry = PyDict_GetItemWithError(best, name);
+        if (entry == NULL) {
+            continue;
+        }
+        PyObject *site = PyUnicode_FromFormat(
+            "%S:%S (%S of %zd new)", PyTuple_GET_ITEM(entry, 1),
+            PyTuple_GET_ITEM(entry, 2), PyTuple_GET_ITEM(entry, 0),
+            dict_ssize(fresh, name));
+        if (site == NULL) {
+            Py_DECREF(best);
+            goto done;
+        }
+        PyTuple_SetItem(row, 5, site); /* steals; the row is ours alone */
+    }
+    Py_DECREF(best);
+    rc = PyErr_Occurred() ? -1 : 0;
+done:
+    Py_XDECREF(grown);
+    Py_XDECREF(tally);
+    Py_XDECREF(fresh);
+    return rc;
+}
+
+/* One table: (name, before, after, delta, +bytes, site or None) of the
+ * names that grew, most first, cut to the limit. */
+static PyObject *
+growth_rows(const session_t *session, const side_t *before,
+            const side_t *after)
+{
+    PyObject *rows = PyList_New(0);
+    if (rows == NULL) {
+        return NULL;
+    }
+    PyObject *name, *count;
+    Py_ssize_t pos = 0;
+    while (PyDict_Next(after->counts, &pos, &name, &count)) {
+        Py_ssize_t was = dict_ssize(before->counts, name);
+        Py_ssize_t now = PyLong_AsSsize_t(count);
+        if (now <= was) {
+            continue;
+        }
+        Py_ssize_t bytes = dict_ssize(after->bytes, name) -
+                           dict_ssize(before->bytes, name);
+        PyObject *row = PyErr_Occurred() ? NULL : Py_BuildValue(
+            "(OnnnnO)", name, was, now, now - was, bytes, Py_None);
+        if (row == NULL || PyList_Append(rows, row) < 0) {
+            Py_XDECREF(row);
+            Py_DECREF(rows);
+            return NULL;
+        }
+        Py_DECREF(row);
+    }
+    if (pyprof_census_sort_desc(rows, 3) < 0 ||
+        (PyList_GET_SIZE(rows) > session->limit &&
+         PyList_SetSlice(rows, session->limit, PyList_GET_SIZE(rows),
+                         NULL) < 0) ||
+        (session->trace_allocations && attach_sites(rows, before) < 0)) {
+        Py_DECREF(rows);
+        return NULL;
+    }
+    return rows;
+}
+
+/* ---- the wrapper that @profile returns ------------------------------- */
+
+typedef struct {
+    PyObject_HEAD
+    PyObject *func;         /* the decorated callable */
+    PyObject *capsule;      /* owns the session */
+    PyObject *dict;         /* __dict__ (functools.wraps-like metadata) */
+} WrapperObject;
+
+static int
+record_call(session_t *session, PyObject *func, const side_t *before,
+            PyObject *args, PyObject *kwargs)
+{
+    side_t after;
+    if (side_take(&after, 0, args, kwargs) < 0) {
+        side_clear(&after);
+        return -1;
+    }
+    PyObject *rows = growth_rows(session, before, &after);
+    side_clear(&after);
+    if (rows == NULL) {
+        return -1;
+    }
+    PyObject *name = PyObject_GetAttrString(func, "__qualname__");
+    if (name == NULL || !PyUnicode_Check(name)) {
+        PyErr_Clear();
+        Py_XDECREF(name);
+        name = PyObject_Repr(func);
+    }
+    PyObject *number = name == NULL ? NULL : PyLong_FromSsize_t(
+        dict_ssize(session->call_numbers, name) + 1);
+    PyObject *entry = number == NULL ? NULL : PyTuple_Pack(3, name, number,
+                                                           rows);
+    int rc = entry == NULL ||
+                     PyDict_SetItem(session->call_numbers, name, number) <
+                         0 ||
+                     PyList_Append(session->calls, entry) < 0
+                 ? -1 : 0;
+    Py_XDECREF(entry);
+    Py_XDECREF(number);
+    Py_XDECREF(name);
+    Py_DECREF(rows);
+    return rc;
+}
+
+static PyObject *
+wrapper_call(PyObject *self, PyObject *args, PyObject *kwargs)
+{
+    WrapperObject *wrapper = (WrapperObject *)self;
+    session_t *session = PyCapsule_GetPointer(wrapper->capsule,
+                                              SESSION_CAPSULE);
+    if (session == NULL || !session->active) {
+        PyErr_Clear();
+        return PyObject_Call(wrapper->func, args, kwargs);
+    }
+    side_t before;
+    if (side_take(&before, session->trace_allocations, args, kwargs) < 0) {
+        side_clear(&before);
+        return NULL;
+    }
+    PyObject *result = PyObject_Call(wrapper->func, args, kwargs);
+    /* The census runs whether the call returned or raised; the call's
+     * own exception wins over any failure of ours. */
+    PyObject *type, *value, *traceback;
+    PyErr_Fetch(&type, &value, &traceback);
+    if (session->active && record_call(session, wrapper->func, &before,
+                                       args, kwargs) < 0) {
+        pyprof_runner_print_error("pyprof heap: cannot take the census");
+    }
+    PyErr_Restore(type, value, traceback);
+    side_clear(&before);
+    return result;
+}
+
+static PyObject *
+wrapper_get(PyObject *self, PyObject *obj, PyObject *owner)
+{
+    if (obj == NULL || obj == Py_None) {
+        return Py_NewRef(self);
+    }
+    return PyMethod_New(self, obj);
+}
+
+static int
+wrapper_traverse(PyObject *self, visitproc visit, void *arg)
+{
+    WrapperObject *wrapper = (WrapperObject *)self;
+    Py_VISIT(Py_TYPE(self));
+    Py_VISIT(wrapper->func);
+    Py_VISIT(wrapper->dict);
+    return 0;
+}
+
+static int
+wrapper_clear(PyObject *self)
+{
+    WrapperObject *wrapper = (WrapperObject *)self;
+    Py_CLEAR(wrapper->func);
+    Py_CLEAR(wrapper->dict);
+    return 0;
+}
+
+static void
+wrapper_dealloc(PyObject *self)
+{
+    PyTypeObject *type = Py_TYPE(self);
+    PyObject_GC_UnTrack(self);
+    wrapper_clear(self);
+    Py_CLEAR(((WrapperObject *)self)->capsule);
+    type->tp_free(self);
+    Py_DECREF(type);
+}
+
+static PyMemberDef wrapper_members[] = {
+    {"__wrapped__", T_OBJECT, offsetof(WrapperObject, func), READONLY,
+     NULL},
+    {"__dictoffset__", T_PYSSIZET, offsetof(WrapperObject, dict), READONLY,
+     NULL},
+    {NULL, 0, 0, 0, NULL},
+};
+
+static PyType_Slot wrapper_slots[] = {
+    {Py_tp_call, wrapper_call},
+    {Py_tp_descr_get, wrapper_get},
+    {Py_tp_traverse, wrapper_traverse},
+    {Py_tp_clear, wrapper_clear},
+    {Py_tp_dealloc, wrapper_dealloc},
+    {Py_tp_members, wrapper_members},
+    {Py_tp_getattro, PyObject_GenericGetAttr},
+    {Py_tp_setattro, PyObject_GenericSetAttr},
+    {0, NULL},
+};
+
+static PyType_Spec wrapper_spec = {
+    .name = "pyprof.heap_profiled",
+    .basicsize = sizeof(WrapperObject),
+    .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC,
+    .slots = wrapper_slots,
+};
+
+/* profile(func): the decorator installed as a builtin. */
+static PyObject *
+profile_decorator(PyObject *capsule, PyObject *func)
+{
+    session_t *session = PyCapsule_GetPointer(capsule, SESSION_CAPSULE);
+    if (session == NULL) {
+        return NULL;
+    }
+    if (!PyCallable_Check(func)) {
+        PyErr_SetString(PyExc_TypeError,
+                        "@profile decorates a function or a callable");
+        return NULL;
+    }
+    WrapperObject *wrapper = PyObject_GC_New(WrapperObject,
+                                             session->wrapper_type);
+    if (wrapper == NULL) {
+        return NULL;
+    }
+    wrapper->func = Py_NewRef(func);
+    wrapper->capsule = Py_NewRef(capsule);
+    wrapper->dict = NULL;
+    PyObject_GC_Track(wrapper);
+    /* Keep the function's name and doc, as functools.wraps would. */
+    static const char *names[] = {"__name__", "__qualname__", "__doc__",
+                                  "__module__"};
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+        PyObject *value = PyObject_GetAttrString(func, names[i]);
+        if (value == NULL) {
+            PyErr_Clear();
+            continue;
+        }
+        int rc = PyObject_SetAttrString((PyObject *)wrapper, names[i],
+                                        value);
+        Py_DECREF(value);
+        if (rc < 0) {
+            PyErr_Clear();
+        }
+    }
+    return (PyObject *)wrapper;
+}
+
+static PyMethodDef profile_def = {
+    "profile", profile_decorator, METH_O,
+    "profile(func): report the heap growth of every call of func "
+    "(pyprof heap)."};
+
+/* ---- running and reporting ------------------------------------------- */
+
+typedef struct {
+    session_t *session;
+    int started;
+} run_state_t;
+
+static int
+run_start(void *ctx)
+{
+    run_state_t *state = ctx;
+    if (state->session->trace_allocations && pyprof_alloc_start() < 0) {
+        return -1;
+    }
+    state->started = 1;
+    return 0;
+}
+
+static void
+run_stop(void *ctx)
+{
+    run_state_t *state = ctx;
+    session_t *session = state->session;
+    /* The census at exit is taken while the program's globals still
+     * exist: what it leaves, not what the interpreter keeps. */
+    PyObject *type, *value, *traceback;
+    PyErr_Fetch(&type, &value, &traceback);
+    side_t side;
+    if (side_take(&side, 0, NULL, NULL) == 0) {
+        PyObject *rows = PyList_New(0);
+        PyObject *name, *count;
+        Py_ssize_t pos = 0;
+        while (rows != NULL && PyDict_Next(side.counts, &pos, &name,
+                                           &count)) {
+            PyObject *row = PyTuple_Pack(
+                3, name, count, PyDict_GetItem(side.bytes, name));
+            if (row == NULL || PyList_Append(rows, row) < 0) {
+                Py_CLEAR(rows);
+            }
+            Py_XDECREF(row);
+        }
+        if (rows != NULL && pyprof_census_sort_desc(rows, 1) == 0) {
+            session->exit_rows = rows;
+        }
+        else {
+            Py_XDECREF(rows);
+        }
+    }
+    side_clear(&side);
+    if (PyErr_Occurred()) {
+        pyprof_runner_print_error("pyprof heap: cannot take the census");
+    }
+    PyErr_Restore(type, value, traceback);
+    session->active = 0;
+    if (session->trace_allocations) {
+        pyprof_alloc_stop();
+    }
+}
+
+static const char *
+utf8_or(PyObject *text, const char *fallback)
+{
+    const char *s = PyUnicode_Check(text) ? PyUnicode_AsUTF8(text) : NULL;
+    if (s == NULL) {
+        PyErr_Clear();
+        return fallback;
+    }
+    return s;
+}
+
+static Py_ssize_t
+widest_name(PyObject *rows, Py_ssize_t limit)
+{
+    Py_ssize_t width = 4;
+    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(rows) && i < limit; i++) {
+        PyObject *name = PyTuple_GET_ITEM(PyList_GET_ITEM(rows, i), 0);
+        if (PyUnicode_Check(name) && PyUnicode_GET_LENGTH(name) > width) {
+            width = PyUnicode_GET_LENGTH(name);
+        }
+    }
+    return width;
+}
+
+static void
+print_report(const session_t *session, pyprof_sink_t *out)
+{
+    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(session->calls); i++) {
+        PyObject *call = PyList_GET_ITEM(session->calls, i);
+        PyObject *rows = PyTuple_GET_ITEM(call, 2);
+        pyprof_sink_printf(out, "== heap growth in %s, call %ld\n",
+                           utf8_or(PyTuple_GET_ITEM(call, 0), "?"),
+                           PyLong_AsLong(PyTuple_GET_ITEM(call, 1)));
+        if (PyList_GET_SIZE(rows) == 0) {
+            pyprof_sink_puts(out, "no type grew\n\n");
+            continue;
+        }
+        int width = (int)widest_name(rows, PY_SSIZE_T_MAX);
+        pyprof_sink_printf(out, "%-*s %9s %9s %9s %11s%s\n", width, "type",
+                           "before", "after", "+delta", "+bytes",
+                           session->trace_allocations ? "  allocated at"
+                                                      : "");
+        for (Py_ssize_t j = 0; j < PyList_GET_SIZE(rows); j++) {
+            PyObject *row = PyList_GET_ITEM(rows, j);
+            PyObject *site = PyTuple_GET_ITEM(row, 5);
+            pyprof_sink_printf(
+                out, "%-*s %9zd %9zd %+9zd %+11zd", width,
+                utf8_or(PyTuple_GET_ITEM(row, 0), "?"),
+                PyLong_AsSsize_t(PyTuple_GET_ITEM(row, 1)),
+                PyLong_AsSsize_t(PyTuple_GET_ITEM(row, 2)),
+                PyLong_AsSsize_t(PyTuple_GET_ITEM(row, 3)),
+                PyLong_AsSsize_t(PyTuple_GET_ITEM(row, 4)));
+            if (session->trace_allocations) {
+                pyprof_sink_printf(out, "  %s",
+                                   site == Py_None
+                                       ? "(not tracked)"
+                                       : utf8_or(site, "?"));
+            }
+            pyprof_sink_putc(out, '\n');
+        }
+        pyprof_sink_putc(out, '\n');
+    }
+    if (session->exit_rows == NULL) {
+        return;
+    }
+    PyObject *rows = session->exit_rows;
+    Py_ssize_t shown = PyList_GET_SIZE(rows) < session->limit
+                           ? PyList_GET_SIZE(rows) : session->limit;
+    int width = (int)widest_name(rows, shown);
+    pyprof_sink_printf(out,
+                       "== heap at exit: %zd of %zd types (objects the "
+                       "garbage collector tracks)\n%-*s %9s %11s\n",
+                       shown, PyList_GET_SIZE(rows), width, "type", "count",
+                       "bytes");
+    for (Py_ssize_t i = 0; i < shown; i++) {
+        PyObject *row = PyList_GET_ITEM(rows, i);
+        pyprof_sink_printf(out, "%-*s %9zd %11zd\n", width,
+                           utf8_or(PyTuple_GET_ITEM(row, 0), "?"),
+                           PyLong_AsSsize_t(PyTuple_GET_ITEM(row, 1)),
+                           PyLong_AsSsize_t(PyTuple_GET_ITEM(row, 2)));
+    }
+    PyErr_Clear();
+}
+
+/* Returns 0 to go on, 1 after printing help, 2 after a usage error. */
+static int
+parse_options(int argc, char **argv, heap_options_t *opts)
+{
+    pyprof_options_t scan;
+    pyprof_options_init(&scan, "pyprof heap", argc, argv);
+    memset(opts, 0, sizeof(*opts));
+    opts->limit = 10;
+    while (!pyprof_options_at_program(&scan)) {
+        const char *value = NULL;
+        int rc;
+        if (pyprof_options_flag(&scan, "-h", "--help")) {
+            printf("%s%s", usage, help_text);
+            return 1;
+        }
+        if (pyprof_options_flag(&scan, NULL, "--trace-allocations")) {
+            opts->trace_allocations = 1;
+        }
+        else if ((rc = pyprof_options_value(&scan, NULL, "--limit",
+                                            &value)) != 0) {
+            if (rc < 0 || pyprof_options_parse_long(&scan, "--limit", value,
+                                                    1, LONG_MAX,
+                                                    &opts->limit) < 0) {
+                return 2;
+            }
+        }
+        else {
+            pyprof_options_unknown(&scan);
+            return 2;
+        }
+    }
+    if (pyprof_runner_parse_target("pyprof heap", argc - scan.index,
+                                   argv + scan.index, &opts->target) < 0) {
+        fputs(usage, stderr);
+        return 2;
+    }
+    return 0;
+}
+
+int
+pyprof_cmd_heap(int argc, char **argv)
+{
+    heap_options_t opts;
+    int rc = parse_options(argc, argv, &opts);
+    if (rc != 0) {
+        return rc == 1 ? 0 : 2;
+    }
+    if (opts.trace_allocations && pyprof_alloc_start == NULL) {
+        fprintf(stderr,
+                "pyprof heap: --trace-allocations needs the allocation "
+                "tracker, which this build of pyprof lacks\n");
+        return 2;
+    }
+    session_t *session = calloc(1, sizeof(session_t));
+    if (session == NULL) {
+        fprintf(stderr, "pyprof heap: out of memory\n");
+        return 1;
+    }
+    session->limit = opts.limit;
+    session->trace_allocations = opts.trace_allocations;
+    PyObject *capsule = PyCapsule_New(session, SESSION_CAPSULE,
+                                      session_capsule_free);
+    if (capsule == NULL) {
+        free(session);
+        pyprof_runner_print_error("pyprof heap");
+        return 1;
+    }
+    int status = 1;
+    PyObject *decorator = NULL, *builtins = NULL, *saved = NULL;
+    session->calls = PyList_New(0);
+    session->call_numbers = PyDict_New();
+    session->wrapper_type = (PyTypeObject *)PyType_FromSpec(&wrapper_spec);
+    decorator = PyCFunction_New(&profile_def, capsule);
+    builtins = PyEval_GetBuiltins(); /* borrowed */
+    if (session->calls == NULL || session->call_numbers == NULL ||
+        session->wrapper_type == NULL || decorator == NULL ||
+        builtins == NULL) {
+        pyprof_runner_print_error("pyprof heap");
+        goto done;
+    }
+    saved = PyDict_GetItemString(builtins, "profile"); /* borrowed */
+    Py_XINCREF(saved);
+    if (PyDict_SetItemString(builtins, "profile", decorator) < 0) {
+        pyprof_runner_print_error("pyprof heap");
+        goto done;
+    }
+    session->active = 1;
+    run_state_t state = {session, 0};
+    pyprof_run_hooks_t hooks = {run_start, run_stop, &state};
+    pyprof_outcome_t outcome = pyprof_runner_run(&opts.target, &hooks,
+                                                 &status);
+    session->active = 0;
+    if (saved != NULL) {
+        PyDict_SetItemString(builtins, "profile", saved);
+    }
+    else if (PyDict_DelItemString(builtins, "profile") < 0) {
+        PyErr_Clear();
+    }
+    if (state.started && outcome != PYPROF_OUTCOME_NOT_FOUND) {
+        fflush(stdout);
+        PyObject *py_stdout = PySys_GetObject("stdout");
+        if (py_stdout != NULL && py_stdout != Py_None) {
+            PyObject *r = PyObject_CallMethod(py_stdout, "flush", NULL);
+            Py_XDECREF(r);
+            PyErr_Clear();
+        }
+        pyprof_sink_t out;
+        pyprof_sink_init_file(&out, stdout);
+        print_report(session, &out);
+        if (fflush(stdout) != 0 || pyprof_sink_failed(&out)) {
+            fprintf(stderr, "pyprof heap: cannot print the report\n");
+            if (status == 0) {
+                status = 1;
+            }
+        }
+    }
+done:
+    Py_XDECREF(saved);
+    Py_XDECREF(decorator);
+    Py_DECREF(capsule);
+    return status;
+}

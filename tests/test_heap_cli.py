@@ -1,0 +1,123 @@
+"""`pyprof heap` end to end: growth per @profile call, the census at exit,
+exit codes and bad input.  The expected counts are what the program
+itself made; the census at exit is checked against objgraph run inside
+the same program at its end."""
+import re
+import textwrap
+
+import pytest
+
+from conftest import run_pyprof
+
+PROGRAM = textwrap.dedent("""
+    import sys
+    import objgraph
+
+    class Leaf:
+        pass
+
+    cache = []
+
+    @profile
+    def grow(n):
+        cache.extend(Leaf() for _ in range(n))
+        return len(cache)
+
+    class Shop:
+        @profile
+        def scratch(self):
+            tmp = [Leaf() for _ in range(50)]
+            return len(tmp)
+
+    assert grow(120) == 120
+    assert grow(7) == 127
+    assert Shop().scratch() == 50
+    assert grow.__name__ == "grow"
+    print("leaves", objgraph.count("Leaf"), flush=True)
+    sys.exit(int(sys.argv[1]) if len(sys.argv) > 1 else 0)
+""")
+
+
+def table(out, title):
+    """The rows after `== title`, as {type: [numbers...]}."""
+    block = out.split("== " + title + "\n", 1)[1].split("\n\n", 1)[0]
+    rows = {}
+    for line in block.splitlines()[1:]:
+        if line.startswith("=="):
+            break
+        name, *numbers = line.split()
+        rows[name] = [int(n) for n in numbers[:4]]
+    return rows
+
+
+@pytest.fixture
+def script(tmp_path):
+    path = tmp_path / "leaky.py"
+    path.write_text(PROGRAM)
+    return path
+
+
+def test_growth_per_call_and_census_at_exit(script):
+    result = run_pyprof("heap", "--limit", "5", str(script))
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "leaves 127" in out
+    first = table(out, "heap growth in grow, call 1")
+    assert first["Leaf"][:3] == [0, 120, 120]
+    leaf_size = first["Leaf"][3] // 120
+    assert leaf_size > 0 and first["Leaf"][3] == 120 * leaf_size
+    second = table(out, "heap growth in grow, call 2")
+    assert second["Leaf"] == [120, 127, 7, 7 * leaf_size]
+    # The method's scratch list died with the call: nothing grew.
+    assert "== heap growth in Shop.scratch, call 1\nno type grew" in out
+    census = re.search(r"== heap at exit: 5 of \d+ types .*\n(.*\n){6}",
+                       out)
+    assert census, out
+    assert len(census.group(0).splitlines()) == 7
+
+
+def test_census_at_exit_counts_the_program_leftovers(script):
+    result = run_pyprof("heap", "--limit", "1000", str(script))
+    exit_rows = result.stdout.split("== heap at exit", 1)[1]
+    leaf = re.search(r"^Leaf +(\d+) +(\d+)$", exit_rows, re.M)
+    assert leaf and int(leaf.group(1)) == 127
+
+
+def test_exit_status_is_the_programs(script):
+    result = run_pyprof("heap", str(script), "3")
+    assert result.returncode == 3
+    assert "== heap growth in grow, call 1" in result.stdout
+
+
+def test_bad_input(script, tmp_path):
+    assert run_pyprof("heap").returncode == 2
+    bad = run_pyprof("heap", "--limit", "0", str(script))
+    assert bad.returncode == 2 and "--limit" in bad.stderr
+    unknown = run_pyprof("heap", "--bogus", str(script))
+    assert unknown.returncode == 2 and "--bogus" in unknown.stderr
+    missing = run_pyprof("heap", str(tmp_path / "nope.py"))
+    assert missing.returncode == 2 and "nope.py" in missing.stderr
+    assert "Traceback" not in missing.stderr
+    helped = run_pyprof("heap", "--help")
+    assert helped.returncode == 0 and "--trace-allocations" in helped.stdout
+
+
+def test_a_crashing_program_still_gets_its_report(tmp_path):
+    path = tmp_path / "crash.py"
+    path.write_text("class Big: pass\nkeep = [Big() for _ in range(40)]\n"
+                    "@profile\ndef f():\n    keep.append(Big())\n"
+                    "    raise ValueError('boom')\nf()\n")
+    result = run_pyprof("heap", str(path))
+    assert result.returncode == 1
+    assert "ValueError: boom" in result.stderr
+    assert table(result.stdout, "heap growth in f, call 1")["Big"][:3] == \
+        [40, 41, 1]
+
+
+def test_trace_allocations_names_the_line(script):
+    result = run_pyprof("heap", "--trace-allocations", str(script))
+    if result.returncode == 2 and "lacks" in result.stderr:
+        pytest.skip("this build has no allocation tracker (memory feature)")
+    assert result.returncode == 0, result.stderr
+    line = [l for l in result.stdout.splitlines() if l.startswith("Leaf")][0]
+    assert re.search(r"leaky\.py:12 \(120 of 120 new\)", line), line
