@@ -45,17 +45,21 @@ demo:
 	@echo "== pyprof view out/julia_set.pstats -o out/julia_set.html --flamegraph out/julia_set.svg"
 	@$(VENVS)/demo/bin/pyprof view out/julia_set.pstats -o out/julia_set.html --flamegraph out/julia_set.svg
 	@$(VENVS)/demo/bin/pyprof export out/julia_set.pstats --format speedscope -o out/julia_set.speedscope.json
+	@$(VENVS)/demo/bin/pyprof lines --function calc_point_val -o out/julia_set.lines.json examples/julia_set.py
+	@$(VENVS)/demo/bin/pyprof view out/julia_set.lines.json -o out/julia_set.lines.html
 	@if command -v $(CHROMIUM) >/dev/null 2>&1; then \
-	    for f in julia_set.html:julia_set.png julia_set.svg:julia_set-flamegraph.png; do \
+	    for f in julia_set.html:julia_set.png julia_set.svg:julia_set-flamegraph.png \
+	             julia_set.lines.html:julia_set-lines.png; do \
 	        $(CHROMIUM) --headless --no-sandbox --disable-gpu --no-first-run \
 	            --disable-background-networking --user-data-dir=$$(mktemp -d) \
 	            --window-size=1200,900 --screenshot=$(CURDIR)/out/$${f#*:} \
 	            file://$(CURDIR)/out/$${f%%:*} >/dev/null 2>&1; \
 	    done; \
-	    echo "screenshots: $(CURDIR)/out/julia_set.png $(CURDIR)/out/julia_set-flamegraph.png"; \
+	    echo "screenshots: $(CURDIR)/out/julia_set.png $(CURDIR)/out/julia_set-flamegraph.png $(CURDIR)/out/julia_set-lines.png"; \
 	else echo "(no $(CHROMIUM): no screenshots)"; fi
 	@echo "report: $(CURDIR)/out/julia_set.html"
 	@echo "flame graph: $(CURDIR)/out/julia_set.svg"
+	@echo "line report: $(CURDIR)/out/julia_set.lines.html"
 
 test: ctest
 	@test -n "$(PYTHONS)" || { echo "make test: no CPython 3.10-3.13 found" >&2; exit 1; }

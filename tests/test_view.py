@@ -218,7 +218,6 @@ def test_icicle_has_a_rectangle_per_visible_function(browser, profiled):
     ct = {k[2]: v[3] for k, v in profiled["stats"].stats.items()}
     assert heavy[2] / light[2] == pytest.approx(ct["heavy"] / ct["light"],
                                                 rel=0.05)
-    assert heavy[2] > light[2]
     assert rects[0][1] == "all" and rects[0][2] >= float(width) - 1
 
 

@@ -7,9 +7,12 @@
  * flame graph SVG (src/report/flamegraph_svg.c).  Without -o or
  * --flamegraph the report goes beside FILE as FILE's name with .html.
  * --open hands the report to the desktop's opener and does not wait.
+ * A line profile's JSON (`pyprof lines -o FILE.json`) is recognised by its
+ * first bytes and drawn as source with heat bars (report/lines_report.c).
  */
 #include "cmd_view.h"
 
+#include <errno.h>
 #include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,6 +24,8 @@
 #include "../core/stats.h"
 #include "../report/flamegraph_svg.h"
 #include "../report/html_report.h"
+#include "../report/json_reader.h"
+#include "../report/lines_report.h"
 #include "../report/output.h"
 #include "../report/paths.h"
 #include "options.h"
@@ -36,6 +41,8 @@ static const char help_text[] =
     "Draw a profile file (pstats: from pyprof run -o, cProfile or\n"
     "pstats) as one self-contained HTML page -- icicle, sunburst, sortable\n"
     "table, callers and callees -- that opens from disk with no network.\n"
+    "A line profile (pyprof lines -o FILE.json) is drawn as each\n"
+    "function's source with a heat bar per line.\n"
     "\n"
     "options:\n"
     "  -o, --output FILE      write the HTML report to FILE (default: the\n"
@@ -172,6 +179,89 @@ open_in_browser(const char *path)
     }
 }
 
+/* The whole file in a malloc'd buffer (*len set), or NULL with errbuf
+ * set. */
+static char *
+read_whole(const char *path, size_t *len, char *errbuf, size_t errlen)
+{
+    FILE *f = fopen(path, "rb");
+    if (f == NULL) {
+        snprintf(errbuf, errlen, "%s: %s", path, strerror(errno));
+        return NULL;
+    }
+    size_t cap = 65536, n = 0;
+    char *data = malloc(cap);
+    while (data != NULL) {
+        size_t got = fread(data + n, 1, cap - n, f);
+        n += got;
+        if (got == 0) {
+            break;
+        }
+        if (n == cap) {
+            char *grown = realloc(data, cap * 2);
+            if (grown == NULL) {
+                free(data);
+                data = NULL;
+                break;
+            }
+            data = grown;
+            cap *= 2;
+        }
+    }
+    int bad = ferror(f);
+    fclose(f);
+    if (data == NULL || bad) {
+        free(data);
+        snprintf(errbuf, errlen, "%s: %s", path,
+                 bad ? "read error" : "out of memory");
+        return NULL;
+    }
+    *len = n;
+    return data;
+}
+
+/* A line profile (`pyprof lines -o FILE.json`): source with heat bars.
+ * Returns the exit status. */
+static int
+view_lines(const view_args_t *args, const char *data, size_t len,
+           const char *report_path)
+{
+    char errbuf[512];
+    if (args->flamegraph != NULL) {
+        fprintf(stderr, "pyprof view: %s is a line profile; --flamegraph "
+                "needs a function profile (pstats)\n", args->file);
+        return 2;
+    }
+    pyprof_json_t *doc = pyprof_json_parse(data, len, errbuf,
+                                           sizeof(errbuf));
+    if (doc == NULL) {
+        fprintf(stderr, "pyprof view: %s: %s\n", args->file, errbuf);
+        return 1;
+    }
+    pyprof_sink_t sink;
+    pyprof_sink_init_buffer(&sink);
+    int status = 0;
+    if (pyprof_lines_report(&sink, doc, base_name(args->file), errbuf,
+                            sizeof(errbuf)) < 0) {
+        fprintf(stderr, "pyprof view: %s: %s\n", args->file, errbuf);
+        status = 1;
+    }
+    else if (pyprof_output_write(report_path, sink.data, sink.len, errbuf,
+                                 sizeof(errbuf)) < 0) {
+        fprintf(stderr, "pyprof view: cannot write %s\n", errbuf);
+        status = 1;
+    }
+    else {
+        fprintf(stderr, "pyprof: wrote report %s\n", report_path);
+        if (args->open) {
+            open_in_browser(report_path);
+        }
+    }
+    pyprof_sink_free_buffer(&sink);
+    pyprof_json_free(doc);
+    return status;
+}
+
 int
 pyprof_cmd_view(int argc, char **argv)
 {
@@ -181,6 +271,22 @@ pyprof_cmd_view(int argc, char **argv)
         return status;
     }
     char errbuf[512];
+    size_t len;
+    char *data = read_whole(args.file, &len, errbuf, sizeof(errbuf));
+    if (data == NULL) {
+        fprintf(stderr, "pyprof view: %s\n", errbuf);
+        return 1;
+    }
+    if (pyprof_lines_looks_like_json((const unsigned char *)data, len)) {
+        char *html = args.output == NULL ? default_output(args.file) : NULL;
+        status = args.output == NULL && html == NULL
+            ? 1 : view_lines(&args, data, len,
+                             args.output != NULL ? args.output : html);
+        free(html);
+        free(data);
+        return status;
+    }
+    free(data);
     pyprof_stats_t *stats = NULL;
     pyprof_pathtree_t tree;
     if (pyprof_paths_load(args.file, &stats, &tree, errbuf,

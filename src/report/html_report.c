@@ -221,10 +221,11 @@ pyprof_html_report_data(pyprof_sink_t *out, const pyprof_stats_t *stats,
 }
 
 int
-pyprof_html_report(pyprof_sink_t *out, const pyprof_stats_t *stats,
-                   const pyprof_pathtree_t *tree, const char *title)
+pyprof_html_fill(pyprof_sink_t *out, const char *page, const char *css,
+                 const char *js, const char *title, pyprof_html_data_fn data,
+                 void *ctx)
 {
-    const char *p = pyprof_web_report_html;
+    const char *p = page;
     for (;;) {
         const char *mark = strstr(p, "@@");
         if (mark == NULL) {
@@ -233,11 +234,11 @@ pyprof_html_report(pyprof_sink_t *out, const pyprof_stats_t *stats,
         }
         pyprof_sink_write(out, p, (size_t)(mark - p));
         if (strncmp(mark, "@@CSS@@", 7) == 0) {
-            pyprof_sink_puts(out, pyprof_web_report_css);
+            pyprof_sink_puts(out, css);
             p = mark + 7;
         }
         else if (strncmp(mark, "@@JS@@", 6) == 0) {
-            pyprof_sink_puts(out, pyprof_web_report_js);
+            pyprof_sink_puts(out, js);
             p = mark + 6;
         }
         else if (strncmp(mark, "@@TITLE@@", 9) == 0) {
@@ -245,7 +246,7 @@ pyprof_html_report(pyprof_sink_t *out, const pyprof_stats_t *stats,
             p = mark + 9;
         }
         else if (strncmp(mark, "@@DATA@@", 8) == 0) {
-            if (pyprof_html_report_data(out, stats, tree, title) < 0) {
+            if (data(out, ctx) < 0) {
                 return -1;
             }
             p = mark + 8;
@@ -255,4 +256,27 @@ pyprof_html_report(pyprof_sink_t *out, const pyprof_stats_t *stats,
             p = mark + 2;
         }
     }
+}
+
+typedef struct {
+    const pyprof_stats_t *stats;
+    const pyprof_pathtree_t *tree;
+    const char *title;
+} function_page_t;
+
+static int
+function_page_data(pyprof_sink_t *out, void *ctx)
+{
+    const function_page_t *page = ctx;
+    return pyprof_html_report_data(out, page->stats, page->tree, page->title);
+}
+
+int
+pyprof_html_report(pyprof_sink_t *out, const pyprof_stats_t *stats,
+                   const pyprof_pathtree_t *tree, const char *title)
+{
+    function_page_t page = {stats, tree, title};
+    return pyprof_html_fill(out, pyprof_web_report_html, pyprof_web_report_css,
+                            pyprof_web_report_js, title, function_page_data,
+                            &page);
 }

@@ -24,6 +24,15 @@
 int pyprof_html_report(pyprof_sink_t *out, const pyprof_stats_t *stats,
                        const pyprof_pathtree_t *tree, const char *title);
 
+/* Fill one of web/'s page templates: its @@CSS@@ and @@JS@@ markers get
+ * `css` and `js` (ours, trusted), @@TITLE@@ the markup-escaped `title`,
+ * @@DATA@@ whatever `data` writes (it must escape what it writes; it
+ * returns 0 or -1 to stop).  Returns 0, or -1 when `data` failed. */
+typedef int (*pyprof_html_data_fn)(pyprof_sink_t *out, void *ctx);
+int pyprof_html_fill(pyprof_sink_t *out, const char *page, const char *css,
+                     const char *js, const char *title,
+                     pyprof_html_data_fn data, void *ctx);
+
 /* Write the profile data of the report as JSON (what the page embeds).
  * Returns 0, or -1 when out of memory. */
 int pyprof_html_report_data(pyprof_sink_t *out, const pyprof_stats_t *stats,
