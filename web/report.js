@@ -23,6 +23,15 @@
     label[i] = F.file[i] === "~" && F.line[i] === 0
       ? F.name[i] : F.name[i] + " (" + F.file[i] + ":" + F.line[i] + ")";
   }
+  /* pstats' func_std_string: built-ins as {name} without the <>. */
+  function stdName(f) {
+    var name = F.name[f];
+    if (F.file[f] === "~" && F.line[f] === 0) {
+      return name.charAt(0) === "<" && name.charAt(name.length - 1) === ">"
+        ? "{" + name.slice(1, -1) + "}" : name;
+    }
+    return F.file[f] + ":" + F.line[f] + "(" + name + ")";
+  }
   var firstChild = new Int32Array(nnodes).fill(-1);
   var nextSibling = new Int32Array(nnodes).fill(-1);
   for (var n = nnodes - 1; n >= 1; n--) {
@@ -70,7 +79,8 @@
 
   /* ---- header ------------------------------------------------------ */
   document.getElementById("summary").textContent =
-    D.calls + " function calls (" + D.primCalls + " primitive calls) in " +
+    D.calls + " function calls " +
+    (D.calls !== D.primCalls ? "(" + D.primCalls + " primitive calls) " : "") + "in " +
     fmt(D.totalTT) + " seconds; " + nfuncs + " functions, " + nnodes +
     " call paths shown";
   document.getElementById("provenance").textContent = "Call paths: " + D.provenance +
@@ -292,7 +302,7 @@
       tr.appendChild(el("td", null, fmt(keyValue(f, "ttpc"))));
       tr.appendChild(el("td", null, fmt(F.ct[f])));
       tr.appendChild(el("td", null, fmt(keyValue(f, "ctpc"))));
-      tr.appendChild(el("td", null, F.file[f] === "~" ? "{" + F.name[f] + "}" : F.file[f] + ":" + F.line[f] + "(" + F.name[f] + ")"));
+      tr.appendChild(el("td", null, stdName(f)));
       tr.addEventListener("click", function () { selectFunc(f); });
       frag.appendChild(tr);
     });
