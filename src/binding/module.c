@@ -6,6 +6,7 @@
 #include <Python.h>
 
 #include "../cli/cli.h"
+#include "memory_binding.h"
 #include "profile_type.h"
 
 /* main(argv: list[str]) -> int: run the pyprof command line. */
@@ -58,7 +59,10 @@ module_exec(PyObject *module)
     }
     int rc = PyModule_AddType(module, profile_type);
     Py_DECREF(profile_type);
-    return rc;
+    if (rc < 0) {
+        return -1;
+    }
+    return pyprof_memory_alloc_add_functions(module);
 }
 
 static PyMethodDef module_methods[] = {
