@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "cmd_mprof.h"
 #include "cmd_run.h"
 #include "cmd_stats.h"
 #include "cmd_time.h"
@@ -22,6 +23,8 @@ static const command_t commands[] = {
      "profile every function call of a program (the cProfile workflow)"},
     {"stats", pyprof_cmd_stats,
      "print, sort and merge pstats profile files"},
+    {"mprof", pyprof_cmd_mprof,
+     "memory over time, as memory_profiler's mprof run/plot/list/clean"},
     {"time", pyprof_cmd_time,
      "time a whole program as %timeit and %time do"},
 };
