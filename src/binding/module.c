@@ -62,7 +62,11 @@ module_exec(PyObject *module)
     if (rc < 0) {
         return -1;
     }
-    return pyprof_memory_alloc_add_functions(module);
+    if (pyprof_memory_alloc_add_functions(module) < 0 ||
+        pyprof_memory_usage_add_functions(module) < 0) {
+        return -1;
+    }
+    return 0;
 }
 
 static PyMethodDef module_methods[] = {

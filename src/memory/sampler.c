@@ -62,7 +62,8 @@ take_sample(pyprof_sampler_t *s)
 {
     int64_t rss = pyprof_rss_read(&s->reader);
     double now = pyprof_sampler_now();
-    if (rss < 0) {
+    /* A zombie (ended, not yet reaped) reads as 0 resident pages: gone. */
+    if (rss <= 0) {
         pthread_mutex_lock(&s->lock);
         s->gone = 1;
         pthread_mutex_unlock(&s->lock);
