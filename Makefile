@@ -10,7 +10,7 @@
 PYTHONS     := $(shell tools/pythons.sh)
 DEMO_PYTHON := $(firstword $(shell command -v python3) $(PYTHONS))
 VENVS       := .venv
-TEST_DEPS   := pytest setuptools wheel snakeviz gprof2dot ipython
+TEST_DEPS   := pytest setuptools wheel snakeviz gprof2dot ipython line_profiler
 PYTEST_ARGS ?= -q
 FUZZ_SECONDS ?= 60
 SAN_FLAGS   := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined -g -O1

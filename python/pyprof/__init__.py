@@ -3,7 +3,13 @@
 The engine, the file formats, the reports and the CLI are C, in the
 extension module pyprof._pyprof; this file only re-exports its API.
 """
-from pyprof._pyprof import Profile, memory_usage
+from pyprof._pyprof import LineProfiler, Profile, memory_usage, profile
 
-__all__ = ["Profile", "memory_usage"]
+__all__ = ["LineProfiler", "Profile", "memory_usage", "profile"]
 __version__ = "0.1.0"
+
+
+def load_ipython_extension(ipython):
+    """`%load_ext pyprof`: adds %lprun (line_profiler's magic)."""
+    from pyprof._ipython import register
+    register(ipython)

@@ -6,6 +6,7 @@
 #include <Python.h>
 
 #include "../cli/cli.h"
+#include "lines_type.h"
 #include "memory_binding.h"
 #include "profile_type.h"
 
@@ -62,6 +63,15 @@ module_exec(PyObject *module)
     if (rc < 0) {
         return -1;
     }
+    PyTypeObject *lines_type = pyprof_lines_type_create(module);
+    if (lines_type == NULL) {
+        return -1;
+    }
+    rc = PyModule_AddType(module, lines_type);
+    Py_DECREF(lines_type);
+    if (rc < 0) {
+        return -1;
+    }
     if (pyprof_memory_alloc_add_functions(module) < 0 ||
         pyprof_memory_usage_add_functions(module) < 0) {
         return -1;
@@ -73,6 +83,10 @@ static PyMethodDef module_methods[] = {
     {"main", module_main, METH_O,
      "main(argv) -> int\n\nRun the pyprof command line; argv[0] is the "
      "program name.  Returns the exit status."},
+    {"profile", pyprof_lines_profile_decorator, METH_O,
+     "profile(func) -> func\n\nkernprof's @profile: profile func line by "
+     "line under the line profiler that is recording, and return func "
+     "itself; without one, do nothing."},
     {NULL, NULL, 0, NULL},
 };
 

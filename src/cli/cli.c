@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "cmd_lines.h"
 #include "cmd_mprof.h"
 #include "cmd_run.h"
 #include "cmd_stats.h"
@@ -19,6 +20,8 @@ typedef struct {
 } command_t;
 
 static const command_t commands[] = {
+    {"lines", pyprof_cmd_lines,
+     "time every line of chosen functions (the kernprof -l workflow)"},
     {"run", pyprof_cmd_run,
      "profile every function call of a program (the cProfile workflow)"},
     {"stats", pyprof_cmd_stats,

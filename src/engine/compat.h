@@ -85,4 +85,100 @@ pyprof_thread_profile_func_set(PyThreadState *tstate, Py_tracefunc ours)
 }
 #endif
 
+/* ---- line-level access, for the line engine (src/lines/) ------------- */
+
+/* The line a frame is at during a trace event: set by the interpreter
+ * before it calls a C trace function (3.10: the public field; 3.11: the
+ * accessor returns the same field without a line-table walk). */
+static inline int
+pyprof_frame_trace_line(PyFrameObject *frame)
+{
+#if PY_VERSION_HEX >= 0x030B0000
+    return PyFrame_GetLineNumber(frame);
+#else
+    return frame->f_lineno;
+#endif
+}
+
+/* Non-zero when the frame has executed an instruction before (a resumed
+ * generator or coroutine), zero at its first 'call' event. */
+static inline int
+pyprof_frame_started(PyFrameObject *frame)
+{
+#if PY_VERSION_HEX >= 0x030B0000
+    return PyFrame_GetLasti(frame) >= 0;
+#else
+    return frame->f_lasti >= 0;
+#endif
+}
+
+/* Non-zero when a 'return' trace event of a coroutine frame is a
+ * suspension (await), not the end of the coroutine.  May run attribute
+ * lookups; never leaves an exception set. */
+static inline int
+pyprof_frame_suspending(PyFrameObject *frame)
+{
+#if PY_VERSION_HEX >= 0x030B0000
+    PyObject *gen = PyFrame_GetGenerator(frame); /* new reference */
+    if (gen == NULL) {
+        return 0;
+    }
+    PyObject *flag = PyObject_GetAttrString(gen, "cr_suspended");
+    Py_DECREF(gen);
+    if (flag == NULL) {
+        PyErr_Clear();
+        return 0;
+    }
+    int suspended = PyObject_IsTrue(flag) > 0;
+    Py_DECREF(flag);
+    PyErr_Clear();
+    return suspended;
+#else
+    return frame->f_state == FRAME_SUSPENDED;
+#endif
+}
+
+/* Per-code-object scratch slots (co_extra), freed with the code object.
+ * Index: -1 on failure; get/set: 0, or -1 with an exception set. */
+static inline Py_ssize_t
+pyprof_code_extra_index(void)
+{
+#if PY_VERSION_HEX >= 0x030C0000
+    return PyUnstable_Eval_RequestCodeExtraIndex(NULL);
+#else
+    return _PyEval_RequestCodeExtraIndex(NULL);
+#endif
+}
+
+static inline int
+pyprof_code_get_extra(PyObject *code, Py_ssize_t index, void **extra)
+{
+#if PY_VERSION_HEX >= 0x030C0000
+    return PyUnstable_Code_GetExtra(code, index, extra);
+#else
+    return _PyCode_GetExtra(code, index, extra);
+#endif
+}
+
+static inline int
+pyprof_code_set_extra(PyObject *code, Py_ssize_t index, void *extra)
+{
+#if PY_VERSION_HEX >= 0x030C0000
+    return PyUnstable_Code_SetExtra(code, index, extra);
+#else
+    return _PyCode_SetExtra(code, index, extra);
+#endif
+}
+
+/* A Python int as a C int (-1 with an exception set on overflow). */
+static inline int
+pyprof_long_as_int(PyObject *value)
+{
+#if PY_VERSION_HEX >= 0x030D0000
+    return PyLong_AsInt(value);
+#else
+    return _PyLong_AsInt(value);
+#endif
+}
+
 #endif

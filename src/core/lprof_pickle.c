@@ -1,0 +1,149 @@
+/* lprof_pickle.c - a minimal pickle writer for line_profiler's LineStats.
+ *
+ * Only the opcodes this one object needs: PROTO, GLOBAL, BINUNICODE,
+ * BININT/LONG1, BINFLOAT, tuples, lists, dicts, REDUCE, STOP; no memo.
+ */
+#include "lprof_pickle.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static void
+put_u32le(pyprof_sink_t *sink, uint32_t v)
+{
+    unsigned char b[4] = {v & 0xff, (v >> 8) & 0xff, (v >> 16) & 0xff,
+                          (v >> 24) & 0xff};
+    pyprof_sink_write(sink, b, 4);
+}
+
+static void
+put_str(pyprof_sink_t *sink, const char *text)
+{
+    size_t n = strlen(text);
+    pyprof_sink_putc(sink, 'X'); /* BINUNICODE: u32 length + UTF-8 */
+    put_u32le(sink, (uint32_t)n);
+    pyprof_sink_write(sink, text, n);
+}
+
+static void
+put_int(pyprof_sink_t *sink, int64_t v)
+{
+    if (v >= INT32_MIN && v <= INT32_MAX) {
+        pyprof_sink_putc(sink, 'J'); /* BININT: signed 32-bit LE */
+        put_u32le(sink, (uint32_t)(int32_t)v);
+        return;
+    }
+    /* LONG1: little-endian two's complement, 8 bytes is always enough */
+    unsigned char b[8];
+    uint64_t u = (uint64_t)v;
+    for (int i = 0; i < 8; i++) {
+        b[i] = (u >> (8 * i)) & 0xff;
+    }
+    pyprof_sink_putc(sink, (char)0x8a);
+    pyprof_sink_putc(sink, 8);
+    pyprof_sink_write(sink, b, 8);
+}
+
+static void
+put_float(pyprof_sink_t *sink, double v)
+{
+    uint64_t u;
+    memcpy(&u, &v, sizeof(u));
+    unsigned char b[8];
+    for (int i = 0; i < 8; i++) {
+        b[i] = (u >> (56 - 8 * i)) & 0xff; /* big-endian */
+    }
+    pyprof_sink_putc(sink, 'G');
+    pyprof_sink_write(sink, b, 8);
+}
+
+void
+pyprof_lprof_write_pickle(pyprof_sink_t *sink, const pyprof_lprof_t *model)
+{
+    pyprof_sink_write(sink, "\x80\x02", 2); /* PROTO 2 */
+    pyprof_sink_puts(sink, "cline_profiler._line_profiler\nLineStats\n");
+    pyprof_sink_putc(sink, '}'); /* EMPTY_DICT: timings */
+    for (size_t i = 0; i < model->nfuncs; i++) {
+        const pyprof_lprof_func_t *func = &model->funcs[i];
+        put_str(sink, func->filename);
+        put_int(sink, func->first_line);
+        put_str(sink, func->name);
+        pyprof_sink_putc(sink, (char)0x87); /* TUPLE3 */
+        pyprof_sink_putc(sink, ']');        /* EMPTY_LIST */
+        int open = 0;
+        for (size_t j = 0; j < func->nlines; j++) {
+            const pyprof_lprof_line_t *line = &func->lines[j];
+            if (line->hits == 0) {
+                continue; /* line_profiler lists hit lines only */
+            }
+            if (!open) {
+                pyprof_sink_putc(sink, '('); /* MARK */
+                open = 1;
+            }
+            put_int(sink, line->lineno);
+            put_int(sink, (int64_t)line->hits);
+            put_int(sink, line->time_ns);
+            pyprof_sink_putc(sink, (char)0x87);
+        }
+        if (open) {
+            pyprof_sink_putc(sink, 'e'); /* APPENDS */
+        }
+        pyprof_sink_putc(sink, 's'); /* SETITEM */
+    }
+    put_float(sink, 1e-9);
+    pyprof_sink_putc(sink, (char)0x86); /* TUPLE2: (timings, unit) */
+    pyprof_sink_putc(sink, 'R');        /* REDUCE: LineStats(*args) */
+    pyprof_sink_putc(sink, '.');        /* STOP */
+}
+
+int
+pyprof_lprof_write_pickle_file(const pyprof_lprof_t *model, const char *path,
+                               char *errbuf, size_t errbuf_size)
+{
+    pyprof_sink_t sink;
+    pyprof_sink_init_buffer(&sink);
+    pyprof_lprof_write_pickle(&sink, model);
+    size_t len;
+    char *data = pyprof_sink_take(&sink, &len);
+    if (data == NULL) {
+        snprintf(errbuf, errbuf_size, "out of memory");
+        return -1;
+    }
+    size_t tmp_size = strlen(path) + 32;
+    char *tmp = malloc(tmp_size);
+    if (tmp == NULL) {
+        free(data);
+        snprintf(errbuf, errbuf_size, "out of memory");
+        return -1;
+    }
+    snprintf(tmp, tmp_size, "%s.tmp%ld", path, (long)getpid());
+    FILE *f = fopen(tmp, "wb");
+    int rc = -1;
+    if (f == NULL) {
+        snprintf(errbuf, errbuf_size, "%s", strerror(errno));
+    }
+    else {
+        size_t written = fwrite(data, 1, len, f);
+        int failed = written != len;
+        if (fclose(f) != 0) {
+            failed = 1;
+        }
+        if (failed) {
+            snprintf(errbuf, errbuf_size, "%s", strerror(errno));
+            unlink(tmp);
+        }
+        else if (rename(tmp, path) != 0) {
+            snprintf(errbuf, errbuf_size, "%s", strerror(errno));
+            unlink(tmp);
+        }
+        else {
+            rc = 0;
+        }
+    }
+    free(tmp);
+    free(data);
+    return rc;
+}

@@ -1,0 +1,405 @@
+/* lines_monitoring.c - line events from 3.12: PEP 669 sys.monitoring.
+ *
+ * LINE, JUMP, PY_START, PY_RESUME, PY_RETURN and PY_YIELD are switched on
+ * only for the selected code objects (set_local_events), so code outside
+ * them runs at full speed.  PY_THROW and PY_UNWIND cannot be local; they
+ * are global and cost something only when an exception leaves a frame.
+ * With selection rules (--module, --path, --function), PY_START is global
+ * too: the first start of each code object applies the rules, and a code
+ * object that is not selected answers DISABLE, which removes the event
+ * from it for good.
+ *
+ * sys.settrace, our oracle, is built on LINE plus JUMP from 3.12: a jump
+ * backwards to the line it comes from (a loop on one line) is a line event
+ * too.  We do the same; every other jump answers DISABLE once.
+ *
+ * Tool id: 5, else 4 (the function profiler takes 2-4, coverage.py 1,
+ * debuggers 0).
+ */
+#include "../engine/compat.h"
+
+#if PYPROF_USE_MONITORING
+
+#include "lines_internal.h"
+
+/* sys.monitoring.DISABLE and the event bits we use: set while enabled,
+ * protected by the GIL. */
+static PyObject *disable_value = NULL;
+static long local_mask = 0;
+
+enum {
+    CB_START, CB_RESUME, CB_LEAVE, CB_YIELD, CB_LINE, CB_JUMP, NCALLBACKS
+};
+
+static PyObject *
+on_start(PyObject *unused, PyObject *const *args, Py_ssize_t nargs)
+{
+    pyprof_lines_t *lines = pyprof_lines_active;
+    if (lines == NULL || nargs < 1) {
+        Py_RETURN_NONE;
+    }
+    int64_t fn = lines_lookup(lines, args[0]);
+    if (fn < 0) {
+        fn = pyprof_lines_select_by_rules(lines, args[0]);
+        if (fn < 0) {
+            return Py_NewRef(disable_value);
+        }
+    }
+    lines_thread_t *thread = lines_thread_current(lines);
+    if (thread != NULL) {
+        lines_on_enter(lines, thread, args[0], (uint32_t)fn, -1);
+    }
+    Py_RETURN_NONE;
+}
+
+/* PY_RESUME and PY_THROW: (code, offset[, exception]). */
+static PyObject *
+on_resume(PyObject *unused, PyObject *const *args, Py_ssize_t nargs)
+{
+    pyprof_lines_t *lines = pyprof_lines_active;
+    if (lines == NULL || nargs < 2) {
+        Py_RETURN_NONE;
+    }
+    int64_t fn = lines_lookup(lines, args[0]);
+    if (fn < 0) {
+        Py_RETURN_NONE;
+    }
+    lines_thread_t *thread = lines_thread_current(lines);
+    if (thread == NULL) {
+        Py_RETURN_NONE;
+    }
+    int offset = pyprof_long_as_int(args[1]);
+    int line = offset >= 0 ? PyCode_Addr2Line((PyCodeObject *)args[0], offset)
+                           : -1;
+    PyErr_Clear();
+    lines_frame_t *top = lines_on_enter(lines, thread, args[0], (uint32_t)fn,
+                                        line);
+    if (top != NULL && lines->wall_await && lines->funcs[fn].is_coroutine) {
+        PyObject *frame = (PyObject *)PyEval_GetFrame();
+        if (frame != NULL) {
+            pyprof_lines_resume(lines, top, frame);
+        }
+    }
+    Py_RETURN_NONE;
+}
+
+/* PY_RETURN and PY_UNWIND. */
+static PyObject *
+on_leave(PyObject *unused, PyObject *const *args, Py_ssize_t nargs)
+{
+    pyprof_lines_t *lines = pyprof_lines_active;
+    if (lines == NULL || nargs < 1) {
+        Py_RETURN_NONE;
+    }
+    lines_thread_t *thread = lines_thread_current(lines);
+    if (thread != NULL && thread->depth > 0
+        && (thread->frames[thread->depth - 1].key == args[0]
+            || lines_lookup(lines, args[0]) >= 0)) {
+        lines_on_leave(lines, thread, args[0]);
+    }
+    Py_RETURN_NONE;
+}
+
+static PyObject *
+on_yield(PyObject *unused, PyObject *const *args, Py_ssize_t nargs)
+{
+    pyprof_lines_t *lines = pyprof_lines_active;
+    if (lines == NULL || nargs < 1) {
+        Py_RETURN_NONE;
+    }
+    lines_thread_t *thread = lines_thread_current(lines);
+    if (thread == NULL || thread->depth == 0) {
+        Py_RETURN_NONE;
+    }
+    lines_frame_t *top = &thread->frames[thread->depth - 1];
+    if (lines->wall_await && top->key == args[0]
+        && lines->funcs[top->fn].is_coroutine) {
+        PyObject *frame = (PyObject *)PyEval_GetFrame();
+        if (frame != NULL) {
+            pyprof_lines_suspend(lines, thread, frame);
+            Py_RETURN_NONE;
+        }
+    }
+    lines_on_leave(lines, thread, args[0]);
+    Py_RETURN_NONE;
+}
+
+static PyObject *
+on_line(PyObject *unused, PyObject *const *args, Py_ssize_t nargs)
+{
+    pyprof_lines_t *lines = pyprof_lines_active;
+    if (lines != NULL && nargs >= 2) {
+        lines_thread_t *thread = lines_thread_current(lines);
+        if (thread != NULL) {
+            lines_on_line(lines, thread, args[0], pyprof_long_as_int(args[1]));
+        }
+    }
+    Py_RETURN_NONE;
+}
+
+/* JUMP (code, from, to): a backward jump within one line is a line event,
+ * as sys.settrace reports it; any other jump never will be. */
+static PyObject *
+on_jump(PyObject *unused, PyObject *const *args, Py_ssize_t nargs)
+{
+    pyprof_lines_t *lines = pyprof_lines_active;
+    if (lines == NULL || nargs < 3) {
+        Py_RETURN_NONE;
+    }
+    int from = pyprof_long_as_int(args[1]);
+    int to = pyprof_long_as_int(args[2]);
+    if (to > from) {
+        return Py_NewRef(disable_value);
+    }
+    PyCodeObject *code = (PyCodeObject *)args[0];
+    int to_line = PyCode_Addr2Line(code, to);
+    if (to_line != PyCode_Addr2Line(code, from)) {
+        return Py_NewRef(disable_value);
+    }
+    lines_thread_t *thread = lines_thread_current(lines);
+    if (thread != NULL && to_line >= 0) {
+        lines_on_line(lines, thread, args[0], to_line);
+    }
+    Py_RETURN_NONE;
+}
+
+static PyMethodDef callback_defs[NCALLBACKS] = {
+    [CB_START] = {"_pyprof_lines_start", (PyCFunction)(void (*)(void))on_start,
+                  METH_FASTCALL, NULL},
+    [CB_RESUME] = {"_pyprof_lines_resume",
+                   (PyCFunction)(void (*)(void))on_resume, METH_FASTCALL,
+                   NULL},
+    [CB_LEAVE] = {"_pyprof_lines_leave", (PyCFunction)(void (*)(void))on_leave,
+                  METH_FASTCALL, NULL},
+    [CB_YIELD] = {"_pyprof_lines_yield", (PyCFunction)(void (*)(void))on_yield,
+                  METH_FASTCALL, NULL},
+    [CB_LINE] = {"_pyprof_lines_line", (PyCFunction)(void (*)(void))on_line,
+                 METH_FASTCALL, NULL},
+    [CB_JUMP] = {"_pyprof_lines_jump", (PyCFunction)(void (*)(void))on_jump,
+                 METH_FASTCALL, NULL},
+};
+
+/* Which callback serves which event, and whether the event is local. */
+static const struct {
+    const char *event;
+    int callback;
+    int local;
+} event_table[] = {
+    {"PY_START", CB_START, 1},   {"PY_RESUME", CB_RESUME, 1},
+    {"PY_THROW", CB_RESUME, 0},  {"PY_RETURN", CB_LEAVE, 1},
+    {"PY_UNWIND", CB_LEAVE, 0},  {"PY_YIELD", CB_YIELD, 1},
+    {"LINE", CB_LINE, 1},        {"JUMP", CB_JUMP, 1},
+};
+
+#define NEVENTS (sizeof(event_table) / sizeof(event_table[0]))
+
+static PyObject *
+monitoring_module(void)
+{
+    PyObject *sys = PyImport_ImportModule("sys");
+    if (sys == NULL) {
+        return NULL;
+    }
+    PyObject *monitoring = PyObject_GetAttrString(sys, "monitoring");
+    Py_DECREF(sys);
+    return monitoring;
+}
+
+static int
+claim_tool_id(PyObject *monitoring)
+{
+    static const int candidates[] = {5, 4};
+    for (size_t i = 0; i < 2; i++) {
+        PyObject *res = PyObject_CallMethod(monitoring, "use_tool_id", "is",
+                                            candidates[i], "pyprof-lines");
+        if (res != NULL) {
+            Py_DECREF(res);
+            return candidates[i];
+        }
+        if (!PyErr_ExceptionMatches(PyExc_ValueError)) {
+            return -1;
+        }
+        PyErr_Clear();
+    }
+    PyErr_SetString(PyExc_RuntimeError,
+                    "no free sys.monitoring tool id for the line profiler "
+                    "(ids 4 and 5 are taken by other tools)");
+    return -1;
+}
+
+/* Register the callbacks (None when `clear`); sets local_mask and returns
+ * the global mask, or -1 with an exception set. */
+static long
+register_callbacks(PyObject *monitoring, int tool_id, int with_rules,
+                   int clear)
+{
+    PyObject *events = PyObject_GetAttrString(monitoring, "events");
+    if (events == NULL) {
+        return -1;
+    }
+    PyObject *callbacks[NCALLBACKS] = {NULL};
+    long global = 0, local = 0;
+    for (size_t i = 0; i < NCALLBACKS && !clear; i++) {
+        callbacks[i] = PyCFunction_New(&callback_defs[i], NULL);
+        if (callbacks[i] == NULL) {
+            global = -1;
+            goto done;
+        }
+    }
+    for (size_t i = 0; i < NEVENTS; i++) {
+        PyObject *bit = PyObject_GetAttrString(events, event_table[i].event);
+        long value = bit != NULL ? PyLong_AsLong(bit) : -1;
+        Py_XDECREF(bit);
+        if (value == -1 && PyErr_Occurred()) {
+            global = -1;
+            goto done;
+        }
+        PyObject *callback = clear ? Py_None
+                                   : callbacks[event_table[i].callback];
+        PyObject *res = PyObject_CallMethod(monitoring, "register_callback",
+                                            "ilO", tool_id, value, callback);
+        if (res == NULL) {
+            global = -1;
+            goto done;
+        }
+        Py_DECREF(res);
+        if (event_table[i].local) {
+            local |= value;
+        }
+        if (!event_table[i].local
+            || (with_rules && strcmp(event_table[i].event, "PY_START") == 0)) {
+            global |= value;
+        }
+    }
+    local_mask = local;
+done:
+    for (size_t i = 0; i < NCALLBACKS; i++) {
+        Py_XDECREF(callbacks[i]);
+    }
+    Py_DECREF(events);
+    return global;
+}
+
+static int
+set_local(PyObject *monitoring, int tool_id, PyObject *code, long mask)
+{
+    PyObject *res = PyObject_CallMethod(monitoring, "set_local_events", "iOl",
+                                        tool_id, code, mask);
+    if (res == NULL) {
+        return -1;
+    }
+    Py_DECREF(res);
+    return 0;
+}
+
+int
+pyprof_lines_backend_watch(pyprof_lines_t *lines, PyObject *code)
+{
+    if (lines->tool_id < 0) {
+        return 0;
+    }
+    PyObject *monitoring = monitoring_module();
+    if (monitoring == NULL) {
+        return -1;
+    }
+    int rc = set_local(monitoring, lines->tool_id, code, local_mask);
+    Py_DECREF(monitoring);
+    return rc;
+}
+
+int
+pyprof_lines_backend_start(pyprof_lines_t *lines)
+{
+    PyObject *monitoring = monitoring_module();
+    if (monitoring == NULL) {
+        return -1;
+    }
+    int tool_id = -1;
+    if (disable_value == NULL) {
+        disable_value = PyObject_GetAttrString(monitoring, "DISABLE");
+        if (disable_value == NULL) {
+            goto error;
+        }
+    }
+    tool_id = claim_tool_id(monitoring);
+    if (tool_id < 0) {
+        goto error;
+    }
+    long global = register_callbacks(monitoring, tool_id, lines->nrules > 0,
+                                     0);
+    if (global < 0) {
+        goto error;
+    }
+    PyObject *res = PyObject_CallMethod(monitoring, "set_events", "il",
+                                        tool_id, global);
+    if (res == NULL) {
+        goto error;
+    }
+    Py_DECREF(res);
+    if (lines->nrules > 0) {
+        /* A code object rejected (DISABLEd) by an earlier engine under the
+         * same tool id must be looked at again with these rules. */
+        res = PyObject_CallMethod(monitoring, "restart_events", NULL);
+        if (res == NULL) {
+            goto error;
+        }
+        Py_DECREF(res);
+    }
+    Py_ssize_t n = PyList_GET_SIZE(lines->codes);
+    for (Py_ssize_t i = 0; i < n; i++) {
+        if (set_local(monitoring, tool_id, PyList_GET_ITEM(lines->codes, i),
+                      local_mask) < 0) {
+            goto error;
+        }
+    }
+    lines->tool_id = tool_id;
+    Py_DECREF(monitoring);
+    return 0;
+error:
+    if (tool_id >= 0) {
+        PyObject *type, *value, *traceback;
+        PyErr_Fetch(&type, &value, &traceback);
+        PyObject *r = PyObject_CallMethod(monitoring, "set_events", "ii",
+                                          tool_id, 0);
+        Py_XDECREF(r);
+        PyErr_Clear();
+        r = PyObject_CallMethod(monitoring, "free_tool_id", "i", tool_id);
+        Py_XDECREF(r);
+        PyErr_Clear();
+        PyErr_Restore(type, value, traceback);
+    }
+    Py_DECREF(monitoring);
+    return -1;
+}
+
+void
+pyprof_lines_backend_stop(pyprof_lines_t *lines)
+{
+    if (lines->tool_id < 0) {
+        return;
+    }
+    PyObject *monitoring = monitoring_module();
+    if (monitoring != NULL) {
+        PyObject *res = PyObject_CallMethod(monitoring, "set_events", "ii",
+                                            lines->tool_id, 0);
+        Py_XDECREF(res);
+        PyErr_Clear();
+        Py_ssize_t n = PyList_GET_SIZE(lines->codes);
+        for (Py_ssize_t i = 0; i < n; i++) {
+            if (set_local(monitoring, lines->tool_id,
+                          PyList_GET_ITEM(lines->codes, i), 0) < 0) {
+                PyErr_Clear();
+            }
+        }
+        register_callbacks(monitoring, lines->tool_id, 0, 1);
+        PyErr_Clear();
+        res = PyObject_CallMethod(monitoring, "free_tool_id", "i",
+                                  lines->tool_id);
+        Py_XDECREF(res);
+        Py_DECREF(monitoring);
+    }
+    PyErr_Clear();
+    lines->tool_id = -1;
+}
+
+#endif
