@@ -8,6 +8,7 @@
 
 #include "cli.h"
 #include "cmd_lines.h"
+#include "cmd_memory.h"
 #include "cmd_mprof.h"
 #include "cmd_run.h"
 #include "cmd_stats.h"
@@ -26,6 +27,8 @@ static const command_t commands[] = {
      "profile every function call of a program (the cProfile workflow)"},
     {"stats", pyprof_cmd_stats,
      "print, sort and merge pstats profile files"},
+    {"memory", pyprof_cmd_memory,
+     "memory line by line (python -m memory_profiler), with allocations"},
     {"mprof", pyprof_cmd_mprof,
      "memory over time, as memory_profiler's mprof run/plot/list/clean"},
     {"time", pyprof_cmd_time,

@@ -75,6 +75,18 @@ pyprof_object_preheader_size(PyTypeObject *type)
     return size;
 }
 
+/* A code object's qualified name ("Class.method"); below 3.11, where code
+ * objects do not know it, its plain name.  Borrowed. */
+static inline PyObject *
+pyprof_code_qualname(PyCodeObject *code)
+{
+#if PY_VERSION_HEX >= 0x030B0000
+    return code->co_qualname;
+#else
+    return code->co_name;
+#endif
+}
+
 #if !PYPROF_USE_MONITORING
 /* Non-zero when the calling thread already has a C-level profile function
  * (cProfile, a debugger); PyThreadState's fields are public below 3.12. */
