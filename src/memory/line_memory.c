@@ -38,6 +38,9 @@ typedef struct {
     int first_line, nlines;
     row_t *rows;            /* nlines */
     int pending_def;        /* a decorated call started: charge the def */
+    PyCodeObject **codes;   /* code and the code objects nested in it
+                               (borrowed: code's co_consts holds them) */
+    int ncodes;             /* 0 until first needed, -1 if unknown */
 } func_t;
 
 struct pyprof_line_memory {
@@ -197,14 +200,61 @@ decorated_enter(PyObject *func)
     return NULL;
 }
 
-/* The bytes from each line of f still alive now. */
-static void
-record_alive(func_t *f)
+/* Append `code` and the code objects nested in it to f->codes.
+ * Returns 0, or -1 when out of memory. */
+static int
+collect_codes(func_t *f, PyCodeObject *code, int *cap)
 {
+    if (f->ncodes == *cap) {
+        int ncap = *cap ? *cap * 2 : 8;
+        PyCodeObject **grown = realloc(f->codes, ncap * sizeof(*grown));
+        if (grown == NULL) {
+            return -1;
+        }
+        f->codes = grown;
+        *cap = ncap;
+    }
+    f->codes[f->ncodes++] = code;
+    PyObject *consts = code->co_consts;
+    for (Py_ssize_t i = 0; consts != NULL && i < PyTuple_GET_SIZE(consts);
+         i++) {
+        PyObject *item = PyTuple_GET_ITEM(consts, i);
+        if (PyCode_Check(item) &&
+            collect_codes(f, (PyCodeObject *)item, cap) < 0) {
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* The bytes from each line of f (its own code and the code nested in it:
+ * comprehensions below 3.12, lambdas, generator expressions) still alive
+ * now. */
+static void
+record_alive(pyprof_line_memory_t *m, func_t *f)
+{
+    if (f->ncodes == 0) {
+        int cap = 0;
+        if (collect_codes(f, f->code, &cap) < 0) {
+            free(f->codes);
+            f->codes = NULL;
+            f->ncodes = -1;
+            m->oom = 1;
+        }
+    }
     for (int i = 0; i < f->nlines; i++) {
-        pyprof_alloc_counts_t c;
-        if (pyprof_alloc_site_counts(f->code, f->first_line + i, &c)) {
-            f->rows[i].alive = (int64_t)(c.allocated - c.freed);
+        int64_t alive = 0;
+        int found = 0;
+        for (int k = 0; k < f->ncodes; k++) {
+            pyprof_alloc_counts_t c;
+            if (pyprof_alloc_site_counts(f->codes[k], f->first_line + i,
+                                         &c)) {
+                alive += (int64_t)(c.allocated - c.freed);
+                found = 1;
+            }
+        }
+        if (found) {
+            f->rows[i].alive = alive;
             f->rows[i].alive_set = 1;
         }
     }
@@ -219,7 +269,7 @@ decorated_exit(PyObject *func, void *token)
     func_t *f = func_of_code(current, func);
     if (f != NULL) {
         f->pending_def = 0;
-        record_alive(f);
+        record_alive(current, f);
     }
 }
 
@@ -293,6 +343,7 @@ pyprof_line_memory_free(pyprof_line_memory_t *m)
     pyprof_lines_set_consumer(m->lines, NULL);
     for (uint32_t i = 0; i < m->nfuncs; i++) {
         free(m->funcs[i].rows);
+        free(m->funcs[i].codes);
     }
     free(m->funcs);
     pyprof_rss_close(&m->reader);
