@@ -3,9 +3,11 @@
 The engine, the file formats, the reports and the CLI are C, in the
 extension module pyprof._pyprof; this file only re-exports its API.
 """
-from pyprof._pyprof import LineProfiler, Profile, memory_usage, profile
+from pyprof._pyprof import (LineProfiler, Profile, memory_profile,
+                             memory_usage, profile)
 
-__all__ = ["LineProfiler", "Profile", "memory_usage", "profile"]
+__all__ = ["LineProfiler", "Profile", "memory_profile", "memory_usage",
+           "profile"]
 __version__ = "0.1.0"
 
 

@@ -12,4 +12,7 @@ int pyprof_memory_alloc_add_functions(PyObject *module);
 /* Add memory_usage().  Returns 0, or -1 with an exception set. */
 int pyprof_memory_usage_add_functions(PyObject *module);
 
+/* Add memory_profile().  Returns 0, or -1 with an exception set. */
+int pyprof_memory_profile_add_functions(PyObject *module);
+
 #endif

@@ -15,7 +15,7 @@
 /* Statically allocated by the feature that wraps (the wrapper keeps a
  * pointer, and may outlive any session: the hooks must cope with no
  * session running, typically by doing nothing). */
-typedef struct {
+typedef struct pyprof_call_hooks {
     /* Before the call; returns a token for `exit`.  Must not raise. */
     void *(*enter)(PyObject *func);
     /* After the call, whether it returned or raised; the pending

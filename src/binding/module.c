@@ -73,7 +73,8 @@ module_exec(PyObject *module)
         return -1;
     }
     if (pyprof_memory_alloc_add_functions(module) < 0 ||
-        pyprof_memory_usage_add_functions(module) < 0) {
+        pyprof_memory_usage_add_functions(module) < 0 ||
+        pyprof_memory_profile_add_functions(module) < 0) {
         return -1;
     }
     return 0;

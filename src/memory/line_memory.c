@@ -276,6 +276,12 @@ decorated_exit(PyObject *func, void *token)
 static const pyprof_call_hooks_t decorated_hooks = {decorated_enter,
                                                     decorated_exit};
 
+const struct pyprof_call_hooks *
+pyprof_line_memory_call_hooks(void)
+{
+    return &decorated_hooks;
+}
+
 PyObject *
 pyprof_line_memory_decorate(PyObject *func)
 {

@@ -51,6 +51,11 @@ pyprof_memprof_t *pyprof_line_memory_export(pyprof_line_memory_t *memory);
  * with an exception set. */
 PyObject *pyprof_line_memory_decorate(PyObject *func);
 
+/* The hooks the `profile` decorator's wrapper calls (charge the def line
+ * at a call, record alive bytes at its return); they do nothing when no
+ * accountant is running.  Static storage. */
+const struct pyprof_call_hooks *pyprof_line_memory_call_hooks(void);
+
 /* Non-zero if accounting ran out of memory (some lines not charged). */
 int pyprof_line_memory_out_of_memory(const pyprof_line_memory_t *memory);
 
