@@ -48,5 +48,6 @@ void test_stats(void);
 void test_pstats_file(void);
 void test_report(void);
 void test_cmd_stats(void);
+void test_memory(void);
 
 #endif

@@ -12,6 +12,7 @@ main(void)
     test_pstats_file();
     test_report();
     test_cmd_stats();
+    test_memory();
     printf("%d passed, %d failed\n", check_passed, check_failed);
     return check_failed != 0;
 }
