@@ -14,6 +14,9 @@ import pytest
 
 from conftest import PROGRAMS, run_pyprof
 
+# Under AddressSanitizer (make test-asan) freed memory stays resident in
+# ASan's quarantine: RSS never drops.
+UNDER_ASAN = "libasan" in os.environ.get("LD_PRELOAD", "")
 PROGRAM = os.path.join(PROGRAMS, "memory_profiled.py")
 MIB = 1024 * 1024
 
@@ -98,7 +101,8 @@ def test_hundred_mb_list_increment_allocated_and_free(tmp_path):
     assert 95 <= made["increment"] <= 105, made
     assert 99.9 * MIB <= made["allocated_bytes"] <= 100.1 * MIB
     assert made["mem_usage"] - made["increment"] < made["mem_usage"] - 95
-    assert freed["increment"] <= -95, freed
+    if not UNDER_ASAN:
+        assert freed["increment"] <= -95, freed
     assert made["alive_bytes"] < 4096
 
 

@@ -15,6 +15,10 @@ from conftest import run_pyprof
 
 mprof = pytest.importorskip("mprof")
 
+# Under AddressSanitizer (make test-asan) freed memory sits in ASan's
+# quarantine, so RSS never drops, and RLIMIT_AS cannot hold its shadow.
+UNDER_ASAN = "libasan" in os.environ.get("LD_PRELOAD", "")
+
 SVG = "{http://www.w3.org/2000/svg}"
 
 
@@ -65,7 +69,8 @@ def test_run_writes_mprof_format(tmp_path):
     assert ts == sorted(ts)
     # 150 MiB touched, then freed.
     assert max(mem) - mem[0] > 140
-    assert mem[-1] < max(mem) - 140
+    if not UNDER_ASAN:
+        assert mem[-1] < max(mem) - 140
     funcs = data["func_timestamp"]
     (grow,) = funcs["__main__.grow"]
     (inner,) = funcs["__main__.inner"]
@@ -74,7 +79,8 @@ def test_run_writes_mprof_format(tmp_path):
     assert t_start < inner[0] < inner[1] < t_end
     assert t_end - t_start >= 0.8
     assert inner[2] - m_start > 140      # inner runs while a is alive
-    assert m_end < inner[2] - 140
+    if not UNDER_ASAN:
+        assert m_end < inner[2] - 140
     # The samples cover the call.
     assert ts[0] <= t_start and ts[-1] >= t_end
 
@@ -167,6 +173,7 @@ def test_killed_program_leaves_readable_dat(tmp_path):
     assert r.returncode == 0, r.stderr
 
 
+@pytest.mark.skipif(UNDER_ASAN, reason="ASan's shadow exceeds RLIMIT_AS")
 def test_memory_error_keeps_samples(tmp_path):
     script = write(tmp_path, "oom.py", """
         import resource
