@@ -133,3 +133,30 @@ def test_nested_start_stop_and_threads():
     assert allocated >= 800 * 50_000
     assert freed == allocated
     assert C._alloc_sites() == []
+
+
+def test_fork_while_tracking():
+    C._alloc_start()
+    try:
+        stop = threading.Event()
+
+        def churn():        # keeps the hooks' lock busy in another thread
+            while not stop.is_set():
+                bytearray(1000)
+        t = threading.Thread(target=churn)
+        t.start()
+        try:
+            for _ in range(5):
+                pid = os.fork()
+                if pid == 0:
+                    try:
+                        [bytearray(100) for _ in range(1000)]
+                    finally:
+                        os._exit(0)
+                _, status = os.waitpid(pid, 0)
+                assert os.waitstatus_to_exitcode(status) == 0
+        finally:
+            stop.set()
+            t.join()
+    finally:
+        C._alloc_stop()

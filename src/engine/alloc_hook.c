@@ -334,9 +334,32 @@ drop_records(void)
     }
 }
 
+/* fork() while another thread holds the lock would leave the child's
+ * lock held forever: take it around fork, release it on both sides. */
+static void
+fork_prepare(void)
+{
+    pthread_mutex_lock(&state.lock);
+}
+
+static void
+fork_release(void)
+{
+    pthread_mutex_unlock(&state.lock);
+}
+
 int
 pyprof_alloc_start(void)
 {
+    /* Registered once per process; set under the GIL. */
+    static int atfork_registered;
+    if (!atfork_registered) {
+        if (pthread_atfork(fork_prepare, fork_release, fork_release) != 0) {
+            PyErr_SetString(PyExc_RuntimeError, "pthread_atfork failed");
+            return -1;
+        }
+        atfork_registered = 1;
+    }
     if (state.users > 0) {
         state.users++;
         return 0;
