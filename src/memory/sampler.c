@@ -269,8 +269,10 @@ void
 pyprof_sampler_write_line(pyprof_sampler_t *s, const char *line)
 {
     pthread_mutex_lock(&s->lock);
-    if (s->cfg.stream != NULL &&
-        (fputs(line, s->cfg.stream) < 0 || fflush(s->cfg.stream) != 0)) {
+    /* Not flushed here: a profiled function called in a loop would pay a
+     * write(2) per call.  The next sample flushes it, one interval later
+     * at most. */
+    if (s->cfg.stream != NULL && fputs(line, s->cfg.stream) < 0) {
         s->failed = 1;
     }
     pthread_mutex_unlock(&s->lock);

@@ -59,7 +59,8 @@ const pyprof_sample_t *pyprof_sampler_samples(pyprof_sampler_t *sampler,
  * thread (with children when configured), or -1. */
 int64_t pyprof_sampler_read_now(pyprof_sampler_t *sampler);
 
-/* Write one whole line (with its '\n') to the stream, between samples. */
+/* Write one whole line (with its '\n') to the stream, between samples;
+ * it reaches the file with the next sample's flush. */
 void pyprof_sampler_write_line(pyprof_sampler_t *sampler, const char *line);
 
 /* Non-zero once a write to the stream failed or a sample could not be
