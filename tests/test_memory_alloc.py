@@ -135,6 +135,8 @@ def test_nested_start_stop_and_threads():
     assert C._alloc_sites() == []
 
 
+# Forking with threads running is the point (the lock must not deadlock).
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")
 def test_fork_while_tracking():
     C._alloc_start()
     try:

@@ -47,7 +47,10 @@ struct pyprof_line_memory {
     pyprof_lines_t *lines;
     func_t *funcs;          /* indexed by the engine's fn */
     uint32_t nfuncs;
-    int prev_lineno;        /* memory_profiler's prev_lineno (0: none) */
+    int prev_lineno;        /* memory_profiler's prev_lineno (0: none);
+                               one for the process, as memory_profiler
+                               keeps it, so threads running profiled
+                               lines at once see each other's */
     int64_t rss;            /* last value read, bytes */
     uint64_t churn_at_read; /* allocated + freed when it was read */
     struct timespec read_at;
