@@ -11,14 +11,14 @@
 PYTHONS     := $(shell tools/pythons.sh)
 DEMO_PYTHON := $(firstword $(shell command -v python3) $(PYTHONS))
 VENVS       := .venv
-TEST_DEPS   := pytest setuptools wheel snakeviz gprof2dot ipython line_profiler objgraph websocket-client jsonschema
+TEST_DEPS   := pytest setuptools wheel snakeviz gprof2dot ipython line_profiler objgraph websocket-client jsonschema memory_profiler psutil
 PYTEST_ARGS ?= -q
 FUZZ_SECONDS ?= 60
 CHROMIUM    ?= chromium
 SAN_FLAGS   := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined -g -O1
 SAN_BUILD   := PYPROF_CFLAGS="$(SAN_FLAGS)" PYPROF_LDFLAGS="-fsanitize=address,undefined"
 
-.PHONY: demo test test-one venv-one test-asan ctest fuzz bench clean
+.PHONY: demo test test-one venv-one test-asan ctest fuzz bench bench-memory clean
 
 # $(call venv,PYTHON,DIR,EXTRA-ENV): a virtual environment at DIR with the
 # test dependencies and a fresh build of pyprof installed into it.
@@ -98,7 +98,13 @@ bench:
 	    $(MAKE) --no-print-directory venv-one PY=$$py VENV=$(VENVS)/$$v; \
 	    pys="$$pys $(VENVS)/$$v/bin/python"; \
 	done; \
-	$$(echo $$pys | cut -d' ' -f1) bench/run.py --python $$pys $(BENCH_ARGS)
+	$$(echo $$pys | cut -d' ' -f1) bench/run.py --python $$pys $(BENCH_ARGS); \
+	$$(echo $$pys | cut -d' ' -f1) bench/run.py --memory --rounds 3 $(BENCH_ARGS)
+
+# memory_profiler, mprof, tracemalloc vs pyprof memory / mprof run only.
+bench-memory:
+	$(call venv,$(DEMO_PYTHON),$(VENVS)/bench,)
+	$(VENVS)/bench/bin/python bench/run.py --memory --rounds 3 $(BENCH_ARGS)
 
 clean:
 	rm -rf build out $(VENVS) python/*.egg-info

@@ -49,6 +49,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -138,7 +139,43 @@ TOOLS = {
         finish="prof.dump_stats(OUT)", output=True, decorate=True,
         argv=lambda py, w, out: [py, "-m", "pyprof", "lines", "-o", out, w],
     ),
+    # Memory tools (`make bench-memory`).  They run the way users run them,
+    # whole process only (inproc=False): memory_profiler and mprof are
+    # command lines, and @profile must be in the source (the julia_jset,
+    # julia_calc and alloc_mem workloads carry it).  `timeout` bounds the
+    # slow ones: memory_profiler reads RSS from Python on every line.
+    "memory_profiler": dict(
+        inproc=False, output=True, timeout=90,
+        argv=lambda py, w, out: [py, "-m", "memory_profiler", "-o", out, w],
+    ),
+    "pyprof_memory": dict(
+        inproc=False, output=True,
+        argv=lambda py, w, out: [py, "-m", "pyprof", "memory", "-o", out, w],
+    ),
+    "mprof": dict(
+        inproc=False, output=True, timeout=90,
+        argv=lambda py, w, out: [os.path.join(os.path.dirname(py), "mprof"),
+                                 "run", "--python", "-o", out, w],
+    ),
+    "pyprof_mprof": dict(
+        inproc=False, output=True,
+        argv=lambda py, w, out: [py, "-m", "pyprof", "mprof", "run", "-o",
+                                 out, w],
+    ),
+    "tracemalloc": dict(
+        setup="import tracemalloc", start="tracemalloc.start()",
+        stop="snap = tracemalloc.take_snapshot(); tracemalloc.stop()",
+        finish="snap.dump(OUT)", output=True,
+        argv=lambda py, w, out: [
+            py, "-X", "tracemalloc", "-c",
+            "import runpy, sys, tracemalloc; sys.argv = [%r]; "
+            "runpy.run_path(%r, run_name='__main__'); "
+            "tracemalloc.take_snapshot().dump(%r)" % (w, w, out)],
+    ),
 }
+MEMORY_TOOLS = ["memory_profiler", "pyprof_memory", "mprof", "pyprof_mprof",
+                "tracemalloc"]
+MEMORY_WORKLOADS = ["julia_jset", "julia_calc", "alloc_mem"]
 
 # The in-process driver: argv = spec-json workload-path out-path result-path.
 # It runs the workload the way `python W.py` does (as __main__, sys.argv and
@@ -233,17 +270,39 @@ def check_output(tool, out):
         raise RunError("exit status 0 but no output file written at %s" % out)
 
 
+# Peak RSS (KiB) of the last process run_proc waited for, from wait4: the
+# memory a tool adds is its peak minus plain's.
+LAST_MAXRSS = [0]
+
+
 def run_proc(argv, timeout):
-    try:
-        t0 = time.perf_counter()
-        p = subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                           env=subprocess_env(), timeout=timeout)
+    """Run argv; returns (seconds, stderr).  Waits with os.wait4 so the
+    process's own peak RSS is known (LAST_MAXRSS)."""
+    with tempfile.TemporaryFile() as err:
+        try:
+            t0 = time.perf_counter()
+            p = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=err,
+                                 env=subprocess_env())
+        except OSError as e:
+            raise RunError("could not start: %s" % e)
+        expired = threading.Event()
+
+        def kill():
+            expired.set()
+            p.kill()
+        timer = threading.Timer(timeout, kill)
+        timer.start()
+        try:
+            _, status, usage = os.wait4(p.pid, 0)
+        finally:
+            timer.cancel()
         dt = time.perf_counter() - t0
-    except subprocess.TimeoutExpired:
+        p.returncode = os.waitstatus_to_exitcode(status)
+        err.seek(0)
+        stderr = err.read().decode("utf-8", "replace")
+    if expired.is_set():
         raise RunError("timed out after %ss" % timeout)
-    except OSError as e:
-        raise RunError("could not start: %s" % e)
-    stderr = p.stderr.decode("utf-8", "replace")
+    LAST_MAXRSS[0] = usage.ru_maxrss
     if p.returncode != 0:
         raise RunError("exit status %d\n%s" % (p.returncode, stderr))
     return dt, stderr
@@ -269,9 +328,10 @@ def run_whole(python, tool, workload, tmp, timeout):
     out = os.path.join(tmp, "%s.whole.out" % tool)
     if os.path.exists(out):
         os.unlink(out)
-    dt, _ = run_proc(TOOLS[tool]["argv"](python, workload, out), timeout)
+    dt, _ = run_proc(TOOLS[tool]["argv"](python, workload, out),
+                     TOOLS[tool].get("timeout", timeout))
     check_output(tool, out)
-    return dt
+    return dt, LAST_MAXRSS[0]
 
 
 def short_error(msg):
@@ -310,8 +370,12 @@ def resolve_workload(name):
 
 def bench_python(python, label, workloads, tools, args, tmp, failures):
     """Runs everything for one interpreter; returns {workload: {tool: {...}}}."""
-    data = {w: {t: {"run": [], "dump": [], "cpu": [], "whole": [], "error": None,
-                    "whole_error": None} for t in tools} for w in workloads}
+    data = {w: {t: {"run": [], "dump": [], "cpu": [], "whole": [], "maxrss": [],
+                    "error": None, "whole_error": None} for t in tools} for w in workloads}
+    for w in workloads:
+        for t in tools:
+            if not TOOLS[t].get("inproc", True):
+                data[w][t]["error"] = "whole process only"
     paths = {w: resolve_workload(w) for w in workloads}
     global NULLHOOK_DIR
     NULLHOOK_DIR = os.path.join(tmp, "nullhook-%d" % abs(hash(python)))
@@ -366,7 +430,7 @@ def bench_python(python, label, workloads, tools, args, tmp, failures):
             print(" " + w, end="", file=sys.stderr, flush=True)
             for t in tools:
                 d = data[w][t]
-                if d["error"] is None:
+                if d["error"] is None and TOOLS[t].get("inproc", True):
                     try:
                         res = run_inproc(python, t, path_for(w, t), tmp, args.timeout)
                         for k in ("run", "dump", "cpu"):
@@ -375,7 +439,9 @@ def bench_python(python, label, workloads, tools, args, tmp, failures):
                         record_failure(w, t, "in-process", e)
                 if r < args.whole_rounds and TOOLS[t]["argv"] and d["whole_error"] is None:
                     try:
-                        d["whole"].append(run_whole(python, t, path_for(w, t), tmp, args.timeout))
+                        dt, maxrss = run_whole(python, t, path_for(w, t), tmp, args.timeout)
+                        d["whole"].append(dt)
+                        d["maxrss"].append(maxrss)
                     except RunError as e:
                         record_failure(w, t, "whole-process", e)
         print(file=sys.stderr, flush=True)
@@ -464,6 +530,22 @@ def print_tables(results, tools, whole_rounds):
                 cells += [ratio_cell(row[t], base, "whole", "whole_error") for t in wtools]
                 print("| " + " | ".join(cells) + " |")
 
+        print("\n### Peak RSS of the whole process (MiB, median; + what the tool adds "
+              "over plain).  mprof's is its sampler process only: the program runs "
+              "in a child it starts.\n")
+        cols = ["python", "workload", "plain MiB"] + ["%s" % t for t in wtools]
+        print("| " + " | ".join(cols) + " |")
+        print("|" + "---|" * len(cols))
+        for label, data in results:
+            for w, row in data.items():
+                base = med(row["plain"]["maxrss"])
+                cells = [label, w, "%.1f" % (base / 1024) if base else "n/a"]
+                for t in wtools:
+                    m = med(row[t]["maxrss"])
+                    cells.append("%.1f (+%.1f)" % (m / 1024, (m - base) / 1024)
+                                 if m and base else "n/a")
+                print("| " + " | ".join(cells) + " |")
+
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -474,7 +556,11 @@ def main(argv=None):
                     help="rounds that also time whole processes (default 3; 0 = skip)")
     ap.add_argument("--python", nargs="+", default=[sys.executable], metavar="PATH",
                     help="interpreters to bench, each with pyprof installed (default: this one)")
-    ap.add_argument("--tools", nargs="+", default=[t for t in TOOLS if t != "plain"],
+    ap.add_argument("--memory", action="store_true",
+                    help="bench the memory tools on the memory workloads (%s on %s)"
+                    % (", ".join(MEMORY_TOOLS), ", ".join(MEMORY_WORKLOADS)))
+    ap.add_argument("--tools", nargs="+",
+                    default=[t for t in TOOLS if t != "plain" and t not in MEMORY_TOOLS],
                     choices=[t for t in TOOLS if t != "plain"],
                     help="tools to compare with plain (default: all)")
     ap.add_argument("--timeout", type=float, default=300, help="seconds per run (default 300)")
@@ -483,6 +569,11 @@ def main(argv=None):
                     help="objgraph vs pyprof show_growth() on a heap of N objects "
                          "(bench/heap_growth.py; 0 to skip)")
     args = ap.parse_args(argv)
+    if args.memory:
+        args.tools = MEMORY_TOOLS
+        if args.workloads == DEFAULT_WORKLOADS:
+            args.workloads = MEMORY_WORKLOADS
+        args.whole_rounds = args.rounds
     if args.rounds < 1:
         ap.error("--rounds must be >= 1")
     args.whole_rounds = min(max(args.whole_rounds, 0), args.rounds)

@@ -3,14 +3,16 @@
 The engine, the file formats, the reports and the CLI are C, in the
 extension module pyprof._pyprof; this file only re-exports its API.
 """
-from pyprof._pyprof import LineProfiler, Profile, profile
+from pyprof._pyprof import (LineProfiler, Profile, memory_profile,
+                             memory_usage, profile)
 from pyprof._pyprof import (HeapGrowthError, by_type, census, count,
                             get_leaking_objects, growth, most_common_types,
                             show_backrefs, show_growth,
                             show_most_common_types, show_refs, typestats)
 from pyprof._heap import no_growth
 
-__all__ = ["LineProfiler", "Profile", "profile",
+__all__ = ["LineProfiler", "Profile", "memory_profile", "memory_usage",
+           "profile",
            "HeapGrowthError", "by_type", "census", "count",
            "get_leaking_objects", "growth", "most_common_types",
            "no_growth", "show_backrefs", "show_growth",

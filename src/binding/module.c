@@ -8,6 +8,7 @@
 #include "../cli/cli.h"
 #include "heap_api.h"
 #include "lines_type.h"
+#include "memory_binding.h"
 #include "profile_type.h"
 
 /* main(argv: list[str]) -> int: run the pyprof command line. */
@@ -72,7 +73,13 @@ module_exec(PyObject *module)
     if (rc < 0) {
         return -1;
     }
-    return pyprof_heap_api_add(module);
+    if (pyprof_heap_api_add(module) < 0 ||
+        pyprof_memory_alloc_add_functions(module) < 0 ||
+        pyprof_memory_usage_add_functions(module) < 0 ||
+        pyprof_memory_profile_add_functions(module) < 0) {
+        return -1;
+    }
+    return 0;
 }
 
 static PyMethodDef module_methods[] = {

@@ -10,6 +10,8 @@
 #include "cmd_lines.h"
 #include "cmd_heap.h"
 #include "cmd_export.h"
+#include "cmd_memory.h"
+#include "cmd_mprof.h"
 #include "cmd_run.h"
 #include "cmd_stats.h"
 #include "cmd_time.h"
@@ -30,6 +32,10 @@ static const command_t commands[] = {
      "print, sort and merge pstats profile files"},
     {"heap", pyprof_cmd_heap,
      "what a program leaves on the heap, per @profile call (objgraph)"},
+    {"memory", pyprof_cmd_memory,
+     "memory line by line (python -m memory_profiler), with allocations"},
+    {"mprof", pyprof_cmd_mprof,
+     "memory over time, as memory_profiler's mprof run/plot/list/clean"},
     {"time", pyprof_cmd_time,
      "time a whole program as %timeit and %time do"},
     {"view", pyprof_cmd_view,

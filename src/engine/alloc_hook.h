@@ -37,4 +37,36 @@ int pyprof_alloc_active(void);
 int pyprof_alloc_site_of_object(PyObject *obj, PyCodeObject **code,
                                 int *lineno);
 
+/* Bytes seen by the hooks.  A realloc that grows a block in place counts
+ * its growth as allocated and a shrink as freed, so a list grown by
+ * appends totals its final size, not the sum of every intermediate one. */
+typedef struct {
+    uint64_t allocated;     /* bytes allocated while tracking */
+    uint64_t freed;         /* of those, bytes freed again */
+    uint64_t blocks;        /* allocations (realloc of a block: not new) */
+} pyprof_alloc_counts_t;
+
+/* Totals over every tracked block.  Does not need the GIL (a racy read of
+ * counters only ever incremented, so a reader sees a recent value). */
+void pyprof_alloc_totals(pyprof_alloc_counts_t *out);
+
+/* The counters of one site: returns 1 and fills *out when `code` allocated
+ * at `lineno` while tracking, else 0 (and *out is zeroed). */
+int pyprof_alloc_site_counts(PyCodeObject *code, int lineno,
+                             pyprof_alloc_counts_t *out);
+
+/* Call visit(code, lineno, counts, ctx) for every site (code borrowed,
+ * valid while tracking); blocks allocated with no Python frame running
+ * are reported with code NULL and lineno 0.  Stops at the first visit
+ * returning non-zero and returns that value; returns -1 with an exception
+ * set when out of memory.  The visitor may allocate. */
+int pyprof_alloc_foreach_site(int (*visit)(PyCodeObject *code, int lineno,
+                                           const pyprof_alloc_counts_t *c,
+                                           void *ctx),
+                              void *ctx);
+
+/* Non-zero once a record could not be made for lack of memory (the
+ * counters are then lower bounds); reset by the last stop. */
+int pyprof_alloc_lost(void);
+
 #endif

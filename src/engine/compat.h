@@ -75,6 +75,52 @@ pyprof_error_take(void)
 #define PYPROF_CPROFILE_DEFAULT_SORT "stdname"
 #endif
 
+/* The calling thread's state, or NULL when it has none (no fatal error,
+ * unlike PyThreadState_Get).  Borrowed. */
+static inline PyThreadState *
+pyprof_thread_state_unchecked(void)
+{
+#if PY_VERSION_HEX >= 0x030D0000
+    return PyThreadState_GetUnchecked();
+#else
+    return _PyThreadState_UncheckedGet();
+#endif
+}
+
+/* Bytes the allocator handed out before an object's address: the GC
+ * header of a GC-tracked type, and from 3.11 the two pointers of the
+ * managed-dict pre-header (3.12+: also the managed weakref list), as
+ * CPython's _PyType_PreHeaderSize computes them.  The GC header is two
+ * words on every supported version (PyGC_Head is not public). */
+static inline size_t
+pyprof_object_preheader_size(PyTypeObject *type)
+{
+    size_t size = PyType_IS_GC(type) ? 2 * sizeof(uintptr_t) : 0;
+#if PY_VERSION_HEX >= 0x030C0000
+    if (PyType_HasFeature(type, Py_TPFLAGS_MANAGED_DICT |
+                                    Py_TPFLAGS_MANAGED_WEAKREF)) {
+        size += 2 * sizeof(PyObject *);
+    }
+#elif PY_VERSION_HEX >= 0x030B0000
+    if (PyType_HasFeature(type, Py_TPFLAGS_MANAGED_DICT)) {
+        size += 2 * sizeof(PyObject *);
+    }
+#endif
+    return size;
+}
+
+/* A code object's qualified name ("Class.method"); below 3.11, where code
+ * objects do not know it, its plain name.  Borrowed. */
+static inline PyObject *
+pyprof_code_qualname(PyCodeObject *code)
+{
+#if PY_VERSION_HEX >= 0x030B0000
+    return code->co_qualname;
+#else
+    return code->co_name;
+#endif
+}
+
 #if !PYPROF_USE_MONITORING
 /* Non-zero when the calling thread already has a C-level profile function
  * (cProfile, a debugger); PyThreadState's fields are public below 3.12. */

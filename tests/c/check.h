@@ -50,5 +50,6 @@ void test_report(void);
 void test_cmd_stats(void);
 void test_calltree(void);
 void test_view_core(void);
+void test_memory(void);
 
 #endif

@@ -14,6 +14,7 @@ main(void)
     test_cmd_stats();
     test_calltree();
     test_view_core();
+    test_memory();
     printf("%d passed, %d failed\n", check_passed, check_failed);
     return check_failed != 0;
 }

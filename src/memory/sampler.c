@@ -1,0 +1,299 @@
+/* sampler.c - the RSS sampling thread (see sampler.h). */
+#include "sampler.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "rss.h"
+
+#define MAX_CHILDREN 256
+
+struct pyprof_sampler {
+    pyprof_sampler_config_t cfg;
+    pyprof_rss_reader_t reader;
+    pthread_t thread;
+    int running;                /* the thread was started and not joined */
+    /* `lock` protects everything below, and the stream. */
+    pthread_mutex_t lock;
+    pthread_cond_t wake;        /* signalled by stop */
+    int stopping;
+    int gone;                   /* the sampled process has ended */
+    int failed;
+    pyprof_sample_t *samples;
+    size_t count, cap;
+    pid_t child_ids[MAX_CHILDREN];  /* CHLD index = position here */
+    int nchild_ids;
+};
+
+double
+pyprof_sampler_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* CHLD's index of child `pid`: its order of first appearance, as mprof
+ * numbers children. */
+static int
+child_index_unlocked(pyprof_sampler_t *s, pid_t pid)
+{
+    for (int i = 0; i < s->nchild_ids; i++) {
+        if (s->child_ids[i] == pid) {
+            return i;
+        }
+    }
+    if (s->nchild_ids == MAX_CHILDREN) {
+        return -1;
+    }
+    s->child_ids[s->nchild_ids] = pid;
+    return s->nchild_ids++;
+}
+
+/* Read the RSS (and the children's), store and write one sample.  Called
+ * without the lock; takes it to store. */
+static void
+take_sample(pyprof_sampler_t *s)
+{
+    int64_t rss = pyprof_rss_read(&s->reader);
+    double now = pyprof_sampler_now();
+    /* A zombie (ended, not yet reaped) reads as 0 resident pages: gone. */
+    if (rss <= 0) {
+        pthread_mutex_lock(&s->lock);
+        s->gone = 1;
+        pthread_mutex_unlock(&s->lock);
+        return;
+    }
+    pid_t kids[MAX_CHILDREN];
+    int64_t kid_rss[MAX_CHILDREN];
+    int nkids = 0;
+    if (s->cfg.include_children) {
+        pid_t self = s->cfg.pid != 0 ? s->cfg.pid : getpid();
+        nkids = pyprof_rss_descendants(self, kids, MAX_CHILDREN);
+        if (nkids > MAX_CHILDREN) {
+            nkids = MAX_CHILDREN;
+        }
+        for (int i = 0; i < nkids; i++) {
+            kid_rss[i] = pyprof_rss_of_pid(kids[i]);
+            if (kid_rss[i] > 0) {
+                rss += kid_rss[i];
+            }
+        }
+    }
+    pthread_mutex_lock(&s->lock);
+    if (s->count == s->cap) {
+        size_t cap = s->cap ? s->cap * 2 : 1024;
+        pyprof_sample_t *grown = realloc(s->samples, cap * sizeof(*grown));
+        if (grown == NULL) {
+            s->failed = 1;
+        }
+        else {
+            s->samples = grown;
+            s->cap = cap;
+        }
+    }
+    if (s->count < s->cap) {
+        s->samples[s->count++] = (pyprof_sample_t){now, rss};
+    }
+    FILE *out = s->cfg.stream;
+    if (out != NULL) {
+        /* Each line flushed at once: a killed program leaves them all. */
+        fprintf(out, "MEM %.6f %.4f\n", pyprof_rss_mib(rss), now);
+        for (int i = 0; i < nkids; i++) {
+            int index = child_index_unlocked(s, kids[i]);
+            if (index >= 0 && kid_rss[i] > 0) {
+                fprintf(out, "CHLD %d %.6f %.4f\n", index,
+                        pyprof_rss_mib(kid_rss[i]), now);
+            }
+        }
+        if (fflush(out) != 0) {
+            s->failed = 1;
+        }
+    }
+    pthread_mutex_unlock(&s->lock);
+}
+
+static void
+add_seconds(struct timespec *ts, double seconds)
+{
+    long long ns = (long long)(seconds * 1e9);
+    ts->tv_sec += (time_t)(ns / 1000000000LL);
+    ts->tv_nsec += (long)(ns % 1000000000LL);
+    if (ts->tv_nsec >= 1000000000L) {
+        ts->tv_sec++;
+        ts->tv_nsec -= 1000000000L;
+    }
+}
+
+static void *
+sampler_main(void *arg)
+{
+    pyprof_sampler_t *s = arg;
+    struct timespec next;
+    clock_gettime(CLOCK_MONOTONIC, &next);
+    for (;;) {
+        /* Ticks on a fixed grid (not "interval after the last read"), so
+         * slow reads do not stretch the interval. */
+        add_seconds(&next, s->cfg.interval);
+        pthread_mutex_lock(&s->lock);
+        while (!s->stopping && !s->gone) {
+            if (pthread_cond_timedwait(&s->wake, &s->lock, &next) ==
+                ETIMEDOUT) {
+                break;
+            }
+        }
+        int done = s->stopping || s->gone;
+        pthread_mutex_unlock(&s->lock);
+        if (done) {
+            return NULL;
+        }
+        take_sample(s);
+        struct timespec now;
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        if (now.tv_sec > next.tv_sec + 1) {
+            next = now;     /* suspended (SIGSTOP): do not burst to catch up */
+        }
+    }
+}
+
+pyprof_sampler_t *
+pyprof_sampler_start(const pyprof_sampler_config_t *cfg)
+{
+    if (!(cfg->interval > 0)) {
+        errno = EINVAL;
+        return NULL;
+    }
+    pyprof_sampler_t *s = calloc(1, sizeof(*s));
+    if (s == NULL) {
+        return NULL;
+    }
+    s->cfg = *cfg;
+    s->reader.fd = -1;
+    pthread_mutex_init(&s->lock, NULL);
+    pthread_condattr_t attr;
+    pthread_condattr_init(&attr);
+    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+    pthread_cond_init(&s->wake, &attr);
+    pthread_condattr_destroy(&attr);
+    if (pyprof_rss_open(&s->reader, cfg->pid) < 0) {
+        int saved = errno;
+        pyprof_sampler_free(s);
+        errno = saved;
+        return NULL;
+    }
+    take_sample(s);
+    /* The thread blocks every signal, so Ctrl-C and friends reach the
+     * interpreter's main thread and interrupt what it is waiting on. */
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    int rc = pthread_create(&s->thread, NULL, sampler_main, s);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (rc != 0) {
+        pyprof_sampler_free(s);
+        errno = rc;
+        return NULL;
+    }
+    s->running = 1;
+    return s;
+}
+
+void
+pyprof_sampler_stop(pyprof_sampler_t *s)
+{
+    if (!s->running) {
+        return;
+    }
+    pthread_mutex_lock(&s->lock);
+    s->stopping = 1;
+    pthread_cond_signal(&s->wake);
+    pthread_mutex_unlock(&s->lock);
+    pthread_join(s->thread, NULL);
+    s->running = 0;
+    take_sample(s);
+}
+
+int
+pyprof_sampler_wait(pyprof_sampler_t *s, double timeout)
+{
+    double deadline = pyprof_sampler_now() + timeout;
+    for (;;) {
+        pthread_mutex_lock(&s->lock);
+        int gone = s->gone;
+        pthread_mutex_unlock(&s->lock);
+        if (gone) {
+            return 1;
+        }
+        if (timeout >= 0 && pyprof_sampler_now() >= deadline) {
+            return 0;
+        }
+        struct timespec pause = {0, 10 * 1000 * 1000};
+        nanosleep(&pause, NULL);
+    }
+}
+
+const pyprof_sample_t *
+pyprof_sampler_samples(pyprof_sampler_t *s, size_t *count)
+{
+    pthread_mutex_lock(&s->lock);
+    *count = s->count;
+    const pyprof_sample_t *samples = s->samples;
+    pthread_mutex_unlock(&s->lock);
+    return samples;
+}
+
+int64_t
+pyprof_sampler_read_now(pyprof_sampler_t *s)
+{
+    int64_t rss = pyprof_rss_read(&s->reader);
+    if (rss >= 0 && s->cfg.include_children) {
+        pid_t kids[MAX_CHILDREN];
+        int n = pyprof_rss_descendants(s->cfg.pid ? s->cfg.pid : getpid(),
+                                       kids, MAX_CHILDREN);
+        for (int i = 0; i < n && i < MAX_CHILDREN; i++) {
+            int64_t k = pyprof_rss_of_pid(kids[i]);
+            if (k > 0) {
+                rss += k;
+            }
+        }
+    }
+    return rss;
+}
+
+void
+pyprof_sampler_write_line(pyprof_sampler_t *s, const char *line)
+{
+    pthread_mutex_lock(&s->lock);
+    /* Not flushed here: a profiled function called in a loop would pay a
+     * write(2) per call.  The next sample flushes it, one interval later
+     * at most. */
+    if (s->cfg.stream != NULL && fputs(line, s->cfg.stream) < 0) {
+        s->failed = 1;
+    }
+    pthread_mutex_unlock(&s->lock);
+}
+
+int
+pyprof_sampler_failed(const pyprof_sampler_t *s)
+{
+    return s->failed;
+}
+
+void
+pyprof_sampler_free(pyprof_sampler_t *s)
+{
+    if (s == NULL) {
+        return;
+    }
+    pyprof_sampler_stop(s);
+    pyprof_rss_close(&s->reader);
+    pthread_cond_destroy(&s->wake);
+    pthread_mutex_destroy(&s->lock);
+    free(s->samples);
+    free(s);
+}

@@ -1,0 +1,76 @@
+/* sampler.h - a thread that samples a process's RSS at a fixed interval.
+ *
+ * The `mprof run` and memory_usage() engine.  The thread is a plain
+ * pthread that never touches the interpreter (no GIL, no Python API), so
+ * sampling costs the profiled program only the few microseconds of a
+ * /proc read per interval, on whichever core is free.
+ *
+ * Samples are kept in memory and, when a stream is given, each is also
+ * written at once as an mprof "MEM <MiB> <time>" line (and "CHLD" lines
+ * per child process) and flushed: a program that is killed, or runs out
+ * of memory, still leaves every sample taken so far in a readable file.
+ * Other writers of the same stream (FUNC lines) go through
+ * pyprof_sampler_write_line so lines never interleave.
+ *
+ * Plain C: never includes Python.h.
+ */
+#ifndef PYPROF_SAMPLER_H
+#define PYPROF_SAMPLER_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/types.h>
+
+typedef struct {
+    double timestamp;   /* seconds since the epoch, as time.time() */
+    int64_t rss;        /* bytes; with children, the sum over them too */
+} pyprof_sample_t;
+
+typedef struct {
+    pid_t pid;              /* process to sample; 0 for this one */
+    double interval;        /* seconds between samples, > 0 */
+    int include_children;   /* add descendants' RSS, write CHLD lines */
+    FILE *stream;           /* where MEM lines go (not owned), or NULL */
+} pyprof_sampler_config_t;
+
+typedef struct pyprof_sampler pyprof_sampler_t;
+
+/* Take a first sample and start the thread.  Returns a new sampler (free
+ * it with pyprof_sampler_free), or NULL with errno set (no such process,
+ * out of memory, no thread). */
+pyprof_sampler_t *pyprof_sampler_start(const pyprof_sampler_config_t *cfg);
+
+/* Take one more sample, then stop and join the thread (idempotent). */
+void pyprof_sampler_stop(pyprof_sampler_t *sampler);
+
+/* Wait until the sampled process is gone (its RSS can no longer be read)
+ * or `timeout` seconds have passed (timeout < 0: no limit).  Returns 1
+ * when it is gone, 0 on timeout.  For samplers of another process. */
+int pyprof_sampler_wait(pyprof_sampler_t *sampler, double timeout);
+
+/* The samples taken so far (borrowed; valid until the next call into the
+ * sampler or its free), their number in *count.  Call after stop, or
+ * accept that the thread may add more. */
+const pyprof_sample_t *pyprof_sampler_samples(pyprof_sampler_t *sampler,
+                                              size_t *count);
+
+/* The RSS in bytes of the sampled process now, read by the caller's
+ * thread (with children when configured), or -1. */
+int64_t pyprof_sampler_read_now(pyprof_sampler_t *sampler);
+
+/* Write one whole line (with its '\n') to the stream, between samples;
+ * it reaches the file with the next sample's flush. */
+void pyprof_sampler_write_line(pyprof_sampler_t *sampler, const char *line);
+
+/* Non-zero once a write to the stream failed or a sample could not be
+ * stored (out of memory). */
+int pyprof_sampler_failed(const pyprof_sampler_t *sampler);
+
+/* Stop (if needed) and release the sampler. */
+void pyprof_sampler_free(pyprof_sampler_t *sampler);
+
+/* Seconds since the epoch, as time.time() returns them. */
+double pyprof_sampler_now(void);
+
+#endif

@@ -1,0 +1,231 @@
+"""`pyprof mprof`: the .dat file is checked with memory_profiler's own
+reader (mprof.read_mprofile_file, what `mprof plot` uses), memory against
+the process's real RSS, the SVG with an XML parser."""
+import glob
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import xml.etree.ElementTree as ET
+
+import pytest
+
+from conftest import run_pyprof
+
+mprof = pytest.importorskip("mprof")
+
+# Under AddressSanitizer (make test-asan) freed memory sits in ASan's
+# quarantine, so RSS never drops, and RLIMIT_AS cannot hold its shadow.
+UNDER_ASAN = "libasan" in os.environ.get("LD_PRELOAD", "")
+
+SVG = "{http://www.w3.org/2000/svg}"
+
+
+def write(tmp_path, name, source):
+    path = tmp_path / name
+    path.write_text(textwrap.dedent(source))
+    return str(path)
+
+
+GROW = """
+    import sys, time
+    @profile
+    def grow():
+        a = bytearray(150 * 1024 * 1024)
+        for i in range(0, len(a), 4096):    # touch every page: RSS grows
+            a[i] = 1
+        time.sleep(0.4)
+        inner()
+        del a
+        time.sleep(0.3)
+
+    @profile
+    def inner():
+        time.sleep(0.1)
+
+    grow()
+    sys.exit(3)
+"""
+
+
+def only_dat(tmp_path):
+    files = glob.glob(str(tmp_path / "mprofile_*.dat"))
+    assert len(files) == 1, files
+    assert len(os.path.basename(files[0])) == len("mprofile_") + 14 + 4
+    return files[0]
+
+
+def test_run_writes_mprof_format(tmp_path):
+    script = write(tmp_path, "grow.py", GROW)
+    r = run_pyprof("mprof", "run", "--interval", "0.05", script, "arg 1",
+                   cwd=tmp_path)
+    assert r.returncode == 3, r.stderr     # the program's own exit status
+    data = mprof.read_mprofile_file(only_dat(tmp_path))
+    assert data["cmd_line"].strip() == \
+        "%s %s 'arg 1'" % (sys.executable, script)
+    mem, ts = data["mem_usage"], data["timestamp"]
+    assert len(mem) >= 10
+    assert ts == sorted(ts)
+    # 150 MiB touched, then freed.
+    assert max(mem) - mem[0] > 140
+    if not UNDER_ASAN:
+        assert mem[-1] < max(mem) - 140
+    funcs = data["func_timestamp"]
+    (grow,) = funcs["__main__.grow"]
+    (inner,) = funcs["__main__.inner"]
+    t_start, t_end, m_start, m_end, level = grow
+    assert level == 1 and inner[4] == 2
+    assert t_start < inner[0] < inner[1] < t_end
+    assert t_end - t_start >= 0.8
+    assert inner[2] - m_start > 140      # inner runs while a is alive
+    if not UNDER_ASAN:
+        assert m_end < inner[2] - 140
+    # The samples cover the call.
+    assert ts[0] <= t_start and ts[-1] >= t_end
+
+
+def test_plot_svg(tmp_path):
+    script = write(tmp_path, "grow.py", GROW)
+    run_pyprof("mprof", "run", "-T", "0.05", script, cwd=tmp_path)
+    dat = only_dat(tmp_path)
+    r = run_pyprof("mprof", "plot", "-o", "out.svg", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    root = ET.parse(tmp_path / "out.svg").getroot()
+    texts = ["".join(t.itertext()) for t in root.iter(SVG + "text")]
+    assert "time (in seconds)" in texts
+    assert "memory used (in MiB)" in texts
+    assert "__main__.grow" in texts and "__main__.inner" in texts
+    peak = [t for t in texts if t.startswith("peak ")]
+    data = mprof.read_mprofile_file(dat)
+    assert peak == ["peak %.3f MiB at %.2f s" % (
+        max(data["mem_usage"]),
+        data["timestamp"][data["mem_usage"].index(max(data["mem_usage"]))]
+        - data["timestamp"][0])]
+    brackets = [p for p in root.iter(SVG + "path")
+                if p.get("class") == "bracket"]
+    assert len(brackets) == 2 * 2 + 2      # two per call, plus legend
+    line = [p for p in root.iter(SVG + "polyline")
+            if p.get("class") == "mem"]
+    assert len(line[0].get("points").split()) == len(data["mem_usage"])
+    # Without -o: next to the file.
+    r = run_pyprof("mprof", "plot", dat, cwd=tmp_path)
+    assert r.returncode == 0
+    assert os.path.exists(dat[:-4] + ".svg")
+
+
+def test_escapes_strings_in_svg(tmp_path):
+    dat = tmp_path / "x.dat"
+    dat.write_text("CMDLINE python '<b>&amp;\"x\".py'\n"
+                   "MEM 1.0 100.0\nMEM 2.0 100.5\n"
+                   "FUNC m.<f>&g 1.0 100.1 2.0 100.4 1\n")
+    r = run_pyprof("mprof", "plot", str(dat), "-o", str(tmp_path / "x.svg"))
+    assert r.returncode == 0, r.stderr
+    root = ET.parse(tmp_path / "x.svg").getroot()
+    texts = ["".join(t.itertext()) for t in root.iter(SVG + "text")]
+    assert "python '<b>&amp;\"x\".py'" in texts
+    assert "m.<f>&g" in texts
+
+
+def test_list_and_clean(tmp_path):
+    for stamp in ("20240101120000", "20231231235959"):
+        (tmp_path / ("mprofile_%s.dat" % stamp)).write_text(
+            "MEM 1.0 1.0\n")
+    (tmp_path / "mprofile_x.dat").write_text("")
+    r = run_pyprof("mprof", "list", cwd=tmp_path)
+    assert r.stdout.splitlines() == [
+        "0 mprofile_20231231235959.dat 23:59:59 31/12/2023",
+        "1 mprofile_20240101120000.dat 12:00:00 01/01/2024"]
+    r = run_pyprof("mprof", "plot", "0", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert (tmp_path / "mprofile_20231231235959.svg").exists()
+    r = run_pyprof("mprof", "plot", "7", cwd=tmp_path)
+    assert r.returncode == 1 and "no profile number 7" in r.stderr
+    r = run_pyprof("mprof", "clean", cwd=tmp_path)
+    assert r.returncode == 0
+    assert sorted(os.listdir(tmp_path)) == [
+        "mprofile_20231231235959.svg", "mprofile_x.dat"]
+
+
+@pytest.mark.parametrize("value", ["0", "-1", "-0.5", "nan", "abc", "inf"])
+def test_bad_interval_refused(tmp_path, value):
+    script = write(tmp_path, "p.py", "print('ran')\n")
+    r = run_pyprof("mprof", "run", "--interval", value, script,
+                   cwd=tmp_path)
+    assert r.returncode == 2
+    assert "--interval" in r.stderr and len(r.stderr.splitlines()) == 1
+    assert "ran" not in r.stdout
+    assert not glob.glob(str(tmp_path / "mprofile_*.dat"))
+
+
+def test_killed_program_leaves_readable_dat(tmp_path):
+    script = write(tmp_path, "k.py", """
+        import os, signal, time
+        data = [bytearray(1 << 20) for _ in range(30)]
+        time.sleep(0.5)
+        os.kill(os.getpid(), signal.SIGKILL)
+    """)
+    r = run_pyprof("mprof", "run", "-T", "0.02", script, cwd=tmp_path)
+    assert r.returncode == -signal.SIGKILL
+    data = mprof.read_mprofile_file(only_dat(tmp_path))
+    assert len(data["mem_usage"]) >= 5
+    r = run_pyprof("mprof", "plot", "-o", "k.svg", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+
+
+@pytest.mark.skipif(UNDER_ASAN, reason="ASan's shadow exceeds RLIMIT_AS")
+def test_memory_error_keeps_samples(tmp_path):
+    script = write(tmp_path, "oom.py", """
+        import resource
+        resource.setrlimit(resource.RLIMIT_AS, (1 << 30, 1 << 30))
+        keep = []
+        while True:
+            keep.append(bytearray(32 << 20))
+    """)
+    r = run_pyprof("mprof", "run", "-T", "0.02", script, cwd=tmp_path)
+    assert r.returncode == 1
+    assert "MemoryError" in r.stderr
+    data = mprof.read_mprofile_file(only_dat(tmp_path))
+    assert len(data["mem_usage"]) >= 2
+    assert "wrote" in r.stderr
+
+
+def test_plot_truncated_and_empty(tmp_path):
+    (tmp_path / "empty.dat").write_text("")
+    r = run_pyprof("mprof", "plot", "empty.dat", cwd=tmp_path)
+    assert r.returncode == 1
+    assert r.stderr.strip() == ("pyprof mprof plot: empty.dat has no memory "
+                                "samples (the run ended or was killed "
+                                "before the first one)")
+    (tmp_path / "cut.dat").write_text("CMDLINE python x.py\nMEM 10.5 1.0\n"
+                                      "MEM 11.5 1.1\nMEM 12.")
+    r = run_pyprof("mprof", "plot", "cut.dat", cwd=tmp_path)
+    assert r.returncode == 0
+    assert "cut-off line" in r.stderr and "2 complete samples" in r.stderr
+    (tmp_path / "bad.dat").write_text("MEM 1.0 1.0\nMEM one two\n")
+    r = run_pyprof("mprof", "plot", "bad.dat", cwd=tmp_path)
+    assert r.returncode == 1
+    assert "line 2" in r.stderr and len(r.stderr.splitlines()) == 1
+    (tmp_path / "bin.dat").write_bytes(b"\x00\x01MEM\n")
+    r = run_pyprof("mprof", "plot", "bin.dat", cwd=tmp_path)
+    assert r.returncode == 1 and len(r.stderr.splitlines()) == 1
+    r = run_pyprof("mprof", "plot", cwd=tmp_path)
+    assert r.returncode == 1 and "no mprofile_*.dat" in r.stderr
+
+
+def test_include_children(tmp_path):
+    script = write(tmp_path, "kids.py", """
+        import subprocess, sys
+        subprocess.run([sys.executable, "-c",
+            "a = bytearray(80 << 20)\\n"
+            "for i in range(0, len(a), 4096): a[i] = 1\\n"
+            "import time; time.sleep(0.6)"])
+    """)
+    r = run_pyprof("mprof", "run", "-C", "-T", "0.05", script,
+                   cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    data = mprof.read_mprofile_file(only_dat(tmp_path))
+    assert data["children"], "no CHLD lines"
+    child = max(m for m, t in data["children"]["0"])
+    assert child > 75
+    assert max(data["mem_usage"]) - data["mem_usage"][0] > 75
