@@ -229,3 +229,39 @@ def test_include_children(tmp_path):
     child = max(m for m, t in data["children"]["0"])
     assert child > 75
     assert max(data["mem_usage"]) - data["mem_usage"][0] > 75
+
+
+def test_view_draws_the_timeline_as_html(tmp_path):
+    """`pyprof view FILE.dat`: the same chart as `mprof plot`, in a page,
+    with every string from the file still escaped."""
+    script = write(tmp_path, "grow.py", GROW)
+    run_pyprof("mprof", "run", "-T", "0.05", script, cwd=tmp_path)
+    dat = only_dat(tmp_path)
+    r = run_pyprof("view", dat, "-o", "timeline.html", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    html = (tmp_path / "timeline.html").read_text()
+    assert "<?xml" not in html and html.count("<svg") == 1
+    svg = html[html.index("<svg"):html.index("</svg>") + len("</svg>")]
+    root = ET.fromstring(svg)
+    texts = ["".join(t.itertext()) for t in root.iter(SVG + "text")]
+    assert "__main__.grow" in texts and "__main__.inner" in texts
+    brackets = [p for p in root.iter(SVG + "path")
+                if p.get("class") == "bracket"]
+    assert len(brackets) == 2 * 2 + 2      # as mprof plot draws them
+    assert "http://" not in html.replace("http://www.w3.org/2000/svg", "")
+    # A crafted function name stays text in the page.
+    crafted = tmp_path / "crafted.dat"
+    crafted.write_text("MEM 1.0 100.0\nMEM 2.0 100.5\n"
+                       "FUNC m.<script>alert(1)</script> 1.0 100.1 2.0 100.4 1\n")
+    r = run_pyprof("view", str(crafted), "-o", str(tmp_path / "c.html"))
+    assert r.returncode == 0, r.stderr
+    page = (tmp_path / "c.html").read_text()
+    assert "<script>alert(1)" not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    # No samples: one line, exit 1; --flamegraph makes no sense here.
+    empty = tmp_path / "empty.dat"
+    empty.write_text("CMDLINE python x.py\n")
+    r = run_pyprof("view", str(empty), "-o", str(tmp_path / "e.html"))
+    assert r.returncode == 1 and len(r.stderr.strip().splitlines()) == 1
+    r = run_pyprof("view", dat, "--flamegraph", str(tmp_path / "f.svg"))
+    assert r.returncode == 2

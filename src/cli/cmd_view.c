@@ -8,7 +8,9 @@
  * --flamegraph the report goes beside FILE as FILE's name with .html.
  * --open hands the report to the desktop's opener and does not wait.
  * A line profile's JSON (`pyprof lines -o FILE.json`) is recognised by its
- * first bytes and drawn as source with heat bars (report/lines_report.c).
+ * first bytes and drawn as source with heat bars (report/lines_report.c);
+ * a memory timeline (`pyprof mprof run`'s .dat) is drawn as the mprof
+ * plot with its function brackets (report/mprof_html.c).
  */
 #include "cmd_view.h"
 
@@ -26,6 +28,7 @@
 #include "../report/html_report.h"
 #include "../report/json_reader.h"
 #include "../report/lines_report.h"
+#include "../report/mprof_html.h"
 #include "../report/output.h"
 #include "../report/paths.h"
 #include "options.h"
@@ -42,7 +45,8 @@ static const char help_text[] =
     "pstats) as one self-contained HTML page -- icicle, sunburst, sortable\n"
     "table, callers and callees -- that opens from disk with no network.\n"
     "A line profile (pyprof lines -o FILE.json) is drawn as each\n"
-    "function's source with a heat bar per line.\n"
+    "function's source with a heat bar per line; a memory timeline\n"
+    "(pyprof mprof run's .dat) as the mprof plot with function brackets.\n"
     "\n"
     "options:\n"
     "  -o, --output FILE      write the HTML report to FILE (default: the\n"
@@ -262,6 +266,68 @@ view_lines(const view_args_t *args, const char *data, size_t len,
     return status;
 }
 
+/* Non-zero when `data` starts like an mprof .dat file. */
+static int
+looks_like_mprof(const char *data, size_t len)
+{
+    static const char *const records[] = {"CMDLINE ", "MEM ", "CHLD ",
+                                          "FUNC "};
+    for (size_t i = 0; i < sizeof(records) / sizeof(records[0]); i++) {
+        size_t n = strlen(records[i]);
+        if (len >= n && memcmp(data, records[i], n) == 0) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* A memory timeline (`pyprof mprof run`'s .dat).  Returns the exit
+ * status. */
+static int
+view_mprof(const view_args_t *args, const char *report_path)
+{
+    char errbuf[512];
+    if (args->flamegraph != NULL) {
+        fprintf(stderr, "pyprof view: %s is a memory timeline; --flamegraph "
+                "needs a function profile (pstats)\n", args->file);
+        return 2;
+    }
+    pyprof_mprof_data_t *data = pyprof_mprof_read(args->file, errbuf,
+                                                  sizeof(errbuf));
+    if (data == NULL) {
+        fprintf(stderr, "pyprof view: %s\n", errbuf);
+        return 1;
+    }
+    int status = 0;
+    pyprof_sink_t sink;
+    pyprof_sink_init_buffer(&sink);
+    if (data->nmem == 0) {
+        fprintf(stderr, "pyprof view: %s: no memory samples (MEM lines) "
+                "to draw\n", args->file);
+        status = 1;
+    }
+    else if (pyprof_mprof_html_write(&sink, data, base_name(args->file))
+             < 0) {
+        fprintf(stderr, "pyprof view: out of memory rendering %s\n",
+                args->file);
+        status = 1;
+    }
+    else if (pyprof_output_write(report_path, sink.data, sink.len, errbuf,
+                                 sizeof(errbuf)) < 0) {
+        fprintf(stderr, "pyprof view: cannot write %s\n", errbuf);
+        status = 1;
+    }
+    else {
+        fprintf(stderr, "pyprof: wrote report %s\n", report_path);
+        if (args->open) {
+            open_in_browser(report_path);
+        }
+    }
+    pyprof_sink_free_buffer(&sink);
+    pyprof_mprof_data_free(data);
+    return status;
+}
+
 int
 pyprof_cmd_view(int argc, char **argv)
 {
@@ -284,6 +350,14 @@ pyprof_cmd_view(int argc, char **argv)
                              args.output != NULL ? args.output : html);
         free(html);
         free(data);
+        return status;
+    }
+    if (looks_like_mprof(data, len)) {
+        free(data);
+        char *html = args.output == NULL ? default_output(args.file) : NULL;
+        status = args.output == NULL && html == NULL
+            ? 1 : view_mprof(&args, args.output != NULL ? args.output : html);
+        free(html);
         return status;
     }
     free(data);
