@@ -51,3 +51,15 @@ def test_gprof2dot_draws_it(profile_file):
                          capture_output=True, text=True, check=True).stdout
     assert dot.startswith("digraph")
     assert "fib" in dot and "ping" in dot
+
+
+def test_dump_stats_keeps_exact_call_paths(profile_file, tmp_path):
+    """Profiles saved from the Python API carry the recorded call paths
+    too, so `pyprof view` draws them exactly instead of rebuilding them."""
+    path, _ = profile_file
+    r = subprocess.run([sys.executable, "-m", "pyprof", "view", path, "-o",
+                        str(tmp_path / "r.html")],
+                       capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    assert "no recorded call paths" not in r.stderr
+    assert "exact call paths" in (tmp_path / "r.html").read_text()

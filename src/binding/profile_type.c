@@ -11,6 +11,7 @@
 #include "../core/pstats_file.h"
 #include "../core/report.h"
 #include "../core/sink.h"
+#include "../engine/export_tree.h"
 #include "../engine/profiler.h"
 #include "profile_type.h"
 
@@ -309,8 +310,11 @@ profile_dump_stats(ProfileObject *self, PyObject *path_arg)
         return NULL;
     }
     char errbuf[512];
-    int rc = pyprof_pstats_write_file(stats, PyBytes_AS_STRING(path), errbuf,
-                                      sizeof(errbuf));
+    int paths_saved;
+    int rc = pyprof_profiler_write_pstats(self->profiler, stats,
+                                          PyBytes_AS_STRING(path),
+                                          &paths_saved, errbuf,
+                                          sizeof(errbuf));
     pyprof_stats_free(stats);
     Py_DECREF(path);
     if (rc < 0) {

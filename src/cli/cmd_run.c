@@ -133,33 +133,18 @@ print_profile(const pyprof_stats_t *stats, const run_options_t *opts)
     return rc;
 }
 
-/* Write the pstats file with the exact call paths appended as a trailer
- * (core/calltree_file.h), which pstats and SnakeViz ignore and `pyprof
- * view`/`export` use.  Without the trailer (out of memory exporting it)
- * the pstats data is still written.  Returns 0 or -1 with errbuf set. */
+/* Write the pstats file with the exact call paths as a trailer; say so
+ * when only the pstats data could be written.  0 or -1 with errbuf set. */
 static int
 write_with_paths(const session_t *session, const pyprof_stats_t *stats,
                  const char *path, char *errbuf, size_t errlen)
 {
-    pyprof_pathtree_t tree;
-    pyprof_sink_t trailer;
-    pyprof_sink_init_buffer(&trailer);
-    if (pyprof_pathtree_init(&tree) == 0
-        && pyprof_profiler_export_paths(session->profiler, stats,
-                                        &tree) == 0) {
-        pyprof_pathtree_serialize(&trailer, &tree, pyprof_stats_count(stats));
-    }
-    else {
-        PyErr_Clear();
-        pyprof_sink_free_buffer(&trailer);
+    int paths_saved;
+    int rc = pyprof_profiler_write_pstats(session->profiler, stats, path,
+                                          &paths_saved, errbuf, errlen);
+    if (rc == 0 && !paths_saved && pyprof_stats_count(stats) > 0) {
         fprintf(stderr, "pyprof run: warning: call paths not saved\n");
     }
-    pyprof_pathtree_free(&tree);
-    int rc = pyprof_stats_count(stats) > 0 && !pyprof_sink_failed(&trailer)
-        ? pyprof_pstats_write_file_extra(stats, trailer.data, trailer.len,
-                                         path, errbuf, errlen)
-        : pyprof_pstats_write_file(stats, path, errbuf, errlen);
-    pyprof_sink_free_buffer(&trailer);
     return rc;
 }
 

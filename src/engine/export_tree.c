@@ -75,3 +75,29 @@ pyprof_profiler_export_paths(pyprof_profiler_t *prof,
     free(index);
     return 0;
 }
+
+int
+pyprof_profiler_write_pstats(pyprof_profiler_t *prof,
+                             const pyprof_stats_t *stats, const char *path,
+                             int *paths_saved, char *errbuf, size_t errlen)
+{
+    pyprof_pathtree_t tree;
+    pyprof_sink_t trailer;
+    pyprof_sink_init_buffer(&trailer);
+    *paths_saved = 0;
+    if (pyprof_pathtree_init(&tree) == 0
+        && pyprof_profiler_export_paths(prof, stats, &tree) == 0) {
+        pyprof_pathtree_serialize(&trailer, &tree, pyprof_stats_count(stats));
+        *paths_saved = !pyprof_sink_failed(&trailer);
+    }
+    else {
+        PyErr_Clear();
+    }
+    pyprof_pathtree_free(&tree);
+    int rc = pyprof_stats_count(stats) > 0 && *paths_saved
+        ? pyprof_pstats_write_file_extra(stats, trailer.data, trailer.len,
+                                         path, errbuf, errlen)
+        : pyprof_pstats_write_file(stats, path, errbuf, errlen);
+    pyprof_sink_free_buffer(&trailer);
+    return rc;
+}

@@ -21,4 +21,16 @@ int pyprof_profiler_export_paths(pyprof_profiler_t *prof,
                                  const pyprof_stats_t *stats,
                                  pyprof_pathtree_t *out);
 
+/* Write `stats` (what pyprof_profiler_export(prof) returned) to `path` as
+ * a pstats file with `prof`'s exact call paths appended as a trailer
+ * (core/calltree_file.h), which pstats, SnakeViz and gprof2dot ignore and
+ * `pyprof view`/`export` use.  When the paths cannot be exported (out of
+ * memory) the pstats data is still written and *paths_saved is 0.
+ * Returns 0, or -1 with a one-line reason in errbuf; never leaves an
+ * exception set. */
+int pyprof_profiler_write_pstats(pyprof_profiler_t *prof,
+                                 const pyprof_stats_t *stats,
+                                 const char *path, int *paths_saved,
+                                 char *errbuf, size_t errlen);
+
 #endif
