@@ -531,8 +531,8 @@ def print_tables(results, tools, whole_rounds):
                 print("| " + " | ".join(cells) + " |")
 
         print("\n### Peak RSS of the whole process (MiB, median; + what the tool adds "
-              "over plain).  mprof's is its sampler process only: the program runs "
-              "in a child it starts.\n")
+              "over plain).  wait4 reports the larger of a process and the children it "
+              "reaped: mprof's is its program's (a child it starts) or its own.\n")
         cols = ["python", "workload", "plain MiB"] + ["%s" % t for t in wtools]
         print("| " + " | ".join(cols) + " |")
         print("|" + "---|" * len(cols))
