@@ -4,9 +4,9 @@
  * Tracing mode slows every instruction of every frame, so a thread traces
  * only while one of its selected frames runs: a C profile function (the
  * cheaper mode, call/return only) sees a selected frame start or resume,
- * pushes it and installs the C trace function for the thread; when the
- * thread's last selected frame returns or suspends, the trace function is
- * removed again.  Code that never reaches a selected function runs with
+ * pushes it and swaps itself for the C trace function, which then sees
+ * calls, returns and lines; when the thread's last selected frame returns
+ * or suspends, the profile function comes back.  Code that never reaches a selected function runs with
  * the profile hook only.  If another tool (cProfile, `pyprof run`, a
  * debugger) holds the profile hook, the trace function alone does all the
  * work ("full trace": every frame traced from enable to disable).
@@ -91,15 +91,6 @@ on_return(pyprof_lines_t *lines, PyFrameObject *frame)
     return thread;
 }
 
-/* Is the frame's code selected (rules applied on first sight)? */
-static int
-is_selected(pyprof_lines_t *lines, PyFrameObject *frame)
-{
-    PyObject *code = (PyObject *)pyprof_frame_code(frame);
-    return lines_lookup(lines, code) >= 0
-           || pyprof_lines_select_by_rules(lines, code) >= 0;
-}
-
 static int
 profile_hook(PyObject *unused, PyFrameObject *frame, int what, PyObject *arg)
 {
@@ -109,20 +100,19 @@ profile_hook(PyObject *unused, PyFrameObject *frame, int what, PyObject *arg)
         PyEval_SetTrace(NULL, NULL);
         return 0;
     }
-    lines_thread_t *thread;
     if (what == PyTrace_CALL) {
-        thread = on_call(lines, frame);
+        lines_thread_t *thread = on_call(lines, frame);
         if (thread != NULL && !thread->tracing) {
+            /* Trace mode: the trace function alone sees calls and returns
+             * until the thread's last selected frame is gone (the profile
+             * hook would add an event per C call). */
             thread->tracing = 1;
             PyEval_SetTrace(trace_hook, NULL);
+            PyEval_SetProfile(NULL, NULL);
         }
     }
     else if (what == PyTrace_RETURN) {
-        thread = on_return(lines, frame);
-        if (thread != NULL && thread->depth == 0 && thread->tracing) {
-            thread->tracing = 0;
-            PyEval_SetTrace(NULL, NULL);
-        }
+        on_return(lines, frame);
     }
     return 0;
 }
@@ -145,17 +135,17 @@ trace_hook(PyObject *unused, PyFrameObject *frame, int what, PyObject *arg)
         }
         break;
     case PyTrace_CALL:
-        /* In gated mode the profile hook pushed selected frames already;
-         * a frame called from one that is not selected has no lines to
-         * count. */
-        if (lines->full_trace ? on_call(lines, frame) == NULL
-                              : !is_selected(lines, frame)) {
-            pyprof_frame_skip_lines(frame);
+        if (on_call(lines, frame) == NULL) {
+            pyprof_frame_skip_lines(frame); /* no lines to count there */
         }
         break;
     case PyTrace_RETURN:
-        if (lines->full_trace) {
-            on_return(lines, frame);
+        thread = on_return(lines, frame);
+        if (!lines->full_trace && thread != NULL && thread->depth == 0) {
+            /* back to profile mode until a selected frame runs again */
+            thread->tracing = 0;
+            PyEval_SetProfile(profile_hook, NULL);
+            PyEval_SetTrace(NULL, NULL);
         }
         break;
     default:
