@@ -24,6 +24,7 @@
 #include "../lines/lines_engine.h"
 #include "cmd_lines.h"
 #include "options.h"
+#include "selection.h"
 #include "runner.h"
 
 static const char usage[] =
@@ -280,7 +281,6 @@ parse_options(int argc, char **argv, lines_options_t *opts,
     while (!pyprof_options_at_program(&scan)) {
         const char *value = NULL;
         int rc;
-        pyprof_lines_rule_kind_t kind;
         if (pyprof_options_flag(&scan, "-h", "--help")) {
             printf("%s%s", usage, help_text);
             return 1;
@@ -342,32 +342,12 @@ parse_options(int argc, char **argv, lines_options_t *opts,
             opts->unit = unit;
             continue;
         }
-        if ((rc = pyprof_options_value(&scan, NULL, "--function", &value))
-            != 0) {
-            kind = PYPROF_LINES_RULE_FUNCTION;
+        int taken = pyprof_selection_option(&scan, lines, "pyprof lines");
+        if (taken < 0) {
+            return 2;
         }
-        else if ((rc = pyprof_options_value(&scan, NULL, "--module", &value))
-                 != 0) {
-            kind = PYPROF_LINES_RULE_MODULE;
-        }
-        else if ((rc = pyprof_options_value(&scan, NULL, "--path", &value))
-                 != 0) {
-            kind = PYPROF_LINES_RULE_PATH;
-        }
-        else {
+        if (taken == 0) {
             pyprof_options_unknown(&scan);
-            return 2;
-        }
-        if (rc < 0) {
-            return 2;
-        }
-        if (*value == '\0') {
-            fprintf(stderr, "pyprof lines: empty name given to --function, "
-                            "--module or --path\n");
-            return 2;
-        }
-        if (pyprof_lines_add_rule(lines, kind, value) < 0) {
-            pyprof_runner_print_error("pyprof lines");
             return 2;
         }
     }

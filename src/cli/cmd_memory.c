@@ -23,6 +23,7 @@
 #include "../report/memory_report.h"
 #include "cmd_memory.h"
 #include "options.h"
+#include "selection.h"
 #include "runner.h"
 
 static const char usage[] =
@@ -149,7 +150,6 @@ parse_options(int argc, char **argv, memory_options_t *opts,
     while (!pyprof_options_at_program(&scan)) {
         const char *value = NULL;
         int rc;
-        pyprof_lines_rule_kind_t kind;
         if (pyprof_options_flag(&scan, "-h", "--help")) {
             printf("%s%s", usage, help_text);
             return 1;
@@ -174,32 +174,12 @@ parse_options(int argc, char **argv, memory_options_t *opts,
             }
             continue;
         }
-        if ((rc = pyprof_options_value(&scan, NULL, "--function", &value))
-            != 0) {
-            kind = PYPROF_LINES_RULE_FUNCTION;
+        int taken = pyprof_selection_option(&scan, lines, "pyprof memory");
+        if (taken < 0) {
+            return 2;
         }
-        else if ((rc = pyprof_options_value(&scan, NULL, "--module",
-                                            &value)) != 0) {
-            kind = PYPROF_LINES_RULE_MODULE;
-        }
-        else if ((rc = pyprof_options_value(&scan, NULL, "--path", &value))
-                 != 0) {
-            kind = PYPROF_LINES_RULE_PATH;
-        }
-        else {
+        if (taken == 0) {
             pyprof_options_unknown(&scan);
-            return 2;
-        }
-        if (rc < 0) {
-            return 2;
-        }
-        if (*value == '\0') {
-            fprintf(stderr, "pyprof memory: empty name given to --function, "
-                            "--module or --path\n");
-            return 2;
-        }
-        if (pyprof_lines_add_rule(lines, kind, value) < 0) {
-            pyprof_runner_print_error("pyprof memory");
             return 2;
         }
     }
@@ -209,21 +189,6 @@ parse_options(int argc, char **argv, memory_options_t *opts,
         return 2;
     }
     return 0;
-}
-
-static char *
-absolute_path(const char *path)
-{
-    char cwd[PATH_MAX];
-    if (path[0] == '/' || getcwd(cwd, sizeof(cwd)) == NULL) {
-        return strdup(path);
-    }
-    size_t size = strlen(cwd) + 1 + strlen(path) + 1;
-    char *joined = malloc(size);
-    if (joined != NULL) {
-        snprintf(joined, size, "%s/%s", cwd, path);
-    }
-    return joined;
 }
 
 static int
@@ -304,7 +269,8 @@ pyprof_cmd_memory(int argc, char **argv)
         PyErr_Clear();
     }
     char *outpath = NULL;
-    if (opts.outfile != NULL && (outpath = absolute_path(opts.outfile))
+    if (opts.outfile != NULL
+        && (outpath = pyprof_options_absolute_path(opts.outfile))
                                     == NULL) {
         fprintf(stderr, "pyprof memory: out of memory\n");
         pyprof_lines_free(s.lines);
