@@ -259,14 +259,9 @@ parse_line(pyprof_mprof_data_t *data, char *line, size_t caps[3])
 }
 
 pyprof_mprof_data_t *
-pyprof_mprof_read(const char *path, char *errbuf, size_t errsize)
+pyprof_mprof_read_stream(FILE *f, const char *path, char *errbuf,
+                         size_t errsize)
 {
-    FILE *f = fopen(path, "r");
-    if (f == NULL) {
-        set_error(errbuf, errsize, "cannot open %s: %s", path,
-                  strerror(errno));
-        return NULL;
-    }
     pyprof_mprof_data_t *data = calloc(1, sizeof(*data));
     char *line = NULL;
     size_t linecap = 0, caps[3] = {0, 0, 0};
@@ -307,13 +302,26 @@ pyprof_mprof_read(const char *path, char *errbuf, size_t errsize)
         goto error;
     }
     free(line);
-    fclose(f);
     return data;
 nomem:
     set_error(errbuf, errsize, "out of memory reading %s", path);
 error:
     free(line);
-    fclose(f);
     pyprof_mprof_data_free(data);
     return NULL;
+}
+
+pyprof_mprof_data_t *
+pyprof_mprof_read(const char *path, char *errbuf, size_t errsize)
+{
+    FILE *f = fopen(path, "r");
+    if (f == NULL) {
+        set_error(errbuf, errsize, "cannot open %s: %s", path,
+                  strerror(errno));
+        return NULL;
+    }
+    pyprof_mprof_data_t *data = pyprof_mprof_read_stream(f, path, errbuf,
+                                                         errsize);
+    fclose(f);
+    return data;
 }

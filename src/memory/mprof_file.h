@@ -16,6 +16,7 @@
 #define PYPROF_MPROF_FILE_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 typedef struct {
     double mib;
@@ -68,5 +69,11 @@ char *pyprof_mprof_format_func(char *buf, size_t size, const char *name,
 pyprof_mprof_data_t *pyprof_mprof_read(const char *path, char *errbuf,
                                        size_t errsize);
 void pyprof_mprof_data_free(pyprof_mprof_data_t *data);
+
+/* pyprof_mprof_read() on an open stream (not closed here); `path` only
+ * names it in messages.  Same contract.  The fuzzer reads from memory
+ * through it. */
+pyprof_mprof_data_t *pyprof_mprof_read_stream(FILE *f, const char *path,
+                                              char *errbuf, size_t errsize);
 
 #endif
