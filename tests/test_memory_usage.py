@@ -14,6 +14,11 @@ memory_profiler = pytest.importorskip("memory_profiler")
 
 MIB = 1 << 20
 
+# Under AddressSanitizer the process's RSS also holds ASan's quarantine of
+# freed memory, which grows between two back-to-back measurements: the
+# two tools' absolute peaks are then not comparable (the growth is).
+UNDER_ASAN = "libasan" in os.environ.get("LD_PRELOAD", "")
+
 
 def touch(n_mib, hold=0.3):
     # A fresh anonymous mapping, every page written: RSS grows by n_mib
@@ -31,7 +36,8 @@ def test_call_peak_agrees_with_memory_profiler():
     theirs = memory_profiler.memory_usage((touch, (120,)), interval=0.02,
                                           max_usage=True)
     assert ret == 120 * MIB
-    assert abs(ours - theirs) < 8, (ours, theirs)
+    if not UNDER_ASAN:
+        assert abs(ours - theirs) < 8, (ours, theirs)
     base = pyprof.memory_usage()[0]
     assert ours - base > 110
 
