@@ -100,8 +100,23 @@ def julia(tmp_path):
 
 # ---- hits: the settrace oracle ---------------------------------------------
 
-def test_hits_match_settrace_on_every_construct(tmp_path):
-    data, _ = lines_json(tmp_path, CASES)
+# Below 3.12 the engine has two ways of keeping tracing to the selected
+# frames (src/lines/lines_legacy.c): the PEP 523 frame hook, and profile
+# gating when it is turned off (or another tool holds a hook).  Both must
+# count the same.
+HOOK_MODES = ([{}, {"PYPROF_NO_FRAME_HOOK": "1"}]
+              if sys.version_info < (3, 12) else [{}])
+
+
+@pytest.mark.parametrize("mode", HOOK_MODES,
+                         ids=lambda m: "gating" if m else "default")
+def test_hits_match_settrace_on_every_construct(tmp_path, mode):
+    out = os.path.join(str(tmp_path), "lines.json")
+    proc = run_pyprof("lines", "-o", out, CASES,
+                      env=dict(os.environ, **mode))
+    assert proc.returncode == 0, proc.stderr
+    with open(out) as f:
+        data = json.load(f)
     assert hits_of(data) == oracle_hits(CASES, tmp_path)
 
 
@@ -496,6 +511,53 @@ def test_line_profiler_decorator_and_context_manager():
                 for t in timings)[3] == 3 + 2
     with pytest.raises(TypeError):
         prof.add_function(len)
+
+
+def test_a_thread_running_before_enable_is_profiled():
+    # Below 3.12 only the frame hook reaches such a thread; sys.monitoring
+    # reaches every thread.  The thread counts its own calls.
+    import threading
+    start = threading.Event()
+    calls = []
+
+    def worker():
+        start.wait(10)
+        for n in range(40):
+            calls.append(sample(n % 7))
+
+    thread = threading.Thread(target=worker)
+    thread.start()
+    prof = pyprof.LineProfiler(sample)
+    with prof:
+        start.set()
+        thread.join(10)
+    timings = list(prof.get_stats().timings.values())[0]
+    hits = dict((t[0] - sample.__code__.co_firstlineno, t[1])
+                for t in timings)
+    assert hits[1] == len(calls) == 40          # total = 0
+    assert hits[3] == sum(n % 7 for n in range(40))
+
+
+def test_lines_are_right_while_cprofile_holds_the_profile_hook():
+    # cProfile enabled first: below 3.12 the engine cannot switch tracing
+    # per frame and traces everything; from 3.12 both are monitoring tools.
+    import cProfile
+    cprof = cProfile.Profile()
+    prof = pyprof.LineProfiler(sample)
+    cprof.enable()
+    try:
+        with prof:
+            for n in range(5):
+                sample(n)
+    finally:
+        cprof.disable()
+    timings = list(prof.get_stats().timings.values())[0]
+    hits = dict((t[0] - sample.__code__.co_firstlineno, t[1])
+                for t in timings)
+    assert hits[1] == 5 and hits[3] == 0 + 1 + 2 + 3 + 4
+    import pstats
+    stats = pstats.Stats(cprof).stats
+    assert [v[0] for k, v in stats.items() if k[2] == "sample"] == [5]
 
 
 def test_only_the_profiled_code_is_instrumented():

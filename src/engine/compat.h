@@ -254,4 +254,36 @@ pyprof_frame_skip_lines(PyFrameObject *frame)
 #endif
 }
 
+/* ---- the PEP 523 frame hook (line events below 3.12) ----------------
+ *
+ * Below 3.12 the line engine can keep tracing mode to the selected frames
+ * by wrapping the interpreter's frame evaluation (_PyInterpreterState_
+ * SetEvalFrameFunc, underscore-named but exported on 3.10 and 3.11 and
+ * what debuggers use).  The hook is handed a PyFrameObject on 3.10 and an
+ * _PyInterpreterFrame on 3.11, whose layout only the internal headers
+ * give; a file that wants it defines PYPROF_WANT_EVAL_FRAME before
+ * including this header, so no other file sees an internal header. */
+#if defined(PYPROF_WANT_EVAL_FRAME) && !PYPROF_USE_MONITORING
+#if PY_VERSION_HEX >= 0x030B0000
+#define Py_BUILD_CORE 1
+#include <internal/pycore_frame.h>
+#undef Py_BUILD_CORE
+typedef struct _PyInterpreterFrame pyprof_eval_frame_t;
+typedef _PyCFrame pyprof_cframe_t;
+/* 3.11 or's use_tracing into the opcode, so "on" is all ones. */
+#define PYPROF_USE_TRACING_ON 255
+#else
+typedef PyFrameObject pyprof_eval_frame_t;
+typedef CFrame pyprof_cframe_t;
+#define PYPROF_USE_TRACING_ON 1
+#endif
+
+/* The code object the frame about to be evaluated runs.  Borrowed. */
+static inline PyObject *
+pyprof_eval_frame_code(pyprof_eval_frame_t *frame)
+{
+    return (PyObject *)frame->f_code;
+}
+#endif
+
 #endif

@@ -84,6 +84,8 @@ struct pyprof_lines {
     int full_trace;             /* below 3.12: the trace function sees
                                    every frame (another tool holds the
                                    profile hook) */
+    int frame_hook;             /* below 3.12: tracing is switched per
+                                   frame by the PEP 523 frame hook */
     lines_suspended_t *suspended;
     size_t nsuspended;
     size_t suspended_capacity;

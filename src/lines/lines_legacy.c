@@ -1,28 +1,45 @@
-/* lines_legacy.c - line events below 3.12: PyEval_SetProfile gating
- * PyEval_SetTrace.
+/* lines_legacy.c - line events below 3.12: a PEP 523 frame hook (or
+ * PyEval_SetProfile) gating PyEval_SetTrace.
  *
- * Tracing mode slows every instruction of every frame, so a thread traces
- * only while one of its selected frames runs: a C profile function (the
- * cheaper mode, call/return only) sees a selected frame start or resume,
- * pushes it and swaps itself for the C trace function, which then sees
- * calls, returns and lines; when the thread's last selected frame returns
- * or suspends, the profile function comes back.  Code that never reaches a selected function runs with
- * the profile hook only.  If another tool (cProfile, `pyprof run`, a
- * debugger) holds the profile hook, the trace function alone does all the
- * work ("full trace": every frame traced from enable to disable).
+ * Tracing mode slows every instruction of every frame, so it is kept to
+ * the selected frames.  Two ways, chosen at enable:
  *
- * The thread that enables gets the hook directly, threads started later
- * through threading.setprofile()/settrace() (a bootstrap that replaces
- * itself with the C function on its first event).  Threads already running
- * are not seen (no public API reaches them below 3.12).
+ * - Frame hook (the default).  The interpreter's frame evaluation is
+ *   wrapped (_PyInterpreterState_SetEvalFrameFunc, as debuggers do).  A
+ *   selected frame is evaluated with its thread's tracing flag on and the
+ *   C trace function installed; every other frame is evaluated with the
+ *   flag off, so the callees of a selected function, and everything else,
+ *   run untraced at nearly full speed.  The trace function stays installed
+ *   on a thread once it has run a selected frame; only the per-C-frame
+ *   flag (`cframe->use_tracing`, public below 3.12) is switched, saved
+ *   before and restored after each evaluation.  The hook covers every
+ *   thread, those already running included.  Not used when another tool
+ *   already holds the trace or profile hook, or the frame-evaluation hook,
+ *   at enable (PYPROF_NO_FRAME_HOOK=1 also turns it off, for comparison).
+ *
+ * - Profile gating.  A C profile function (call/return only) sees a
+ *   selected frame start or resume, pushes it and swaps itself for the C
+ *   trace function, which then sees calls, returns and lines of that frame
+ *   and everything it calls; when the thread's last selected frame returns
+ *   or suspends, the profile function comes back.  Threads started later
+ *   get the hook through threading.setprofile()/settrace() (a bootstrap
+ *   that replaces itself with the C function on its first event); threads
+ *   already running are not seen.  If another tool (cProfile, `pyprof
+ *   run`, a debugger) holds the profile hook, the trace function alone
+ *   does all the work ("full trace": every frame traced from enable to
+ *   disable).
  *
  * Selected frames are keyed by their frame object, which stays the same
  * across a generator's suspensions; a line event of any other frame costs
  * one pointer comparison.
  */
+#define PYPROF_WANT_EVAL_FRAME 1
 #include "../engine/compat.h"
 
 #if !PYPROF_USE_MONITORING
+
+#include <stdlib.h>
+#include <string.h>
 
 #include "../engine/hook_install.h"
 #include "lines_internal.h"
@@ -141,7 +158,8 @@ trace_hook(PyObject *unused, PyFrameObject *frame, int what, PyObject *arg)
         break;
     case PyTrace_RETURN:
         thread = on_return(lines, frame);
-        if (!lines->full_trace && thread != NULL && thread->depth == 0) {
+        if (!lines->full_trace && !lines->frame_hook && thread != NULL
+            && thread->depth == 0) {
             /* back to profile mode until a selected frame runs again */
             thread->tracing = 0;
             PyEval_SetProfile(profile_hook, NULL);
@@ -152,6 +170,110 @@ trace_hook(PyObject *unused, PyFrameObject *frame, int what, PyObject *arg)
         break;
     }
     return 0;
+}
+
+/* ---- frame hook mode ---------------------------------------------------- */
+
+/* Evaluate a selected frame with tracing on.  The caller's C frame (whose
+ * flag the new evaluation copies) is switched on for the call and put
+ * back after; the trace function is installed on the thread the first
+ * time.  Returns the evaluation's result (new reference, or NULL with an
+ * exception set), as _PyEval_EvalFrameDefault does. */
+static PyObject *
+eval_traced(PyThreadState *tstate, pyprof_eval_frame_t *frame, int throwflag)
+{
+    pyprof_cframe_t *caller = tstate->cframe;
+    int saved = caller->use_tracing;
+    if (tstate->c_tracefunc == NULL && !PyErr_Occurred()) {
+        /* First selected frame on this thread.  (A throw() into a
+         * generator has its exception set: installing then could run an
+         * audit hook over it, so that rare first frame goes untraced.) */
+        if (_PyEval_SetTrace(tstate, trace_hook, NULL) < 0) {
+            PyErr_Clear(); /* an audit hook refused: run untraced */
+        }
+    }
+    if (tstate->c_tracefunc != trace_hook) {
+        /* another tracer owns this thread */
+        return _PyEval_EvalFrameDefault(tstate, frame, throwflag);
+    }
+    caller->use_tracing = PYPROF_USE_TRACING_ON;
+    PyObject *result = _PyEval_EvalFrameDefault(tstate, frame, throwflag);
+    if (tstate->c_tracefunc == trace_hook) {
+        caller->use_tracing = saved;
+    }
+    return result;
+}
+
+/* Evaluate a frame that is not selected with tracing off, when the thread
+ * is tracing only for us (no profile function of another tool's). */
+static PyObject *
+eval_untraced(PyThreadState *tstate, pyprof_eval_frame_t *frame,
+              int throwflag)
+{
+    pyprof_cframe_t *caller = tstate->cframe;
+    int saved = caller->use_tracing;
+    caller->use_tracing = 0;
+    PyObject *result = _PyEval_EvalFrameDefault(tstate, frame, throwflag);
+    if (tstate->c_tracefunc == trace_hook && tstate->c_profilefunc == NULL) {
+        caller->use_tracing = saved;
+    }
+    return result;
+}
+
+/* The interpreter's frame evaluation while the engine is enabled: every
+ * Python frame that starts or resumes, in every thread, comes through
+ * here (3.10/3.11 do not inline calls while a hook is set). */
+static PyObject *
+eval_frame_hook(PyThreadState *tstate, pyprof_eval_frame_t *frame,
+                int throwflag)
+{
+    pyprof_lines_t *lines = pyprof_lines_active;
+    if (lines != NULL) {
+        PyObject *code = pyprof_eval_frame_code(frame);
+        int64_t fn = lines_lookup(lines, code);
+        if (fn < 0 && lines->nrules != 0) {
+            fn = pyprof_lines_select_by_rules(lines, code);
+        }
+        if (fn >= 0) {
+            return eval_traced(tstate, frame, throwflag);
+        }
+        if (tstate->c_tracefunc == trace_hook && tstate->cframe->use_tracing
+            && tstate->c_profilefunc == NULL) {
+            return eval_untraced(tstate, frame, throwflag);
+        }
+    }
+    return _PyEval_EvalFrameDefault(tstate, frame, throwflag);
+}
+
+/* Non-zero when the frame hook can be used: nobody else holds the
+ * calling thread's trace or profile hook or the interpreter's frame
+ * evaluation, and the user did not turn it off. */
+static int
+frame_hook_available(PyThreadState *tstate)
+{
+    const char *off = getenv("PYPROF_NO_FRAME_HOOK");
+    if (off != NULL && *off != '\0' && strcmp(off, "0") != 0) {
+        return 0;
+    }
+    return tstate->c_tracefunc == NULL && tstate->c_profilefunc == NULL
+           && _PyInterpreterState_GetEvalFrameFunc(tstate->interp)
+                  == _PyEval_EvalFrameDefault;
+}
+
+/* Take the trace function off every thread that still has ours. */
+static void
+frame_hook_stop(PyThreadState *tstate)
+{
+    _PyInterpreterState_SetEvalFrameFunc(tstate->interp,
+                                         _PyEval_EvalFrameDefault);
+    for (PyThreadState *t = PyInterpreterState_ThreadHead(tstate->interp);
+         t != NULL; t = PyThreadState_Next(t)) {
+        if (t->c_tracefunc == trace_hook
+            && _PyEval_SetTrace(t, NULL, NULL) < 0) {
+            PyErr_Clear(); /* an audit hook refused; the trace function
+                              removes itself at its next event */
+        }
+    }
 }
 
 /* threading.setprofile()/settrace() target: runs once in each new thread
@@ -180,6 +302,13 @@ static PyMethodDef thread_bootstrap_def = {
 int
 pyprof_lines_backend_start(pyprof_lines_t *lines)
 {
+    PyThreadState *tstate = PyThreadState_Get();
+    lines->frame_hook = frame_hook_available(tstate);
+    if (lines->frame_hook) {
+        lines->full_trace = 0;
+        _PyInterpreterState_SetEvalFrameFunc(tstate->interp, eval_frame_hook);
+        return 0;
+    }
     lines->full_trace = pyprof_thread_profile_func_set(PyThreadState_Get(),
                                                        profile_hook);
     PyObject *bootstrap = PyCFunction_New(&thread_bootstrap_def, NULL);
@@ -207,6 +336,12 @@ pyprof_lines_backend_stop(pyprof_lines_t *lines)
 {
     PyObject *type, *value, *traceback;
     PyErr_Fetch(&type, &value, &traceback);
+    if (lines->frame_hook) {
+        frame_hook_stop(PyThreadState_Get());
+        lines->frame_hook = 0;
+        PyErr_Restore(type, value, traceback);
+        return;
+    }
     if (!lines->full_trace) {
         PyEval_SetProfile(NULL, NULL);
     }
