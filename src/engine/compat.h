@@ -227,13 +227,11 @@ pyprof_long_as_int(PyObject *value)
 #endif
 }
 
-/* The heap census walks the collector's object lists.  3.12 added
+/* The heap census walks the collector's object lists: 3.12 added
  * PyUnstable_GC_VisitObjects, which visits every tracked object without
- * building anything; below 3.12 no public (or PyUnstable_) API reaches the
- * generation lists (they live in the interpreter's internal state), so
- * src/heap/walk.c falls back on gc.get_objects(): one list, built in C,
- * walked in C and dropped at once -- the same objects, in the same order,
- * that objgraph counts. */
+ * building anything; below 3.12 no public API reaches the generation
+ * lists, so src/heap/walk.c walks them through the internal headers
+ * (pyprof_gc_visit_lists, at the end of this file). */
 #if PY_VERSION_HEX >= 0x030C0000
 #define PYPROF_HAVE_GC_VISIT_OBJECTS 1
 #else
@@ -283,6 +281,37 @@ static inline PyObject *
 pyprof_eval_frame_code(pyprof_eval_frame_t *frame)
 {
     return (PyObject *)frame->f_code;
+}
+#endif
+
+/* ---- the collector's generation lists below 3.12 ----------------------
+ *
+ * 3.12 visits them with PyUnstable_GC_VisitObjects; below, they live in
+ * the interpreter's internal state.  A file that walks them defines
+ * PYPROF_WANT_GC_LISTS before including this header (the only other user
+ * of internal headers is the frame hook above). */
+#if defined(PYPROF_WANT_GC_LISTS) && !PYPROF_HAVE_GC_VISIT_OBJECTS
+#define Py_BUILD_CORE 1
+#undef _PyGC_FINALIZED /* redefined, identically, by pycore_gc.h */
+#include <internal/pycore_interp.h>
+#undef Py_BUILD_CORE
+
+/* Call visit(obj, arg) for every object of every generation list, young
+ * to old (gc.get_objects()'s order), until it returns non-zero.  The
+ * visitor must not create or free objects the collector tracks. */
+static inline void
+pyprof_gc_visit_lists(int (*visit)(PyObject *, void *), void *arg)
+{
+    PyInterpreterState *interp = PyInterpreterState_Get();
+    for (int gen = 0; gen < NUM_GENERATIONS; gen++) {
+        PyGC_Head *head = &interp->gc.generations[gen].head;
+        for (PyGC_Head *node = (PyGC_Head *)head->_gc_next; node != head;
+             node = (PyGC_Head *)node->_gc_next) {
+            if (visit((PyObject *)(node + 1), arg) != 0) {
+                return;
+            }
+        }
+    }
 }
 #endif
 

@@ -1,12 +1,12 @@
 /* walk.c - visit every object the cyclic garbage collector tracks.
  *
  * From 3.12 PyUnstable_GC_VisitObjects walks the generation lists in
- * place.  Below 3.12 the lists are reachable only through internal
- * headers, which this project does not use, so the walk asks gc for its
- * list (gc.get_objects(), built in C: one pointer and one incref per
- * object) and drops it at once; no Python-level loop runs either way.
- * Both routes see the objects gc.get_objects() returns, in its order.
+ * place; below 3.12 compat.h walks the same lists through the internal
+ * headers (no public API reaches them).  Either way nothing is built and
+ * no Python-level loop runs, and the objects come in gc.get_objects()'s
+ * order: the order objgraph counts them in.
  */
+#define PYPROF_WANT_GC_LISTS 1
 #include "walk.h"
 
 #include <stdlib.h>
@@ -41,26 +41,7 @@ pyprof_heap_walk(pyprof_heap_visit_t visit, void *arg)
 int
 pyprof_heap_walk(pyprof_heap_visit_t visit, void *arg)
 {
-    PyObject *gc = PyImport_ImportModule("gc");
-    if (gc == NULL) {
-        return -1;
-    }
-    PyObject *list = PyObject_CallMethod(gc, "get_objects", NULL);
-    Py_DECREF(gc);
-    if (list == NULL) {
-        return -1;
-    }
-    if (!PyList_Check(list)) {
-        Py_DECREF(list);
-        PyErr_SetString(PyExc_TypeError, "gc.get_objects() is not a list");
-        return -1;
-    }
-    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(list); i++) {
-        if (visit(PyList_GET_ITEM(list, i), arg) != 0) {
-            break;
-        }
-    }
-    Py_DECREF(list);
+    pyprof_gc_visit_lists(visit, arg);
     return 0;
 }
 
