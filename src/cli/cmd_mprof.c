@@ -65,6 +65,8 @@ static const char help_text[] =
 static struct {
     pyprof_sampler_t *sampler;  /* NULL outside a run */
     int level;                  /* profiled calls on the stack */
+    PyObject *named_func;       /* strong: the function `name` names */
+    char name[512];
 } session;
 
 typedef struct {
@@ -125,8 +127,13 @@ func_exit(PyObject *func, void *opaque)
         double mem_end =
             pyprof_rss_mib(pyprof_sampler_read_now(session.sampler));
         double t_end = pyprof_sampler_now();
-        char name[512], line[700];
-        func_name(func, name, sizeof(name));
+        char line[700];
+        if (func != session.named_func) {
+            /* a loop calls the same function: name it once */
+            Py_XSETREF(session.named_func, Py_NewRef(func));
+            func_name(func, session.name, sizeof(session.name));
+        }
+        const char *name = session.name;
         pyprof_mprof_format_func(line, sizeof(line), name, token->mem_start,
                                  token->t_start, mem_end, t_end,
                                  token->level);
@@ -351,6 +358,7 @@ cmd_mprof_run(int argc, char **argv)
     pyprof_runner_run(&opts.target, &hooks, &status);
     run_stop(&ctx);
     session.sampler = NULL;
+    Py_CLEAR(session.named_func);
     pyprof_sampler_stop(sampler);
     int failed = pyprof_sampler_failed(sampler);
     size_t nsamples;

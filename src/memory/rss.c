@@ -49,9 +49,23 @@ pyprof_rss_read(pyprof_rss_reader_t *reader)
         return -1;
     }
     buf[n] = '\0';
-    /* "size resident shared text lib data dt", in pages. */
-    unsigned long long size, resident;
-    if (sscanf(buf, "%llu %llu", &size, &resident) != 2) {
+    /* "size resident shared text lib data dt", in pages: the second
+     * field.  Parsed by hand: sscanf was a tenth of the cost of an
+     * `mprof run` FUNC record. */
+    const char *p = buf;
+    unsigned long long resident = 0;
+    int digits = 0;
+    while (*p >= '0' && *p <= '9') {
+        p++;
+    }
+    if (p == buf || *p != ' ') {
+        errno = EINVAL;
+        return -1;
+    }
+    for (p++; *p >= '0' && *p <= '9' && digits < 19; p++, digits++) {
+        resident = resident * 10 + (unsigned long long)(*p - '0');
+    }
+    if (digits == 0 || (*p != ' ' && *p != '\n' && *p != '\0')) {
         errno = EINVAL;
         return -1;
     }
