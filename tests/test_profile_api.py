@@ -136,6 +136,34 @@ def test_every_thread_is_profiled():
     assert stats[worker_key][:2] == (3, 3)
 
 
+def test_a_thread_running_before_enable_is_profiled():
+    # Its own count is the oracle; its running frame (entered before
+    # enable) is not listed, what it calls afterwards is.
+    start = threading.Event()
+    calls = []
+
+    def leaf(i):
+        calls.append(i)
+
+    def worker():
+        start.wait(10)
+        for i in range(40):
+            leaf(i)
+
+    thread = threading.Thread(target=worker)
+    thread.start()
+    prof = pyprof.Profile()
+    prof.enable()
+    try:
+        start.set()
+        thread.join(10)
+    finally:
+        prof.disable()
+    stats = pstats.Stats(prof).stats
+    (leaf_key,) = [k for k in stats if k[2] == "leaf"]
+    assert stats[leaf_key][:2] == (len(calls), len(calls)) == (40, 40)
+
+
 def test_coroutines_counted_like_cprofile():
     module = load_program("workload")
 

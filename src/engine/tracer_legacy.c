@@ -1,12 +1,14 @@
 /* tracer_legacy.c - the hook below 3.12: PyEval_SetProfile.
  *
- * One C profile function per thread.  The thread that enables gets it
- * directly; threads started later get it through threading.setprofile(),
- * whose Python-level hook is a C function that replaces itself with ours
- * on its first event.  Threads already running when the profiler is
- * enabled are not profiled (no public API reaches them below 3.12).  A
- * thread that still has our hook after disable() removes it at its next
- * event.
+ * One C profile function per thread.  At enable every thread of the
+ * interpreter gets it (_PyEval_SetProfile on each thread state, exported
+ * on 3.10/3.11 and what 3.12's PyEval_SetProfileAllThreads does; a thread
+ * already running then starts with returns of frames it entered before,
+ * which the shadow stack ignores); threads started later get it through
+ * threading.setprofile(), whose Python-level hook is a C function that
+ * replaces itself with ours on its first event.  A thread that holds
+ * another tool's profile function keeps it.  disable() takes ours off
+ * every thread.
  */
 #include "compat.h"
 
@@ -74,6 +76,22 @@ static PyMethodDef thread_bootstrap_def = {
     "_pyprof_thread_bootstrap", thread_bootstrap, METH_VARARGS, NULL,
 };
 
+/* Give every thread but `self` whose profile function is `from` the
+ * function `to` (NULL removes it).  The GIL keeps the other threads out of
+ * Python code meanwhile. */
+static void
+set_other_threads(PyThreadState *self, Py_tracefunc from, Py_tracefunc to)
+{
+    for (PyThreadState *t = PyInterpreterState_ThreadHead(self->interp);
+         t != NULL; t = PyThreadState_Next(t)) {
+        if (t != self && t->c_profilefunc == from
+            && _PyEval_SetProfile(t, to, NULL) < 0) {
+            PyErr_Clear(); /* an audit hook refused: that thread goes
+                              unprofiled (or removes ours itself) */
+        }
+    }
+}
+
 int
 pyprof_tracer_start(pyprof_profiler_t *prof)
 {
@@ -93,6 +111,7 @@ pyprof_tracer_start(pyprof_profiler_t *prof)
         return -1;
     }
     PyEval_SetProfile(profile_hook, NULL);
+    set_other_threads(PyThreadState_Get(), NULL, profile_hook);
     return 0;
 }
 
@@ -102,6 +121,7 @@ pyprof_tracer_stop(pyprof_profiler_t *prof)
     PyObject *type, *value, *traceback;
     PyErr_Fetch(&type, &value, &traceback);
     PyEval_SetProfile(NULL, NULL);
+    set_other_threads(PyThreadState_Get(), profile_hook, NULL);
     if (pyprof_threading_set_hook("setprofile", Py_None) < 0) {
         PyErr_Clear(); /* interpreter shutting down: nothing to undo */
     }
