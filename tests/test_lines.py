@@ -560,6 +560,38 @@ def test_lines_are_right_while_cprofile_holds_the_profile_hook():
     assert [v[0] for k, v in stats.items() if k[2] == "sample"] == [5]
 
 
+def test_cprofile_started_inside_a_profiled_function_sees_every_call():
+    # Below 3.12 the frame hook switches tracing per frame; a profile
+    # function installed meanwhile must still see every frame afterwards.
+    import cProfile
+    import pstats
+    cprof = cProfile.Profile()
+
+    def leaf():
+        return 1
+
+    def starter():
+        cprof.enable()
+        return leaf()
+
+    def caller():
+        total = starter()
+        for _ in range(5):
+            total += leaf()
+        return total
+
+    prof = pyprof.LineProfiler(starter)
+    with prof:
+        try:
+            assert caller() == 6
+        finally:
+            cprof.disable()
+    stats = pstats.Stats(cprof).stats
+    assert [v[:2] for k, v in stats.items() if k[2] == "leaf"] == [(6, 6)]
+    timings = list(prof.get_stats().timings.values())[0]
+    assert [t[1] for t in timings] == [1, 1]
+
+
 def test_only_the_profiled_code_is_instrumented():
     if sys.version_info < (3, 12):
         pytest.skip("sys.monitoring is 3.12+")

@@ -174,6 +174,21 @@ trace_hook(PyObject *unused, PyFrameObject *frame, int what, PyObject *arg)
 
 /* ---- frame hook mode ---------------------------------------------------- */
 
+/* After an evaluation: give the caller's C frame back the flag it had,
+ * unless the hooks changed meanwhile.  A profile function installed since
+ * (cProfile enabled inside) needs every frame's events from now on; a
+ * trace function that is not ours any more keeps what CPython set. */
+static void
+restore_tracing(PyThreadState *tstate, pyprof_cframe_t *caller, int saved)
+{
+    if (tstate->c_profilefunc != NULL) {
+        caller->use_tracing = PYPROF_USE_TRACING_ON;
+    }
+    else if (tstate->c_tracefunc == trace_hook) {
+        caller->use_tracing = saved;
+    }
+}
+
 /* Evaluate a selected frame with tracing on.  The caller's C frame (whose
  * flag the new evaluation copies) is switched on for the call and put
  * back after; the trace function is installed on the thread the first
@@ -198,9 +213,7 @@ eval_traced(PyThreadState *tstate, pyprof_eval_frame_t *frame, int throwflag)
     }
     caller->use_tracing = PYPROF_USE_TRACING_ON;
     PyObject *result = _PyEval_EvalFrameDefault(tstate, frame, throwflag);
-    if (tstate->c_tracefunc == trace_hook) {
-        caller->use_tracing = saved;
-    }
+    restore_tracing(tstate, caller, saved);
     return result;
 }
 
@@ -214,9 +227,7 @@ eval_untraced(PyThreadState *tstate, pyprof_eval_frame_t *frame,
     int saved = caller->use_tracing;
     caller->use_tracing = 0;
     PyObject *result = _PyEval_EvalFrameDefault(tstate, frame, throwflag);
-    if (tstate->c_tracefunc == trace_hook && tstate->c_profilefunc == NULL) {
-        caller->use_tracing = saved;
-    }
+    restore_tracing(tstate, caller, saved);
     return result;
 }
 
