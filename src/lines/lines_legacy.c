@@ -189,16 +189,28 @@ restore_tracing(PyThreadState *tstate, pyprof_cframe_t *caller, int saved)
     }
 }
 
-/* Evaluate a selected frame with tracing on.  The caller's C frame (whose
- * flag the new evaluation copies) is switched on for the call and put
- * back after; the trace function is installed on the thread the first
- * time.  Returns the evaluation's result (new reference, or NULL with an
- * exception set), as _PyEval_EvalFrameDefault does. */
+/* Evaluate `frame` with the caller's C frame flag (which the new
+ * evaluation copies) set to `flag`, then give the caller `saved` back
+ * (see restore_tracing).  Returns what _PyEval_EvalFrameDefault returns:
+ * a new reference, or NULL with an exception set. */
+static PyObject *
+eval_with_flag(PyThreadState *tstate, pyprof_eval_frame_t *frame,
+               int throwflag, int flag, int saved)
+{
+    pyprof_cframe_t *caller = tstate->cframe;
+    caller->use_tracing = flag;
+    PyObject *result = _PyEval_EvalFrameDefault(tstate, frame, throwflag);
+    restore_tracing(tstate, caller, saved);
+    return result;
+}
+
+/* Evaluate a selected frame with tracing on, installing the trace
+ * function on the thread the first time. */
 static PyObject *
 eval_traced(PyThreadState *tstate, pyprof_eval_frame_t *frame, int throwflag)
 {
-    pyprof_cframe_t *caller = tstate->cframe;
-    int saved = caller->use_tracing;
+    /* read before installing, which switches the caller's flag on */
+    int saved = tstate->cframe->use_tracing;
     if (tstate->c_tracefunc == NULL && !PyErr_Occurred()) {
         /* First selected frame on this thread.  (A throw() into a
          * generator has its exception set: installing then could run an
@@ -211,24 +223,8 @@ eval_traced(PyThreadState *tstate, pyprof_eval_frame_t *frame, int throwflag)
         /* another tracer owns this thread */
         return _PyEval_EvalFrameDefault(tstate, frame, throwflag);
     }
-    caller->use_tracing = PYPROF_USE_TRACING_ON;
-    PyObject *result = _PyEval_EvalFrameDefault(tstate, frame, throwflag);
-    restore_tracing(tstate, caller, saved);
-    return result;
-}
-
-/* Evaluate a frame that is not selected with tracing off, when the thread
- * is tracing only for us (no profile function of another tool's). */
-static PyObject *
-eval_untraced(PyThreadState *tstate, pyprof_eval_frame_t *frame,
-              int throwflag)
-{
-    pyprof_cframe_t *caller = tstate->cframe;
-    int saved = caller->use_tracing;
-    caller->use_tracing = 0;
-    PyObject *result = _PyEval_EvalFrameDefault(tstate, frame, throwflag);
-    restore_tracing(tstate, caller, saved);
-    return result;
+    return eval_with_flag(tstate, frame, throwflag, PYPROF_USE_TRACING_ON,
+                          saved);
 }
 
 /* The interpreter's frame evaluation while the engine is enabled: every
@@ -250,7 +246,9 @@ eval_frame_hook(PyThreadState *tstate, pyprof_eval_frame_t *frame,
         }
         if (tstate->c_tracefunc == trace_hook && tstate->cframe->use_tracing
             && tstate->c_profilefunc == NULL) {
-            return eval_untraced(tstate, frame, throwflag);
+            /* not selected, and the thread traces only for us */
+            return eval_with_flag(tstate, frame, throwflag, 0,
+                                  tstate->cframe->use_tracing);
         }
     }
     return _PyEval_EvalFrameDefault(tstate, frame, throwflag);
