@@ -56,3 +56,23 @@ pyprof_threading_set_hook(const char *setter, PyObject *func)
     Py_DECREF(res);
     return 0;
 }
+
+#if !PYPROF_USE_MONITORING
+void
+pyprof_threads_swap_hook(PyThreadState *skip, int trace, Py_tracefunc from,
+                         Py_tracefunc to)
+{
+    PyInterpreterState *interp = PyThreadState_Get()->interp;
+    for (PyThreadState *t = PyInterpreterState_ThreadHead(interp); t != NULL;
+         t = PyThreadState_Next(t)) {
+        if (t == skip || (trace ? t->c_tracefunc : t->c_profilefunc) != from) {
+            continue;
+        }
+        int rc = trace ? _PyEval_SetTrace(t, to, NULL)
+                       : _PyEval_SetProfile(t, to, NULL);
+        if (rc < 0) {
+            PyErr_Clear();
+        }
+    }
+}
+#endif

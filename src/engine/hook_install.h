@@ -10,6 +10,8 @@
 
 #include <Python.h>
 
+#include "compat.h"
+
 /* sys.monitoring: a new reference, or NULL with an exception set. */
 PyObject *pyprof_monitoring_module(void);
 
@@ -23,5 +25,17 @@ int pyprof_monitoring_claim_tool(PyObject *monitoring, const int *ids,
 /* threading.<setter>(func), setter being "setprofile" or "settrace".
  * Returns 0, or -1 with an exception set. */
 int pyprof_threading_set_hook(const char *setter, PyObject *func);
+
+#if !PYPROF_USE_MONITORING
+/* Below 3.12: on every thread of the calling thread's interpreter except
+ * `skip` (may be NULL) whose profile function (trace == 0) or trace
+ * function (trace != 0) is `from`, install `to` (NULL removes it).  This
+ * is what 3.12's PyEval_Set*AllThreads do, through _PyEval_SetProfile /
+ * _PyEval_SetTrace, which take any thread state and are exported on 3.10
+ * and 3.11.  An audit hook's refusal is cleared (that thread keeps what
+ * it had); never raises. */
+void pyprof_threads_swap_hook(PyThreadState *skip, int trace,
+                              Py_tracefunc from, Py_tracefunc to);
+#endif
 
 #endif

@@ -76,22 +76,6 @@ static PyMethodDef thread_bootstrap_def = {
     "_pyprof_thread_bootstrap", thread_bootstrap, METH_VARARGS, NULL,
 };
 
-/* Give every thread but `self` whose profile function is `from` the
- * function `to` (NULL removes it).  The GIL keeps the other threads out of
- * Python code meanwhile. */
-static void
-set_other_threads(PyThreadState *self, Py_tracefunc from, Py_tracefunc to)
-{
-    for (PyThreadState *t = PyInterpreterState_ThreadHead(self->interp);
-         t != NULL; t = PyThreadState_Next(t)) {
-        if (t != self && t->c_profilefunc == from
-            && _PyEval_SetProfile(t, to, NULL) < 0) {
-            PyErr_Clear(); /* an audit hook refused: that thread goes
-                              unprofiled (or removes ours itself) */
-        }
-    }
-}
-
 int
 pyprof_tracer_start(pyprof_profiler_t *prof)
 {
@@ -111,7 +95,7 @@ pyprof_tracer_start(pyprof_profiler_t *prof)
         return -1;
     }
     PyEval_SetProfile(profile_hook, NULL);
-    set_other_threads(PyThreadState_Get(), NULL, profile_hook);
+    pyprof_threads_swap_hook(PyThreadState_Get(), 0, NULL, profile_hook);
     return 0;
 }
 
@@ -121,7 +105,7 @@ pyprof_tracer_stop(pyprof_profiler_t *prof)
     PyObject *type, *value, *traceback;
     PyErr_Fetch(&type, &value, &traceback);
     PyEval_SetProfile(NULL, NULL);
-    set_other_threads(PyThreadState_Get(), profile_hook, NULL);
+    pyprof_threads_swap_hook(PyThreadState_Get(), 0, profile_hook, NULL);
     if (pyprof_threading_set_hook("setprofile", Py_None) < 0) {
         PyErr_Clear(); /* interpreter shutting down: nothing to undo */
     }

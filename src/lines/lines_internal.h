@@ -15,6 +15,17 @@
 #include "../core/ptrmap.h"
 #include "lines_engine.h"
 
+/* Below 3.12, how the engine keeps tracing mode to the selected frames
+ * (lines_legacy.c): a PEP 523 frame hook switching it per frame, a
+ * profile function switching each thread to the trace function while a
+ * selected frame runs, or -- another tool holding the profile hook -- the
+ * trace function seeing every frame from enable to disable. */
+typedef enum {
+    LINES_MODE_FRAME_HOOK,
+    LINES_MODE_GATING,
+    LINES_MODE_FULL_TRACE,
+} lines_mode_t;
+
 /* A selected function: its line table. */
 typedef struct {
     PyObject *code;         /* strong: the function's own code object */
@@ -81,11 +92,8 @@ struct pyprof_lines {
     int enabled;
     int out_of_memory;          /* sticky: a hook could not allocate */
     int tool_id;                /* sys.monitoring tool, or -1 */
-    int full_trace;             /* below 3.12: the trace function sees
-                                   every frame (another tool holds the
-                                   profile hook) */
-    int frame_hook;             /* below 3.12: tracing is switched per
-                                   frame by the PEP 523 frame hook */
+    lines_mode_t mode;          /* below 3.12: how tracing is kept to
+                                   the selected frames */
     lines_suspended_t *suspended;
     size_t nsuspended;
     size_t suspended_capacity;

@@ -158,7 +158,7 @@ trace_hook(PyObject *unused, PyFrameObject *frame, int what, PyObject *arg)
         break;
     case PyTrace_RETURN:
         thread = on_return(lines, frame);
-        if (!lines->full_trace && !lines->frame_hook && thread != NULL
+        if (lines->mode == LINES_MODE_GATING && thread != NULL
             && thread->depth == 0) {
             /* back to profile mode until a selected frame runs again */
             thread->tracing = 0;
@@ -269,22 +269,6 @@ frame_hook_available(PyThreadState *tstate)
                   == _PyEval_EvalFrameDefault;
 }
 
-/* Take the trace function off every thread that still has ours. */
-static void
-frame_hook_stop(PyThreadState *tstate)
-{
-    _PyInterpreterState_SetEvalFrameFunc(tstate->interp,
-                                         _PyEval_EvalFrameDefault);
-    for (PyThreadState *t = PyInterpreterState_ThreadHead(tstate->interp);
-         t != NULL; t = PyThreadState_Next(t)) {
-        if (t->c_tracefunc == trace_hook
-            && _PyEval_SetTrace(t, NULL, NULL) < 0) {
-            PyErr_Clear(); /* an audit hook refused; the trace function
-                              removes itself at its next event */
-        }
-    }
-}
-
 /* threading.setprofile()/settrace() target: runs once in each new thread
  * and installs the C function in its place. */
 static PyObject *
@@ -295,7 +279,7 @@ thread_bootstrap(PyObject *unused, PyObject *args)
         PyEval_SetProfile(NULL, NULL);
         PyEval_SetTrace(NULL, NULL);
     }
-    else if (lines->full_trace) {
+    else if (lines->mode == LINES_MODE_FULL_TRACE) {
         PyEval_SetTrace(trace_hook, NULL);
     }
     else {
@@ -312,26 +296,24 @@ int
 pyprof_lines_backend_start(pyprof_lines_t *lines)
 {
     PyThreadState *tstate = PyThreadState_Get();
-    lines->frame_hook = frame_hook_available(tstate);
-    if (lines->frame_hook) {
-        lines->full_trace = 0;
+    if (frame_hook_available(tstate)) {
+        lines->mode = LINES_MODE_FRAME_HOOK;
         _PyInterpreterState_SetEvalFrameFunc(tstate->interp, eval_frame_hook);
         return 0;
     }
-    lines->full_trace = pyprof_thread_profile_func_set(PyThreadState_Get(),
-                                                       profile_hook);
+    int full = pyprof_thread_profile_func_set(tstate, profile_hook);
+    lines->mode = full ? LINES_MODE_FULL_TRACE : LINES_MODE_GATING;
     PyObject *bootstrap = PyCFunction_New(&thread_bootstrap_def, NULL);
     if (bootstrap == NULL) {
         return -1;
     }
-    int rc = pyprof_threading_set_hook(lines->full_trace ? "settrace"
-                                                  : "setprofile",
-                                bootstrap);
+    int rc = pyprof_threading_set_hook(full ? "settrace" : "setprofile",
+                                       bootstrap);
     Py_DECREF(bootstrap);
     if (rc < 0) {
         return -1;
     }
-    if (lines->full_trace) {
+    if (full) {
         PyEval_SetTrace(trace_hook, NULL);
     }
     else {
@@ -345,18 +327,23 @@ pyprof_lines_backend_stop(pyprof_lines_t *lines)
 {
     PyObject *type, *value, *traceback;
     PyErr_Fetch(&type, &value, &traceback);
-    if (lines->frame_hook) {
-        frame_hook_stop(PyThreadState_Get());
-        lines->frame_hook = 0;
+    if (lines->mode == LINES_MODE_FRAME_HOOK) {
+        PyThreadState *tstate = PyThreadState_Get();
+        _PyInterpreterState_SetEvalFrameFunc(tstate->interp,
+                                             _PyEval_EvalFrameDefault);
+        /* a thread whose removal an audit hook refuses loses the trace
+           function at its next event (trace_hook) */
+        pyprof_threads_swap_hook(NULL, 1, trace_hook, NULL);
         PyErr_Restore(type, value, traceback);
         return;
     }
-    if (!lines->full_trace) {
+    int full = lines->mode == LINES_MODE_FULL_TRACE;
+    if (!full) {
         PyEval_SetProfile(NULL, NULL);
     }
     PyEval_SetTrace(NULL, NULL);
-    if (pyprof_threading_set_hook(lines->full_trace ? "settrace" : "setprofile",
-                           Py_None) < 0) {
+    if (pyprof_threading_set_hook(full ? "settrace" : "setprofile",
+                                  Py_None) < 0) {
         PyErr_Clear(); /* interpreter shutting down: nothing to undo */
     }
     for (lines_thread_t *t = lines->threads; t != NULL; t = t->next) {
