@@ -85,6 +85,47 @@ def test_run_writes_mprof_format(tmp_path):
     assert ts[0] <= t_start and ts[-1] >= t_end
 
 
+def test_every_call_of_a_hot_function_is_recorded(tmp_path):
+    """FUNC lines are queued by the program and written by the sampler's
+    thread: many thousands of calls, from two threads, across many samples
+    and queue drains, each reach the file once, whole and in order."""
+    script = write(tmp_path, "hot.py", """
+        import threading
+        @profile
+        def f(i):
+            return g(i) + 1
+        @profile
+        def g(i):
+            return i * 2
+        @profile
+        def h(i):
+            return [i] * 100
+        t = threading.Thread(target=lambda: [h(i) for i in range(5000)])
+        t.start()
+        t.join()
+        total = sum(f(i) for i in range(12000))
+        assert total == 12000 * 11999 + 12000
+    """)
+    r = run_pyprof("mprof", "run", "-T", "0.005", script, cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    path = only_dat(tmp_path)
+    lines = open(path).read().splitlines()
+    assert all(len(line.split()) == 7 for line in lines
+               if line.startswith("FUNC"))
+    funcs = mprof.read_mprofile_file(path)["func_timestamp"]
+    assert sorted(funcs) == ["__main__.f", "__main__.g", "__main__.h"]
+    f, g, h = funcs["__main__.f"], funcs["__main__.g"], funcs["__main__.h"]
+    assert (len(f), len(g), len(h)) == (12000, 12000, 5000)
+    assert {c[4] for c in f} == {1} and {c[4] for c in g} == {2}
+    assert {c[4] for c in h} == {1}
+    for outer, inner in zip(f, g):      # each g inside its own f
+        assert outer[0] <= inner[0] <= inner[1] <= outer[1]
+    for calls in (f, g, h):
+        assert all(c[2] > 1 and c[3] > 1 for c in calls)   # MiB of RSS
+        starts = [c[0] for c in calls]
+        assert starts == sorted(starts)
+
+
 def test_plot_svg(tmp_path):
     script = write(tmp_path, "grow.py", GROW)
     run_pyprof("mprof", "run", "-T", "0.05", script, cwd=tmp_path)

@@ -8,7 +8,7 @@
  * plot` reads the file and a program that is killed leaves what was
  * sampled.  Functions decorated with the `profile` builtin get a FUNC
  * record per call (memory and time at entry and at return, nesting
- * level), written when the call returns.
+ * level): read by the program's thread, written by the sampler's.
  *
  * `plot` draws the file as SVG (report/mprof_svg.c); `list` and `clean`
  * behave as mprof's.
@@ -60,17 +60,27 @@ static const char help_text[] =
 /* ------------------------------------------------------------------ */
 /* `run`: the session the `profile` decorator reports to. */
 
+/* Functions whose FUNC name is known: a direct-mapped cache on the
+ * function's address, so a profiled function called in a loop (or two
+ * that call each other) is named once, not per call. */
+#define NAME_CACHE_SIZE 64
+
+typedef struct {
+    PyObject *func;         /* strong, or NULL: keeps the address unique */
+    const char *name;       /* the sampler's copy (pyprof_sampler_name) */
+} named_func_t;
+
 /* The running `mprof run`, if any.  Global because the decorator's
  * wrappers reach it from the program's calls; protected by the GIL. */
 static struct {
     pyprof_sampler_t *sampler;  /* NULL outside a run */
     int level;                  /* profiled calls on the stack */
-    PyObject *named_func;       /* strong: the function `name` names */
-    char name[512];
+    named_func_t names[NAME_CACHE_SIZE];
 } session;
 
 typedef struct {
-    double mem_start, t_start;
+    int64_t rss_start;
+    double t_start;
     int level;
 } call_token_t;
 
@@ -85,8 +95,7 @@ func_enter(PyObject *func)
         return NULL;    /* this call goes unrecorded */
     }
     token->t_start = pyprof_sampler_now();
-    token->mem_start =
-        pyprof_rss_mib(pyprof_sampler_read_now(session.sampler));
+    token->rss_start = pyprof_sampler_read_now(session.sampler);
     token->level = ++session.level;
     return token;
 }
@@ -115,6 +124,37 @@ func_name(PyObject *func, char *buf, size_t size)
     }
 }
 
+/* The sampler's copy of func's FUNC name (borrowed), or NULL when out of
+ * memory. */
+static const char *
+cached_name(PyObject *func)
+{
+    named_func_t *slot =
+        &session.names[((uintptr_t)func >> 4) % NAME_CACHE_SIZE];
+    if (slot->func != func) {
+        char buf[512];
+        func_name(func, buf, sizeof(buf));
+        const char *name = pyprof_sampler_name(session.sampler, buf);
+        if (name == NULL) {
+            return NULL;
+        }
+        Py_XSETREF(slot->func, Py_NewRef(func));
+        slot->name = name;
+    }
+    return slot->name;
+}
+
+static void
+forget_names(void)
+{
+    for (int i = 0; i < NAME_CACHE_SIZE; i++) {
+        Py_CLEAR(session.names[i].func);
+        session.names[i].name = NULL;
+    }
+}
+
+/* A call returns: its FUNC line is queued, for the sampler's thread to
+ * format (see pyprof_sampler_add_call). */
 static void
 func_exit(PyObject *func, void *opaque)
 {
@@ -124,20 +164,16 @@ func_exit(PyObject *func, void *opaque)
     }
     if (session.sampler != NULL) {
         session.level--;
-        double mem_end =
-            pyprof_rss_mib(pyprof_sampler_read_now(session.sampler));
-        double t_end = pyprof_sampler_now();
-        char line[700];
-        if (func != session.named_func) {
-            /* a loop calls the same function: name it once */
-            Py_XSETREF(session.named_func, Py_NewRef(func));
-            func_name(func, session.name, sizeof(session.name));
+        pyprof_sampler_call_t call;
+        call.rss_end = pyprof_sampler_read_now(session.sampler);
+        call.t_end = pyprof_sampler_now();
+        call.name = cached_name(func);
+        call.level = token->level;
+        call.rss_start = token->rss_start;
+        call.t_start = token->t_start;
+        if (call.name != NULL) {
+            pyprof_sampler_add_call(session.sampler, &call);
         }
-        const char *name = session.name;
-        pyprof_mprof_format_func(line, sizeof(line), name, token->mem_start,
-                                 token->t_start, mem_end, t_end,
-                                 token->level);
-        pyprof_sampler_write_line(session.sampler, line);
     }
     free(token);
 }
@@ -358,7 +394,7 @@ cmd_mprof_run(int argc, char **argv)
     pyprof_runner_run(&opts.target, &hooks, &status);
     run_stop(&ctx);
     session.sampler = NULL;
-    Py_CLEAR(session.named_func);
+    forget_names();
     pyprof_sampler_stop(sampler);
     int failed = pyprof_sampler_failed(sampler);
     size_t nsamples;

@@ -56,6 +56,9 @@ int pyprof_mprof_is_profile_name(const char *name);
 char **pyprof_mprof_list(const char *dir);
 void pyprof_mprof_free_names(char **names);
 
+/* A buffer that holds any FUNC line whose name is under 512 bytes. */
+#define PYPROF_MPROF_FUNC_LINE_MAX 700
+
 /* Format one FUNC line (with '\n') into buf.  Returns buf. */
 char *pyprof_mprof_format_func(char *buf, size_t size, const char *name,
                                double mem_start, double t_start,

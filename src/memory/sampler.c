@@ -9,9 +9,15 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "mprof_file.h"
 #include "rss.h"
 
 #define MAX_CHILDREN 256
+
+/* Queued calls that wake the thread to write them before its next tick:
+ * bounds the queue (48 bytes a call) when a profiled function is called
+ * in a tight loop. */
+#define DRAIN_AT 4096
 
 struct pyprof_sampler {
     pyprof_sampler_config_t cfg;
@@ -28,6 +34,16 @@ struct pyprof_sampler {
     size_t count, cap;
     pid_t child_ids[MAX_CHILDREN];  /* CHLD index = position here */
     int nchild_ids;
+    pyprof_sampler_call_t *calls;   /* queued by pyprof_sampler_add_call */
+    size_t ncalls, calls_cap;
+    int drain;                      /* DRAIN_AT calls wait: write them */
+    char **names;                   /* pyprof_sampler_name's copies */
+    size_t nnames, names_cap;
+    /* The other half of the call queue's double buffer: owned by the one
+     * thread writing the stream (see write_calls), so used without the
+     * lock; always empty between two write_calls. */
+    pyprof_sampler_call_t *spare;
+    size_t spare_cap;
 };
 
 double
@@ -55,11 +71,51 @@ child_index_unlocked(pyprof_sampler_t *s, pid_t pid)
     return s->nchild_ids++;
 }
 
-/* Read the RSS (and the children's), store and write one sample.  Called
- * without the lock; takes it to store. */
+/* Write the queued calls as FUNC lines.  Called without the lock by the
+ * one thread writing the stream (the sampler's, or the caller's before
+ * the thread starts and after it is joined): the queue is swapped for the
+ * empty spare under the lock, so the program's threads go on queuing
+ * while the lines are formatted. */
+static void
+write_calls(pyprof_sampler_t *s)
+{
+    pthread_mutex_lock(&s->lock);
+    pyprof_sampler_call_t *calls = s->calls;
+    size_t count = s->ncalls, cap = s->calls_cap;
+    s->calls = s->spare;
+    s->calls_cap = s->spare_cap;
+    s->ncalls = 0;
+    s->drain = 0;
+    pthread_mutex_unlock(&s->lock);
+    int failed = 0;
+    FILE *out = s->cfg.stream;
+    for (size_t i = 0; i < count && out != NULL; i++) {
+        const pyprof_sampler_call_t *call = &calls[i];
+        char line[PYPROF_MPROF_FUNC_LINE_MAX];
+        pyprof_mprof_format_func(line, sizeof(line), call->name,
+                                 pyprof_rss_mib(call->rss_start),
+                                 call->t_start,
+                                 pyprof_rss_mib(call->rss_end),
+                                 call->t_end, call->level);
+        if (fputs(line, out) < 0) {
+            failed = 1;
+        }
+    }
+    s->spare = calls;
+    s->spare_cap = cap;
+    if (failed) {
+        pthread_mutex_lock(&s->lock);
+        s->failed = 1;
+        pthread_mutex_unlock(&s->lock);
+    }
+}
+
+/* Read the RSS (and the children's), store and write one sample, after
+ * the calls queued so far.  Called without the lock; takes it to store. */
 static void
 take_sample(pyprof_sampler_t *s)
 {
+    write_calls(s);
     int64_t rss = pyprof_rss_read(&s->reader);
     double now = pyprof_sampler_now();
     /* A zombie (ended, not yet reaped) reads as 0 resident pages: gone. */
@@ -140,17 +196,22 @@ sampler_main(void *arg)
         /* Ticks on a fixed grid (not "interval after the last read"), so
          * slow reads do not stretch the interval. */
         add_seconds(&next, s->cfg.interval);
-        pthread_mutex_lock(&s->lock);
-        while (!s->stopping && !s->gone) {
-            if (pthread_cond_timedwait(&s->wake, &s->lock, &next) ==
-                ETIMEDOUT) {
+        for (;;) {
+            pthread_mutex_lock(&s->lock);
+            int tick = 0;
+            while (!s->stopping && !s->gone && !s->drain && !tick) {
+                tick = pthread_cond_timedwait(&s->wake, &s->lock, &next) ==
+                       ETIMEDOUT;
+            }
+            int done = s->stopping || s->gone;
+            pthread_mutex_unlock(&s->lock);
+            if (done) {
+                return NULL;
+            }
+            if (tick) {
                 break;
             }
-        }
-        int done = s->stopping || s->gone;
-        pthread_mutex_unlock(&s->lock);
-        if (done) {
-            return NULL;
+            write_calls(s);     /* drain, then wait for the same tick */
         }
         take_sample(s);
         struct timespec now;
@@ -265,15 +326,62 @@ pyprof_sampler_read_now(pyprof_sampler_t *s)
     return rss;
 }
 
+const char *
+pyprof_sampler_name(pyprof_sampler_t *s, const char *name)
+{
+    const char *copy = NULL;
+    pthread_mutex_lock(&s->lock);
+    /* A linear search: callers cache the answer per function, and a
+     * program profiles a handful of functions. */
+    for (size_t i = 0; i < s->nnames && copy == NULL; i++) {
+        if (strcmp(s->names[i], name) == 0) {
+            copy = s->names[i];
+        }
+    }
+    if (copy == NULL && s->nnames == s->names_cap) {
+        size_t cap = s->names_cap ? s->names_cap * 2 : 16;
+        char **grown = realloc(s->names, cap * sizeof(*grown));
+        if (grown != NULL) {
+            s->names = grown;
+            s->names_cap = cap;
+        }
+    }
+    if (copy == NULL && s->nnames < s->names_cap) {
+        char *made = strdup(name);
+        if (made != NULL) {
+            s->names[s->nnames++] = made;
+            copy = made;
+        }
+    }
+    pthread_mutex_unlock(&s->lock);
+    return copy;
+}
+
 void
-pyprof_sampler_write_line(pyprof_sampler_t *s, const char *line)
+pyprof_sampler_add_call(pyprof_sampler_t *s,
+                        const pyprof_sampler_call_t *call)
 {
     pthread_mutex_lock(&s->lock);
-    /* Not flushed here: a profiled function called in a loop would pay a
-     * write(2) per call.  The next sample flushes it, one interval later
-     * at most. */
-    if (s->cfg.stream != NULL && fputs(line, s->cfg.stream) < 0) {
-        s->failed = 1;
+    if (s->ncalls == s->calls_cap) {
+        size_t cap = s->calls_cap ? s->calls_cap * 2 : 1024;
+        pyprof_sampler_call_t *grown =
+            realloc(s->calls, cap * sizeof(*grown));
+        if (grown != NULL) {
+            s->calls = grown;
+            s->calls_cap = cap;
+        }
+    }
+    if (s->ncalls < s->calls_cap) {
+        s->calls[s->ncalls++] = *call;
+        if (s->ncalls == DRAIN_AT) {
+            /* No waiter (thread stopped or busy) makes this a no-op; the
+             * next write_calls takes the queue anyway. */
+            s->drain = 1;
+            pthread_cond_signal(&s->wake);
+        }
+    }
+    else {
+        s->failed = 1;      /* out of memory: this call is lost */
     }
     pthread_mutex_unlock(&s->lock);
 }
@@ -295,5 +403,11 @@ pyprof_sampler_free(pyprof_sampler_t *s)
     pthread_cond_destroy(&s->wake);
     pthread_mutex_destroy(&s->lock);
     free(s->samples);
+    free(s->calls);
+    free(s->spare);
+    for (size_t i = 0; i < s->nnames; i++) {
+        free(s->names[i]);
+    }
+    free(s->names);
     free(s);
 }

@@ -9,8 +9,10 @@
  * written at once as an mprof "MEM <MiB> <time>" line (and "CHLD" lines
  * per child process) and flushed: a program that is killed, or runs out
  * of memory, still leaves every sample taken so far in a readable file.
- * Other writers of the same stream (FUNC lines) go through
- * pyprof_sampler_write_line so lines never interleave.
+ * Calls of profiled functions reach the same stream as FUNC lines through
+ * pyprof_sampler_add_call: the program's thread only queues the numbers,
+ * and this thread formats and writes them with its next sample.  Only one
+ * thread at a time ever writes the stream.
  *
  * Plain C: never includes Python.h.
  */
@@ -59,9 +61,27 @@ const pyprof_sample_t *pyprof_sampler_samples(pyprof_sampler_t *sampler,
  * thread (with children when configured), or -1. */
 int64_t pyprof_sampler_read_now(pyprof_sampler_t *sampler);
 
-/* Write one whole line (with its '\n') to the stream, between samples;
- * it reaches the file with the next sample's flush. */
-void pyprof_sampler_write_line(pyprof_sampler_t *sampler, const char *line);
+/* One call of a profiled function: an mprof FUNC line. */
+typedef struct {
+    const char *name;       /* from pyprof_sampler_name */
+    int level;              /* 1 for the outermost profiled call */
+    int64_t rss_start;      /* bytes, from pyprof_sampler_read_now */
+    int64_t rss_end;
+    double t_start;         /* from pyprof_sampler_now */
+    double t_end;
+} pyprof_sampler_call_t;
+
+/* The sampler's own copy of a function's name, for the `name` of its
+ * calls: equal names share one copy, which lives as long as the sampler.
+ * Returns a borrowed string, or NULL when out of memory. */
+const char *pyprof_sampler_name(pyprof_sampler_t *sampler, const char *name);
+
+/* Queue a call's FUNC line.  The sampler's thread formats and writes it
+ * with its next sample (or sooner, when many calls are waiting): turning
+ * four numbers into text is most of a FUNC line's cost, and that thread
+ * runs on another core while the program goes on.  Thread-safe. */
+void pyprof_sampler_add_call(pyprof_sampler_t *sampler,
+                             const pyprof_sampler_call_t *call);
 
 /* Non-zero once a write to the stream failed or a sample could not be
  * stored (out of memory). */
