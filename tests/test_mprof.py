@@ -75,7 +75,7 @@ def test_run_writes_mprof_format(tmp_path):
     (grow,) = funcs["__main__.grow"]
     (inner,) = funcs["__main__.inner"]
     t_start, t_end, m_start, m_end, level = grow
-    assert level == 1 and inner[4] == 2
+    assert level == 0 and inner[4] == 1     # mprof counts from 0
     assert t_start < inner[0] < inner[1] < t_end
     assert t_end - t_start >= 0.8
     assert inner[2] - m_start > 140      # inner runs while a is alive
@@ -116,14 +116,80 @@ def test_every_call_of_a_hot_function_is_recorded(tmp_path):
     assert sorted(funcs) == ["__main__.f", "__main__.g", "__main__.h"]
     f, g, h = funcs["__main__.f"], funcs["__main__.g"], funcs["__main__.h"]
     assert (len(f), len(g), len(h)) == (12000, 12000, 5000)
-    assert {c[4] for c in f} == {1} and {c[4] for c in g} == {2}
-    assert {c[4] for c in h} == {1}
+    assert {c[4] for c in f} == {0} and {c[4] for c in g} == {1}
+    assert {c[4] for c in h} == {0}
     for outer, inner in zip(f, g):      # each g inside its own f
         assert outer[0] <= inner[0] <= inner[1] <= outer[1]
     for calls in (f, g, h):
         assert all(c[2] > 1 and c[3] > 1 for c in calls)   # MiB of RSS
         starts = [c[0] for c in calls]
         assert starts == sorted(starts)
+
+
+NESTED = """
+    import time
+    @profile
+    def outer():
+        inner()
+        inner()
+    @profile(precision=3)
+    def inner():
+        time.sleep(0.01)
+    outer()
+    with profile.timestamp("block"):
+        inner()
+        with profile.timestamp():
+            outer()
+"""
+
+
+def test_func_records_match_mprof(tmp_path):
+    """The same FUNC records as memory_profiler's own `mprof run` writes:
+    `@profile`, `@profile(precision=...)`, `profile.timestamp(name)`
+    blocks named ".name", levels counted from 0 with blocks included."""
+    script = write(tmp_path, "nested.py", NESTED)
+    theirs = subprocess.run([sys.executable, "-m", "mprof", "run", "-o",
+                             str(tmp_path / "theirs.dat"), script],
+                            capture_output=True, text=True, cwd=tmp_path,
+                            timeout=120)
+    assert theirs.returncode == 0, theirs.stderr
+    r = run_pyprof("mprof", "run", "-o", "ours.dat", script, cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+
+    def records(name):
+        funcs = mprof.read_mprofile_file(str(tmp_path / name))
+        return sorted((f, c[4]) for f, calls in
+                      funcs["func_timestamp"].items() for c in calls)
+    expected = records("theirs.dat")
+    assert (".block", 0) in expected and ("__main__.inner", 3) in expected
+    assert records("ours.dat") == expected
+    # Each record's interval lies inside the next-outer one's.
+    calls = mprof.read_mprofile_file(str(tmp_path / "ours.dat"))
+    flat = sorted((c[0], -c[1], c[4]) for cs in
+                  calls["func_timestamp"].values() for c in cs)
+    stack = []
+    for start, neg_end, level in flat:
+        while stack and stack[-1] <= start:
+            stack.pop()
+        assert level == len(stack)
+        stack.append(-neg_end)
+
+
+def test_profile_refuses_what_mprof_refuses(tmp_path):
+    script = write(tmp_path, "bad.py", """
+        try:
+            profile(3)
+        except ValueError as e:
+            print("ValueError", e)
+        try:
+            profile.timestamp(3)
+        except TypeError:
+            print("TypeError")
+    """)
+    r = run_pyprof("mprof", "run", "-o", "x.dat", script, cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.split("\n")[:2] == ["ValueError Value must be callable",
+                                        "TypeError"]
 
 
 def test_plot_svg(tmp_path):

@@ -6,9 +6,9 @@
  * /proc/self/statm every --interval seconds.  Each sample is written to
  * mprofile_<YYYYMMDDhhmmss>.dat at once, in mprof's own format, so `mprof
  * plot` reads the file and a program that is killed leaves what was
- * sampled.  Functions decorated with the `profile` builtin get a FUNC
- * record per call (memory and time at entry and at return, nesting
- * level): read by the program's thread, written by the sampler's.
+ * sampled.  The `profile` builtin (binding/mprof_profile.c) makes each
+ * call of a decorated function, and each `with profile.timestamp(name)`
+ * block, a FUNC record.
  *
  * `plot` draws the file as SVG (report/mprof_svg.c); `list` and `clean`
  * behave as mprof's.
@@ -23,7 +23,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../binding/memory_wrapper.h"
+#include "../binding/mprof_profile.h"
 #include "../core/sink.h"
 #include "../memory/mprof_file.h"
 #include "../memory/rss.h"
@@ -57,148 +57,16 @@ static const char help_text[] =
     "list: the profiles in this directory, oldest first.\n"
     "clean: delete them.\n";
 
-/* ------------------------------------------------------------------ */
-/* `run`: the session the `profile` decorator reports to. */
-
-/* Functions whose FUNC name is known: a direct-mapped cache on the
- * function's address, so a profiled function called in a loop (or two
- * that call each other) is named once, not per call. */
-#define NAME_CACHE_SIZE 64
-
-typedef struct {
-    PyObject *func;         /* strong, or NULL: keeps the address unique */
-    const char *name;       /* the sampler's copy (pyprof_sampler_name) */
-} named_func_t;
-
-/* The running `mprof run`, if any.  Global because the decorator's
- * wrappers reach it from the program's calls; protected by the GIL. */
-static struct {
-    pyprof_sampler_t *sampler;  /* NULL outside a run */
-    int level;                  /* profiled calls on the stack */
-    named_func_t names[NAME_CACHE_SIZE];
-} session;
-
-typedef struct {
-    int64_t rss_start;
-    double t_start;
-    int level;
-} call_token_t;
-
-static void *
-func_enter(PyObject *func)
-{
-    if (session.sampler == NULL) {
-        return NULL;
-    }
-    call_token_t *token = malloc(sizeof(*token));
-    if (token == NULL) {
-        return NULL;    /* this call goes unrecorded */
-    }
-    token->t_start = pyprof_sampler_now();
-    token->rss_start = pyprof_sampler_read_now(session.sampler);
-    token->level = ++session.level;
-    return token;
-}
-
-/* memory_profiler's name for a function: "module.name", with spaces (a
- * field separator in the file) made underscores.  Writes into buf. */
-static void
-func_name(PyObject *func, char *buf, size_t size)
-{
-    PyObject *module = PyObject_GetAttrString(func, "__module__");
-    PyObject *name = module != NULL ? PyObject_GetAttrString(func,
-                                                             "__name__")
-                                    : NULL;
-    const char *m = module != NULL && PyUnicode_Check(module)
-                        ? PyUnicode_AsUTF8(module) : NULL;
-    const char *n = name != NULL && PyUnicode_Check(name)
-                        ? PyUnicode_AsUTF8(name) : NULL;
-    snprintf(buf, size, "%s.%s", m != NULL ? m : "?", n != NULL ? n : "?");
-    PyErr_Clear();
-    Py_XDECREF(module);
-    Py_XDECREF(name);
-    for (char *p = buf; *p; p++) {
-        if (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t') {
-            *p = '_';
-        }
-    }
-}
-
-/* The sampler's copy of func's FUNC name (borrowed), or NULL when out of
- * memory. */
-static const char *
-cached_name(PyObject *func)
-{
-    named_func_t *slot =
-        &session.names[((uintptr_t)func >> 4) % NAME_CACHE_SIZE];
-    if (slot->func != func) {
-        char buf[512];
-        func_name(func, buf, sizeof(buf));
-        const char *name = pyprof_sampler_name(session.sampler, buf);
-        if (name == NULL) {
-            return NULL;
-        }
-        Py_XSETREF(slot->func, Py_NewRef(func));
-        slot->name = name;
-    }
-    return slot->name;
-}
-
-static void
-forget_names(void)
-{
-    for (int i = 0; i < NAME_CACHE_SIZE; i++) {
-        Py_CLEAR(session.names[i].func);
-        session.names[i].name = NULL;
-    }
-}
-
-/* A call returns: its FUNC line is queued, for the sampler's thread to
- * format (see pyprof_sampler_add_call). */
-static void
-func_exit(PyObject *func, void *opaque)
-{
-    call_token_t *token = opaque;
-    if (token == NULL) {
-        return;
-    }
-    if (session.sampler != NULL) {
-        session.level--;
-        pyprof_sampler_call_t call;
-        call.rss_end = pyprof_sampler_read_now(session.sampler);
-        call.t_end = pyprof_sampler_now();
-        call.name = cached_name(func);
-        call.level = token->level;
-        call.rss_start = token->rss_start;
-        call.t_start = token->t_start;
-        if (call.name != NULL) {
-            pyprof_sampler_add_call(session.sampler, &call);
-        }
-    }
-    free(token);
-}
-
-static const pyprof_call_hooks_t func_hooks = {func_enter, func_exit};
-
-/* profile(func) -> a wrapper recording FUNC lines. */
-static PyObject *
-profile_builtin(PyObject *self, PyObject *func)
-{
-    return pyprof_call_wrapper_new(func, &func_hooks);
-}
-
-static PyMethodDef profile_def = {
-    "profile", profile_builtin, METH_O,
-    "profile(func): record each call of func in the mprof profile."};
-
-/* Install `profile` in builtins (remembering what was there) or remove
- * it.  Returns 0, or -1 with an exception set. */
+/* Install `profile` in builtins (remembering what was there), recording
+ * into `sampler`, or stop recording and remove it.  Returns 0, or -1 with
+ * an exception set. */
 static int
-swap_profile_builtin(PyObject **saved, int install)
+swap_profile_builtin(PyObject **saved, int install,
+                     pyprof_sampler_t *sampler)
 {
     PyObject *builtins = PyEval_GetBuiltins();  /* borrowed */
     if (install) {
-        PyObject *decorator = PyCFunction_New(&profile_def, NULL);
+        PyObject *decorator = pyprof_mprof_profile_start(sampler);
         if (decorator == NULL) {
             return -1;
         }
@@ -208,6 +76,7 @@ swap_profile_builtin(PyObject **saved, int install)
         Py_DECREF(decorator);
         return rc;
     }
+    pyprof_mprof_profile_stop();
     int rc = *saved != NULL
                  ? PyDict_SetItemString(builtins, "profile", *saved)
                  : PyDict_DelItemString(builtins, "profile");
@@ -330,13 +199,14 @@ parse_run_options(int argc, char **argv, run_options_t *opts)
 typedef struct {
     PyObject *saved_profile;    /* builtins.profile before the run */
     int installed;
+    pyprof_sampler_t *sampler;  /* borrowed */
 } run_hooks_ctx_t;
 
 static int
 run_start(void *opaque)
 {
     run_hooks_ctx_t *ctx = opaque;
-    if (swap_profile_builtin(&ctx->saved_profile, 1) < 0) {
+    if (swap_profile_builtin(&ctx->saved_profile, 1, ctx->sampler) < 0) {
         return -1;
     }
     ctx->installed = 1;
@@ -348,7 +218,7 @@ run_stop(void *opaque)
 {
     run_hooks_ctx_t *ctx = opaque;
     if (ctx->installed) {
-        swap_profile_builtin(&ctx->saved_profile, 0);
+        swap_profile_builtin(&ctx->saved_profile, 0, NULL);
         ctx->installed = 0;
     }
 }
@@ -386,15 +256,11 @@ cmd_mprof_run(int argc, char **argv)
         fclose(out);
         return 1;
     }
-    session.sampler = sampler;
-    session.level = 0;
-    run_hooks_ctx_t ctx = {NULL, 0};
+    run_hooks_ctx_t ctx = {NULL, 0, sampler};
     pyprof_run_hooks_t hooks = {run_start, run_stop, &ctx};
     int status = 0;
     pyprof_runner_run(&opts.target, &hooks, &status);
     run_stop(&ctx);
-    session.sampler = NULL;
-    forget_names();
     pyprof_sampler_stop(sampler);
     int failed = pyprof_sampler_failed(sampler);
     size_t nsamples;

@@ -277,8 +277,9 @@ parse_line(pyprof_mprof_data_t *data, char *line, size_t caps[3])
         if (name_end == NULL || name_end == rest) {
             return -1;
         }
-        /* The level is optional (older memory_profiler omits it). */
-        double level = 1;
+        /* The level (0 outermost) is optional: older memory_profiler
+         * omits it. */
+        double level = 0;
         if (parse_numbers(name_end, v, 4) < 0) {
             double w[5];
             if (parse_numbers(name_end, w, 5) < 0 || w[4] < 0 ||

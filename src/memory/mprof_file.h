@@ -26,7 +26,7 @@ typedef struct {
 typedef struct {
     char *name;         /* owned */
     double mem_start, t_start, mem_end, t_end;
-    int level;          /* 1 for the outermost profiled call */
+    int level;          /* 0 for the outermost profiled call */
 } pyprof_mprof_func_t;
 
 typedef struct {

@@ -64,7 +64,7 @@ int64_t pyprof_sampler_read_now(pyprof_sampler_t *sampler);
 /* One call of a profiled function: an mprof FUNC line. */
 typedef struct {
     const char *name;       /* from pyprof_sampler_name */
-    int level;              /* 1 for the outermost profiled call */
+    int level;              /* 0 for the outermost profiled call */
     int64_t rss_start;      /* bytes, from pyprof_sampler_read_now */
     int64_t rss_end;
     double t_start;         /* from pyprof_sampler_now */

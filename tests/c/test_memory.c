@@ -84,7 +84,7 @@ test_mprof_reader(void)
         CHECK(d->nmem == 2 && d->mem[1].mib == 12.25);
         CHECK(d->nchld == 1 && d->chld_index[0] == 0);
         CHECK(d->nfuncs == 2 && d->funcs[0].level == 1);
-        CHECK(d->funcs[1].level == 1 && d->funcs[1].t_end == 100.03);
+        CHECK(d->funcs[1].level == 0 && d->funcs[1].t_end == 100.03);
         CHECK(!d->truncated);
         pyprof_sink_t sink;
         pyprof_sink_init_buffer(&sink);
