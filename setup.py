@@ -22,7 +22,9 @@ from embed_web import embed_web  # noqa: E402
 sources = sorted(glob.glob("src/**/*.c", recursive=True))
 cflags = ["-std=c11", "-Wall", "-Wextra", "-Wstrict-prototypes",
           "-Wno-missing-field-initializers", "-Wno-unused-parameter",
-          "-Wno-cast-function-type"]
+          "-Wno-cast-function-type",
+          # a call without a prototype guesses its types: never let one by
+          "-Werror=implicit-function-declaration"]
 cflags += shlex.split(os.environ.get("PYPROF_CFLAGS", ""))
 ldflags = shlex.split(os.environ.get("PYPROF_LDFLAGS", ""))
 

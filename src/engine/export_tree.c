@@ -11,6 +11,7 @@
 
 #include <stdlib.h>
 
+#include "../core/pstats_file.h"
 #include "profiler_internal.h"
 
 /* The model index of engine function `info`, named as the export names
