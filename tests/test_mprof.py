@@ -192,6 +192,56 @@ def test_profile_refuses_what_mprof_refuses(tmp_path):
                                         "TypeError"]
 
 
+PROFILES = {
+    "mprofile_20261126010000.dat":
+        "CMDLINE python a.py\nMEM 10.0 100.0\nCHLD 0 5.5 100.0\n"
+        "MEM 50.25 100.1\nCHLD 1 7.0 100.1\nCHLD 0 9.125 100.2\n"
+        "MEM 20.0 100.2\nFUNC __main__.f 10.0 100.05 50.0 100.15 0\n"
+        "FUNC __main__.g 10.0 100.15 20.0 100.25 0\n",
+    "mprofile_20261126020000.dat":
+        "CMDLINE python b.py\nMEM 3.5 200.0\nMEM 4.0625 200.1\n",
+}
+
+
+def mprof_cli(*args, cwd):
+    return subprocess.run([sys.executable, "-m", "mprof", *args],
+                          capture_output=True, text=True, cwd=cwd,
+                          timeout=120)
+
+
+@pytest.mark.parametrize("args", [[], ["0"], ["-1", "0", "0"],
+                                  ["--func", "__main__.g", "0"],
+                                  ["--func", "nope", "0"],
+                                  ["mprofile_20261126020000.dat"]])
+def test_peak_prints_what_mprof_prints(tmp_path, args):
+    for name, text in PROFILES.items():
+        (tmp_path / name).write_text(text)
+    theirs = mprof_cli("peak", *args, cwd=tmp_path)
+    assert theirs.returncode == 0, theirs.stderr
+    ours = run_pyprof("mprof", "peak", *args, cwd=tmp_path)
+    assert ours.returncode == 0, ours.stderr
+    assert ours.stdout == theirs.stdout
+
+
+def test_rm_as_mprof(tmp_path):
+    for name, text in PROFILES.items():
+        (tmp_path / name).write_text(text)
+    theirs = mprof_cli("rm", "--dry-run", "-1", "0", cwd=tmp_path)
+    ours = run_pyprof("mprof", "rm", "--dry-run", "-1", "0", cwd=tmp_path)
+    assert ours.returncode == 0 and ours.stdout == theirs.stdout
+    # A bad name removes nothing, not even the good ones before it.
+    r = run_pyprof("mprof", "rm", "0", "7", cwd=tmp_path)
+    assert r.returncode == 1 and len(r.stderr.splitlines()) == 1
+    assert "no profile number 7" in r.stderr
+    assert len(glob.glob(str(tmp_path / "mprofile_*.dat"))) == 2
+    r = run_pyprof("mprof", "rm", "0", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert [os.path.basename(f) for f in glob.glob(
+        str(tmp_path / "mprofile_*.dat"))] == ["mprofile_20261126020000.dat"]
+    r = run_pyprof("mprof", "rm", cwd=tmp_path)
+    assert r.returncode == 2 and "must be given" in r.stderr
+
+
 def test_plot_svg(tmp_path):
     script = write(tmp_path, "grow.py", GROW)
     run_pyprof("mprof", "run", "-T", "0.05", script, cwd=tmp_path)

@@ -24,12 +24,11 @@
 #include <unistd.h>
 
 #include "../binding/mprof_profile.h"
-#include "../core/sink.h"
 #include "../memory/mprof_file.h"
 #include "../memory/rss.h"
 #include "../memory/sampler.h"
-#include "../report/mprof_svg.h"
 #include "cmd_mprof.h"
+#include "mprof_files.h"
 #include "options.h"
 #include "runner.h"
 
@@ -40,7 +39,9 @@ static const char usage[] =
     "                        (script.py | -m module | -c code) [args...]\n"
     "       pyprof mprof plot [FILE | INDEX] [-o OUT.svg] [--title TEXT]\n"
     "       pyprof mprof list\n"
-    "       pyprof mprof clean [--dry-run]\n";
+    "       pyprof mprof clean [--dry-run]\n"
+    "       pyprof mprof rm [--dry-run] (FILE | INDEX)...\n"
+    "       pyprof mprof peak [--func NAME] [FILE | INDEX]...\n";
 
 static const char help_text[] =
     "\n"
@@ -55,7 +56,9 @@ static const char help_text[] =
     "`list` numbers them) as an SVG with the peak marked and a bracket per\n"
     "profiled call; written next to the file unless -o is given.\n"
     "list: the profiles in this directory, oldest first.\n"
-    "clean: delete them.\n";
+    "clean: delete them; rm: delete the ones named.\n"
+    "peak: the highest memory sample of each profile named (default: the\n"
+    "newest), or of the samples taken during --func's calls.\n";
 
 /* Install `profile` in builtins (remembering what was there), recording
  * into `sampler`, or stop recording and remove it.  Returns 0, or -1 with
@@ -276,205 +279,10 @@ cmd_mprof_run(int argc, char **argv)
     return status;
 }
 
-/* ------------------------------------------------------------------ */
-/* `plot`, `list`, `clean`. */
-
-/* The profile `arg` names: a file, or an index into `list` (negative
- * counts from the newest); NULL for the newest.  Returns a new string, or
- * NULL after a message. */
-static char *
-resolve_profile(const char *arg)
+void
+pyprof_cmd_mprof_help(FILE *out)
 {
-    if (arg != NULL && access(arg, F_OK) == 0) {
-        return strdup(arg);
-    }
-    char **names = pyprof_mprof_list(".");
-    if (names == NULL) {
-        fprintf(stderr, "pyprof mprof plot: cannot list this directory: "
-                        "%s\n", strerror(errno));
-        return NULL;
-    }
-    long count = 0;
-    while (names[count] != NULL) {
-        count++;
-    }
-    char *chosen = NULL;
-    if (arg == NULL) {
-        if (count == 0) {
-            fprintf(stderr, "pyprof mprof plot: no mprofile_*.dat file in "
-                            "this directory (run 'pyprof mprof run' "
-                            "first)\n");
-        }
-        else {
-            chosen = strdup(names[count - 1]);
-        }
-    }
-    else {
-        char *end;
-        long index = strtol(arg, &end, 10);
-        if (*arg != '\0' && *end == '\0' && index < 0) {
-            index += count;
-        }
-        if (*arg == '\0' || *end != '\0') {
-            fprintf(stderr, "pyprof mprof plot: %s: no such file\n", arg);
-        }
-        else if (index < 0 || index >= count) {
-            fprintf(stderr, "pyprof mprof plot: no profile number %s (%ld "
-                            "in this directory)\n", arg, count);
-        }
-        else {
-            chosen = strdup(names[index]);
-        }
-    }
-    pyprof_mprof_free_names(names);
-    return chosen;
-}
-
-static int
-cmd_mprof_plot(int argc, char **argv)
-{
-    pyprof_options_t scan;
-    pyprof_options_init(&scan, "pyprof mprof plot", argc, argv);
-    const char *output = NULL, *title = NULL, *file = NULL;
-    while (pyprof_options_current(&scan) != NULL) {
-        int rc;
-        if (pyprof_options_flag(&scan, "-h", "--help")) {
-            printf("%s%s", usage, help_text);
-            return 0;
-        }
-        if ((rc = pyprof_options_value(&scan, "-o", "--output", &output)) ||
-            (rc = pyprof_options_value(&scan, "-t", "--title", &title))) {
-            if (rc < 0) {
-                return 2;
-            }
-        }
-        else if (pyprof_options_at_option(&scan) &&
-                 strcmp(pyprof_options_current(&scan), "-1") != 0) {
-            pyprof_options_unknown(&scan);
-            return 2;
-        }
-        else if (file == NULL) {
-            file = pyprof_options_current(&scan);
-            scan.index++;
-        }
-        else {
-            fprintf(stderr, "pyprof mprof plot: one profile at a time\n");
-            return 2;
-        }
-    }
-    char *path = resolve_profile(file);
-    if (path == NULL) {
-        return 1;
-    }
-    char errbuf[512];
-    pyprof_mprof_data_t *data = pyprof_mprof_read(path, errbuf,
-                                                  sizeof(errbuf));
-    int status = 1;
-    char *svg_path = NULL;
-    if (data == NULL) {
-        fprintf(stderr, "pyprof mprof plot: %s\n", errbuf);
-        goto done;
-    }
-    if (data->nmem == 0) {
-        fprintf(stderr, "pyprof mprof plot: %s has no memory samples "
-                        "(the run ended or was killed before the first "
-                        "one)\n", path);
-        goto done;
-    }
-    if (data->truncated) {
-        fprintf(stderr, "pyprof mprof plot: %s ends in a cut-off line "
-                        "(the run was killed?); plotting its %zu complete "
-                        "samples\n", path, data->nmem);
-    }
-    if (output == NULL) {
-        size_t n = strlen(path);
-        svg_path = malloc(n + 5);
-        if (svg_path == NULL) {
-            fprintf(stderr, "pyprof mprof plot: out of memory\n");
-            goto done;
-        }
-        memcpy(svg_path, path, n + 1);
-        if (n > 4 && strcmp(path + n - 4, ".dat") == 0) {
-            svg_path[n - 4] = '\0';
-        }
-        strcat(svg_path, ".svg");
-        output = svg_path;
-    }
-    pyprof_sink_t sink;
-    pyprof_sink_init_buffer(&sink);
-    pyprof_mprof_svg_write(&sink, data, title);
-    size_t len;
-    char *svg = pyprof_sink_take(&sink, &len);
-    FILE *out = svg != NULL ? fopen(output, "w") : NULL;
-    if (svg == NULL) {
-        fprintf(stderr, "pyprof mprof plot: out of memory\n");
-    }
-    else if (out == NULL || fwrite(svg, 1, len, out) != len ||
-             fclose(out) != 0) {
-        fprintf(stderr, "pyprof mprof plot: cannot write %s: %s\n", output,
-                strerror(errno));
-    }
-    else {
-        fprintf(stderr, "pyprof mprof: wrote %s\n", output);
-        status = 0;
-    }
-    free(svg);
-done:
-    pyprof_mprof_data_free(data);
-    free(svg_path);
-    free(path);
-    return status;
-}
-
-static int
-cmd_mprof_list_or_clean(int argc, char **argv, int clean)
-{
-    int dry_run = 0;
-    pyprof_options_t scan;
-    pyprof_options_init(&scan, clean ? "pyprof mprof clean"
-                                     : "pyprof mprof list", argc, argv);
-    while (pyprof_options_current(&scan) != NULL) {
-        if (clean && pyprof_options_flag(&scan, NULL, "--dry-run")) {
-            dry_run = 1;
-        }
-        else if (pyprof_options_flag(&scan, "-h", "--help")) {
-            printf("%s%s", usage, help_text);
-            return 0;
-        }
-        else {
-            fprintf(stderr, "%s: unexpected argument '%s'\n", scan.command,
-                    pyprof_options_current(&scan));
-            return 2;
-        }
-    }
-    char **names = pyprof_mprof_list(".");
-    if (names == NULL) {
-        fprintf(stderr, "%s: cannot list this directory: %s\n",
-                scan.command, strerror(errno));
-        return 1;
-    }
-    int status = 0;
-    if (clean && dry_run) {
-        printf("Files to be removed: \n");
-    }
-    for (int i = 0; names[i] != NULL; i++) {
-        const char *n = names[i];
-        if (!clean) {
-            /* mprof: "0 mprofile_20261125184500.dat 18:45:00 25/11/2026" */
-            printf("%d %s %.2s:%.2s:%.2s %.2s/%.2s/%.4s\n", i, n, n + 17,
-                   n + 19, n + 21, n + 15, n + 13, n + 9);
-        }
-        else if (dry_run) {
-            printf("%s\n", n);
-        }
-        else if (unlink(n) != 0) {
-            fprintf(stderr, "%s: cannot remove %s: %s\n", scan.command, n,
-                    strerror(errno));
-            status = 1;
-        }
-    }
-    pyprof_mprof_free_names(names);
-    return status;
+    fprintf(out, "%s%s", usage, help_text);
 }
 
 int
@@ -493,15 +301,21 @@ pyprof_cmd_mprof(int argc, char **argv)
         return cmd_mprof_run(argc - 1, argv + 1);
     }
     if (strcmp(action, "plot") == 0) {
-        return cmd_mprof_plot(argc - 1, argv + 1);
+        return pyprof_mprof_plot(argc - 1, argv + 1);
     }
     if (strcmp(action, "list") == 0) {
-        return cmd_mprof_list_or_clean(argc - 1, argv + 1, 0);
+        return pyprof_mprof_list_or_clean(argc - 1, argv + 1, 0);
     }
     if (strcmp(action, "clean") == 0) {
-        return cmd_mprof_list_or_clean(argc - 1, argv + 1, 1);
+        return pyprof_mprof_list_or_clean(argc - 1, argv + 1, 1);
     }
-    fprintf(stderr, "pyprof mprof: unknown action '%s' (run, plot, list or "
-                    "clean)\n", action);
+    if (strcmp(action, "rm") == 0) {
+        return pyprof_mprof_rm(argc - 1, argv + 1);
+    }
+    if (strcmp(action, "peak") == 0) {
+        return pyprof_mprof_peak(argc - 1, argv + 1);
+    }
+    fprintf(stderr, "pyprof mprof: unknown action '%s' (run, plot, list, "
+                    "clean, rm or peak)\n", action);
     return 2;
 }
