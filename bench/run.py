@@ -565,17 +565,19 @@ def main(argv=None):
                     help="bench the memory tools on the memory workloads (%s on %s)"
                     % (", ".join(MEMORY_TOOLS), ", ".join(MEMORY_WORKLOADS)))
     ap.add_argument("--tools", nargs="+",
-                    default=[t for t in TOOLS if t != "plain" and t not in MEMORY_TOOLS],
                     choices=[t for t in TOOLS if t != "plain"],
-                    help="tools to compare with plain (default: all)")
+                    help="tools to compare with plain (default: every line/function tool, "
+                         "or with --memory every memory tool)")
     ap.add_argument("--timeout", type=float, default=300, help="seconds per run (default 300)")
     ap.add_argument("--json", metavar="FILE", help="also write every raw timing to FILE")
     ap.add_argument("--heap-objects", type=int, default=2_000_000, metavar="N",
                     help="objgraph vs pyprof show_growth() on a heap of N objects "
                          "(bench/heap_growth.py; 0 to skip)")
     args = ap.parse_args(argv)
+    if args.tools is None:
+        args.tools = MEMORY_TOOLS if args.memory else [
+            t for t in TOOLS if t != "plain" and t not in MEMORY_TOOLS]
     if args.memory:
-        args.tools = MEMORY_TOOLS
         if args.workloads == DEFAULT_WORKLOADS:
             args.workloads = MEMORY_WORKLOADS
         args.whole_rounds = args.rounds
