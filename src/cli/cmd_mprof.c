@@ -10,8 +10,8 @@
  * call of a decorated function, and each `with profile.timestamp(name)`
  * block, a FUNC record.
  *
- * `plot` draws the file as SVG (report/mprof_svg.c); `list` and `clean`
- * behave as mprof's.
+ * `plot`, `list`, `clean`, `rm` and `peak` work on the files as mprof's
+ * do (mprof_files.c).
  */
 #include <Python.h>
 
@@ -25,7 +25,6 @@
 
 #include "../binding/mprof_profile.h"
 #include "../memory/mprof_file.h"
-#include "../memory/rss.h"
 #include "../memory/sampler.h"
 #include "cmd_mprof.h"
 #include "mprof_files.h"
