@@ -1,7 +1,8 @@
 # pyprof: the two commands that do everything are `make demo` and `make test`.
 #
-#   make demo       build, install into .venv/demo, profile examples/julia_set.py,
-#                   write its HTML report, flame graph and screenshots in out/
+#   make demo       build, install into .venv/demo, profile examples/julia_set.py
+#                   (time, functions, lines, memory), write its HTML reports,
+#                   flame graph, memory timeline and screenshots in out/
 #   make test       C unit tests, then the pytest suite on every CPython 3.10-3.13 found
 #   make test-asan  the suite against an ASan+UBSan build of the extension
 #   make ctest      plain-C unit tests of src/core
@@ -47,19 +48,28 @@ demo:
 	@$(VENVS)/demo/bin/pyprof export out/julia_set.pstats --format speedscope -o out/julia_set.speedscope.json
 	@$(VENVS)/demo/bin/pyprof lines --function calc_point_val -o out/julia_set.lines.json examples/julia_set.py
 	@$(VENVS)/demo/bin/pyprof view out/julia_set.lines.json -o out/julia_set.lines.html
+	@echo
+	@echo "== pyprof memory --function jset examples/julia_set.py"
+	@$(VENVS)/demo/bin/pyprof memory --function jset examples/julia_set.py
+	@echo "== pyprof mprof run -T 0.02 -o out/julia_set.mprof.dat examples/julia_set.py"
+	@$(VENVS)/demo/bin/pyprof mprof run -T 0.02 -o out/julia_set.mprof.dat examples/julia_set.py
+	@$(VENVS)/demo/bin/pyprof mprof peak out/julia_set.mprof.dat
+	@$(VENVS)/demo/bin/pyprof mprof plot out/julia_set.mprof.dat -o out/julia_set.memory.svg
 	@if command -v $(CHROMIUM) >/dev/null 2>&1; then \
 	    for f in julia_set.html:julia_set.png julia_set.svg:julia_set-flamegraph.png \
-	             julia_set.lines.html:julia_set-lines.png; do \
+	             julia_set.lines.html:julia_set-lines.png \
+	             julia_set.memory.svg:julia_set-memory.png; do \
 	        $(CHROMIUM) --headless --no-sandbox --disable-gpu --no-first-run \
 	            --disable-background-networking --user-data-dir=$$(mktemp -d) \
 	            --window-size=1200,900 --screenshot=$(CURDIR)/out/$${f#*:} \
 	            file://$(CURDIR)/out/$${f%%:*} >/dev/null 2>&1; \
 	    done; \
-	    echo "screenshots: $(CURDIR)/out/julia_set.png $(CURDIR)/out/julia_set-flamegraph.png $(CURDIR)/out/julia_set-lines.png"; \
+	    echo "screenshots: $(CURDIR)/out/julia_set.png $(CURDIR)/out/julia_set-flamegraph.png $(CURDIR)/out/julia_set-lines.png $(CURDIR)/out/julia_set-memory.png"; \
 	else echo "(no $(CHROMIUM): no screenshots)"; fi
 	@echo "report: $(CURDIR)/out/julia_set.html"
 	@echo "flame graph: $(CURDIR)/out/julia_set.svg"
 	@echo "line report: $(CURDIR)/out/julia_set.lines.html"
+	@echo "memory over time: $(CURDIR)/out/julia_set.memory.svg"
 
 test: ctest
 	@test -n "$(PYTHONS)" || { echo "make test: no CPython 3.10-3.13 found" >&2; exit 1; }
