@@ -85,7 +85,7 @@ blanks_to_underscores(char *text)
 }
 
 /* The sampler's copy of func's FUNC name (borrowed), or NULL when out of
- * memory.  Needs a recording. */
+ * memory or the recording ended.  Needs a recording when called. */
 static const char *
 cached_name(PyObject *func)
 {
@@ -95,6 +95,9 @@ cached_name(PyObject *func)
         char buf[512];
         func_name(func, buf, sizeof(buf));
         blanks_to_underscores(buf);
+        if (recording.sampler == NULL) {
+            return NULL;    /* the recording ended while Python code ran */
+        }
         const char *name = pyprof_sampler_name(recording.sampler, buf);
         if (name == NULL) {
             return NULL;
@@ -125,7 +128,9 @@ end_call(call_token_t *token, PyObject *func, const char *block)
         call.level = token->level;
         call.rss_start = token->rss_start;
         call.t_start = token->t_start;
-        if (call.name != NULL) {
+        /* Naming a callable may run Python code (its __module__), which
+         * lets another thread end the recording meanwhile. */
+        if (call.name != NULL && recording.sampler != NULL) {
             pyprof_sampler_add_call(recording.sampler, &call);
         }
     }
