@@ -58,8 +58,10 @@ def only_dat(tmp_path):
 
 def test_run_writes_mprof_format(tmp_path):
     script = write(tmp_path, "grow.py", GROW)
-    r = run_pyprof("mprof", "run", "--interval", "0.05", script, "arg 1",
-                   cwd=tmp_path)
+    # -E and --python as mprof users pass them: the exit status is the
+    # program's anyway, and the program always runs as Python.
+    r = run_pyprof("mprof", "run", "-E", "--python", "--interval", "0.05",
+                   script, "arg 1", cwd=tmp_path)
     assert r.returncode == 3, r.stderr     # the program's own exit status
     data = mprof.read_mprofile_file(only_dat(tmp_path))
     assert data["cmd_line"].strip() == \
@@ -370,22 +372,34 @@ def test_plot_truncated_and_empty(tmp_path):
     assert r.returncode == 1 and "no mprofile_*.dat" in r.stderr
 
 
-def test_include_children(tmp_path):
-    script = write(tmp_path, "kids.py", """
-        import subprocess, sys
-        subprocess.run([sys.executable, "-c",
-            "a = bytearray(80 << 20)\\n"
-            "for i in range(0, len(a), 4096): a[i] = 1\\n"
-            "import time; time.sleep(0.6)"])
-    """)
-    r = run_pyprof("mprof", "run", "-C", "-T", "0.05", script,
+KIDS = """
+    import subprocess, sys
+    subprocess.run([sys.executable, "-c",
+        "a = bytearray(80 << 20)\\n"
+        "for i in range(0, len(a), 4096): a[i] = 1\\n"
+        "import time; time.sleep(0.6)"])
+"""
+
+
+@pytest.mark.parametrize("flags", [["-C"], ["-M"], ["-C", "-M"]])
+def test_children_as_mprof_records_them(tmp_path, flags):
+    """-C sums the children into MEM (no CHLD lines, as mprof -C);
+    -M writes a CHLD line per child and leaves MEM the parent's."""
+    script = write(tmp_path, "kids.py", KIDS)
+    r = run_pyprof("mprof", "run", *flags, "-T", "0.05", script,
                    cwd=tmp_path)
     assert r.returncode == 0, r.stderr
     data = mprof.read_mprofile_file(only_dat(tmp_path))
-    assert data["children"], "no CHLD lines"
-    child = max(m for m, t in data["children"]["0"])
-    assert child > 75
-    assert max(data["mem_usage"]) - data["mem_usage"][0] > 75
+    growth = max(data["mem_usage"]) - data["mem_usage"][0]
+    if "-M" in flags:
+        assert list(data["children"]) == ["0"]
+        assert max(m for m, t in data["children"]["0"]) > 75
+    else:
+        assert not data["children"]
+    if "-C" in flags:
+        assert growth > 75
+    else:
+        assert growth < 40
 
 
 def test_view_draws_the_timeline_as_html(tmp_path):

@@ -34,7 +34,8 @@
 #define DEFAULT_INTERVAL 0.1    /* mprof's default */
 
 static const char usage[] =
-    "usage: pyprof mprof run [--interval S] [--include-children] [-o FILE]\n"
+    "usage: pyprof mprof run [--interval S] [--include-children]\n"
+    "                        [--multiprocess] [-o FILE]\n"
     "                        (script.py | -m module | -c code) [args...]\n"
     "       pyprof mprof plot [FILE | INDEX] [-o OUT.svg] [--title TEXT]\n"
     "       pyprof mprof list\n"
@@ -50,7 +51,9 @@ static const char help_text[] =
     "(default 0.1) from a thread that does not hold the GIL, into\n"
     "mprofile_<YYYYMMDDhhmmss>.dat (or -o FILE) in mprof's format; functions\n"
     "decorated with @profile are recorded per call.  --include-children\n"
-    "adds child processes' memory (and a CHLD line per child).\n"
+    "(-C) adds child processes' memory to each sample; --multiprocess (-M)\n"
+    "records each child's on a CHLD line of its own.  The exit status is\n"
+    "the program's (mprof's --exit-code is accepted and implied).\n"
     "plot: draw a profile (default: the newest in this directory; INDEX as\n"
     "`list` numbers them) as an SVG with the peak marked and a bracket per\n"
     "profiled call; written next to the file unless -o is given.\n"
@@ -92,6 +95,7 @@ swap_profile_builtin(PyObject **saved, int install,
 typedef struct {
     double interval;
     int include_children;
+    int multiprocess;
     const char *output;
     pyprof_target_t target;
 } run_options_t;
@@ -173,6 +177,14 @@ parse_run_options(int argc, char **argv, run_options_t *opts)
         if (pyprof_options_flag(&scan, "-C", "--include-children")) {
             opts->include_children = 1;
         }
+        else if (pyprof_options_flag(&scan, "-M", "--multiprocess")) {
+            opts->multiprocess = 1;
+        }
+        else if (pyprof_options_flag(&scan, "-E", "--exit-code") ||
+                 pyprof_options_flag(&scan, NULL, "--python")) {
+            /* mprof's: the exit status is always the program's here, and
+             * the program always runs as Python */
+        }
         else if ((rc = pyprof_options_value(&scan, "-T", "--interval",
                                             &value)) != 0) {
             if (rc < 0 || parse_interval(value, &opts->interval) < 0) {
@@ -250,7 +262,7 @@ cmd_mprof_run(int argc, char **argv)
     fprintf(stderr, "pyprof mprof: sampling memory every %gs into %s\n",
             opts.interval, path);
     pyprof_sampler_config_t cfg = {0, opts.interval, opts.include_children,
-                                   out};
+                                   out, opts.multiprocess};
     pyprof_sampler_t *sampler = pyprof_sampler_start(&cfg);
     if (sampler == NULL) {
         fprintf(stderr, "pyprof mprof run: cannot start sampling: %s\n",

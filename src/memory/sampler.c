@@ -128,7 +128,7 @@ take_sample(pyprof_sampler_t *s)
     pid_t kids[MAX_CHILDREN];
     int64_t kid_rss[MAX_CHILDREN];
     int nkids = 0;
-    if (s->cfg.include_children) {
+    if (s->cfg.include_children || s->cfg.child_lines) {
         pid_t self = s->cfg.pid != 0 ? s->cfg.pid : getpid();
         nkids = pyprof_rss_descendants(self, kids, MAX_CHILDREN);
         if (nkids > MAX_CHILDREN) {
@@ -136,7 +136,7 @@ take_sample(pyprof_sampler_t *s)
         }
         for (int i = 0; i < nkids; i++) {
             kid_rss[i] = pyprof_rss_of_pid(kids[i]);
-            if (kid_rss[i] > 0) {
+            if (kid_rss[i] > 0 && s->cfg.include_children) {
                 rss += kid_rss[i];
             }
         }
@@ -160,7 +160,7 @@ take_sample(pyprof_sampler_t *s)
     if (out != NULL) {
         /* Each line flushed at once: a killed program leaves them all. */
         fprintf(out, "MEM %.6f %.4f\n", pyprof_rss_mib(rss), now);
-        for (int i = 0; i < nkids; i++) {
+        for (int i = 0; i < nkids && s->cfg.child_lines; i++) {
             int index = child_index_unlocked(s, kids[i]);
             if (index >= 0 && kid_rss[i] > 0) {
                 fprintf(out, "CHLD %d %.6f %.4f\n", index,

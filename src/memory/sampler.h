@@ -32,8 +32,10 @@ typedef struct {
 typedef struct {
     pid_t pid;              /* process to sample; 0 for this one */
     double interval;        /* seconds between samples, > 0 */
-    int include_children;   /* add descendants' RSS, write CHLD lines */
+    int include_children;   /* add descendants' RSS to each sample */
     FILE *stream;           /* where MEM lines go (not owned), or NULL */
+    int child_lines;        /* also a CHLD line per descendant (mprof's
+                               --multiprocess) */
 } pyprof_sampler_config_t;
 
 typedef struct pyprof_sampler pyprof_sampler_t;
