@@ -2,6 +2,7 @@
 memory_profiler.profile on the same function (same rows, occurrences and
 increments), plus the allocation columns."""
 import io
+import os
 import re
 import subprocess
 import sys
@@ -101,3 +102,62 @@ def test_decorator_on_method_and_exception():
     assert out.getvalue().count("Filename:") == 2
     with pytest.raises(TypeError):
         pyprof.memory_profile(42)
+
+
+MAGIC_MODULE = """
+def build(n):
+    a = [1] * n
+    b = [2] * (2 * n)
+    del b
+    return a
+"""
+
+MAGIC_SESSION = """
+import sys
+sys.path.insert(0, sys.argv[2])
+from IPython.core.interactiveshell import InteractiveShell
+ip = InteractiveShell.instance()
+ip.run_line_magic("load_ext", sys.argv[1])
+ip.run_cell("import magic_mod")
+ip.run_line_magic("mprun", "-f magic_mod.build magic_mod.build(10_000_000)")
+ip.run_line_magic("memit", "x = [0] * 12_500_000")
+ip.run_line_magic("memit", "-r 2 y = None; y = bytearray(50 << 20)")
+"""
+
+
+def _magic_output(tmp_path, extension):
+    proc = subprocess.run([sys.executable, "-c", MAGIC_SESSION, extension,
+                           str(tmp_path)], capture_output=True, text=True,
+                          timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    rows = {}
+    for line in proc.stdout.splitlines():
+        m = re.match(r"^\s+(\d+)\s+([\d.]+) MiB\s+(-?[\d.]+) MiB\s+(\d+)",
+                     line)
+        if m:
+            rows[int(m.group(1))] = (float(m.group(3)), int(m.group(4)))
+    memits = [float(m.group(1)) for m in re.finditer(
+        r"^peak memory: [\d.]+ MiB, increment: (-?[\d.]+) MiB$",
+        proc.stdout, re.M)]
+    return rows, memits
+
+
+@pytest.mark.skipif("libasan" in os.environ.get("LD_PRELOAD", ""),
+                    reason="ASan's quarantine keeps freed memory resident")
+def test_mprun_and_memit_magics_as_memory_profilers(tmp_path):
+    """`%load_ext pyprof` gives memory_profiler's %mprun and %memit: the
+    same lines, occurrences and (for the 76-153 MiB lines and the
+    statements) increments as memory_profiler's own magics."""
+    pytest.importorskip("IPython")
+    (tmp_path / "magic_mod.py").write_text(MAGIC_MODULE.lstrip())
+    theirs, their_memits = _magic_output(tmp_path, "memory_profiler")
+    ours, our_memits = _magic_output(tmp_path, "pyprof")
+    assert sorted(ours) == sorted(theirs) == [1, 2, 3, 4, 5]
+    for line in (2, 3, 4, 5):
+        assert ours[line][1] == theirs[line][1]           # occurrences
+        assert abs(ours[line][0] - theirs[line][0]) < 2.0  # increment
+    assert abs(ours[3][0] - 152.6) < 2.0 and abs(ours[4][0] + 152.6) < 2.0
+    assert len(our_memits) == len(their_memits) == 2
+    for a, b in zip(our_memits, their_memits):
+        assert abs(a - b) < 3.0
+    assert abs(our_memits[0] - 95.4) < 3.0 and abs(our_memits[1] - 50) < 3.0

@@ -21,6 +21,7 @@ __version__ = "0.1.0"
 
 
 def load_ipython_extension(ipython):
-    """`%load_ext pyprof`: adds %lprun (line_profiler's magic)."""
+    """`%load_ext pyprof`: adds %lprun (line_profiler's magic), %mprun and
+    %memit (memory_profiler's)."""
     from pyprof._ipython import register
     register(ipython)

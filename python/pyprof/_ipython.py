@@ -1,12 +1,27 @@
-"""%lprun for IPython/Jupyter, as line_profiler's magic spells it:
+"""IPython/Jupyter magics, spelled as line_profiler's and memory_profiler's:
 
     %lprun -f func [-f func2] [-m module] [-u unit] [-s] [-D f.lprof]
            [-T f.txt] [-r] statement
+    %mprun -f func [-f func2] [-T f.txt] [-c] statement
+    %memit [-r R] [-t T] [-i I] [-c] [-q] statement
 
-Option parsing is IPython's; selecting, running and printing are
-pyprof.LineProfiler's (C).
+Option parsing is IPython's; selecting, running, sampling and printing are
+the C engine's (pyprof.LineProfiler, _mprun, memory_usage).
 """
-from pyprof._pyprof import LineProfiler
+import gc
+
+from pyprof._pyprof import LineProfiler, _mprun, memory_usage
+
+
+def _interrupted(exc):
+    """memory_profiler's and line_profiler's note for a statement that
+    exits or is interrupted, or None to re-raise `exc`."""
+    if isinstance(exc, SystemExit):
+        return "*** SystemExit exception caught in code being profiled."
+    if isinstance(exc, KeyboardInterrupt):
+        return ("*** KeyboardInterrupt exception caught in code being "
+                "profiled.")
+    return None
 
 
 def register(ipython):
@@ -53,4 +68,55 @@ def register(ipython):
                 return profiler
             return None
 
+        @line_magic
+        def mprun(self, parameter_s=""):
+            opts, statement = self.parse_options(parameter_s, "rcf:T:",
+                                                 list_all=True)
+            namespace = self.shell.user_ns
+            funcs = []
+            for expr in opts.get("f", []):
+                try:
+                    funcs.append(eval(expr, namespace, namespace))
+                except Exception as e:
+                    raise UsageError("Could not find function %r.\n%s: %s"
+                                     % (expr, e.__class__.__name__, e))
+            code = compile(statement, "<mprun>", "exec")
+            report, raised = _mprun(funcs,
+                                    lambda: exec(code, namespace, namespace))
+            message = _interrupted(raised) if raised is not None else ""
+            print(report.rstrip())
+            if message:
+                print(message)
+            if "T" in opts:
+                with open(opts["T"][0], "w") as f:
+                    f.write(report.rstrip())
+                print("\n*** Profile printout saved to text file %s. %s"
+                      % (opts["T"][0], message or ""))
+            if raised is not None and message is None:
+                raise raised
+            return None
+
+        @line_magic
+        def memit(self, parameter_s=""):
+            opts, statement = self.parse_options(parameter_s, "r:t:i:coq",
+                                                 posix=False, strict=False)
+            repeat = max(int(getattr(opts, "r", 1)), 1)
+            timeout = int(getattr(opts, "t", 0)) or None
+            interval = float(getattr(opts, "i", 0.1))
+            namespace = self.shell.user_ns
+            code = compile(statement, "<memit>", "exec")
+            gc.collect()    # as memory_profiler: less noise
+            baseline = memory_usage()[0]
+            peaks = [memory_usage((exec, (code, namespace, namespace)),
+                                  interval=interval, timeout=timeout,
+                                  include_children="c" in opts,
+                                  max_usage=True)
+                     for _ in range(repeat)]
+            peak = max(peaks)
+            if "q" not in opts:
+                print("peak memory: %.02f MiB, increment: %.02f MiB"
+                      % (peak, peak - baseline))
+            return (peak, peak - baseline) if "o" in opts else None
+
+    from IPython.core.error import UsageError
     ipython.register_magics(LineProfilerMagics)

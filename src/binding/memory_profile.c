@@ -13,6 +13,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 
+#include "../engine/compat.h"
 #include "../lines/lines_engine.h"
 #include "../memory/line_memory.h"
 #include "../report/memory_report.h"
@@ -188,7 +189,122 @@ memory_profile(PyObject *module, PyObject *args, PyObject *kwargs)
     return result;
 }
 
+/* The report of `profile` as text: a new str, or NULL with an exception
+ * set. */
+static PyObject *
+report_text(const pyprof_memprof_t *profile, int precision)
+{
+    pyprof_sink_t sink;
+    pyprof_sink_init_buffer(&sink);
+    pyprof_memory_report_text(&sink, profile, 0, precision);
+    size_t len;
+    char *text = pyprof_sink_take(&sink, &len);
+    if (text == NULL) {
+        return PyErr_NoMemory();
+    }
+    PyObject *str = PyUnicode_DecodeUTF8(text, (Py_ssize_t)len, "replace");
+    free(text);
+    return str;
+}
+
+/* Select each of `funcs` in `lines`.  Returns 0, or -1 with an exception
+ * set (one of them holds no Python code). */
+static int
+select_all(pyprof_lines_t *lines, PyObject *funcs)
+{
+    PyObject *seq = PySequence_Fast(funcs, "_mprun: funcs is a sequence");
+    if (seq == NULL) {
+        return -1;
+    }
+    int rc = 0;
+    for (Py_ssize_t i = 0; i < PySequence_Fast_GET_SIZE(seq) && rc == 0;
+         i++) {
+        PyObject *func = PySequence_Fast_GET_ITEM(seq, i);  /* borrowed */
+        rc = pyprof_lines_add(lines, func);
+        if (rc == 0) {
+            PyErr_Format(PyExc_TypeError, "could not extract a code object "
+                         "for the object %R", func);
+            rc = -1;
+        }
+        rc = rc < 0 ? -1 : 0;
+    }
+    Py_DECREF(seq);
+    return rc;
+}
+
+/* _mprun(funcs, run, precision=1) -> (report, exception or None).
+ *
+ * %mprun's engine: call run() with the functions in `funcs` profiled line
+ * by line for memory (the engine of `pyprof memory`), and return
+ * memory_profiler's table as text.  What run() raises is returned, not
+ * raised, so that the caller can show what was profiled first. */
+static PyObject *
+mprun(PyObject *module, PyObject *args, PyObject *kwargs)
+{
+    static char *keywords[] = {"funcs", "run", "precision", NULL};
+    PyObject *funcs, *run;
+    int precision = 1;
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "OO|i:_mprun", keywords,
+                                     &funcs, &run, &precision)) {
+        return NULL;
+    }
+    if (pyprof_lines_current() != NULL) {
+        PyErr_SetString(PyExc_RuntimeError, "a line or memory profiler is "
+                        "recording already");
+        return NULL;
+    }
+    PyObject *result = NULL, *raised = NULL, *text = NULL;
+    pyprof_memprof_t *profile = NULL;
+    int started = 0;
+    pyprof_lines_t *lines = pyprof_lines_new(0);
+    pyprof_line_memory_t *memory =
+        lines != NULL ? pyprof_line_memory_new(lines) : NULL;
+    if (memory == NULL || select_all(lines, funcs) < 0 ||
+        pyprof_line_memory_start(memory) < 0) {
+        goto error;
+    }
+    started = 1;
+    if (pyprof_lines_enable(lines) < 0) {
+        goto error;
+    }
+    PyObject *value = PyObject_CallNoArgs(run);
+    pyprof_lines_disable(lines);
+    if (value == NULL) {
+        raised = pyprof_error_take();
+    }
+    Py_XDECREF(value);
+    profile = pyprof_line_memory_export(memory);
+    if (profile == NULL) {
+        goto error;
+    }
+    text = report_text(profile, precision < 0 || precision > 9 ? 1
+                                                                : precision);
+    if (text != NULL) {
+        result = PyTuple_Pack(2, text, raised != NULL ? raised : Py_None);
+    }
+error:
+    if (started) {
+        pyprof_line_memory_stop(memory);
+    }
+    pyprof_memprof_free(profile);
+    if (memory != NULL) {
+        pyprof_line_memory_free(memory);
+    }
+    if (lines != NULL) {
+        pyprof_lines_free(lines);
+    }
+    Py_XDECREF(text);
+    Py_XDECREF(raised);
+    return result;
+}
+
 static PyMethodDef profile_methods[] = {
+    {"_mprun", (PyCFunction)(void (*)(void))mprun,
+     METH_VARARGS | METH_KEYWORDS,
+     "_mprun(funcs, run, precision=1) -> (report, exception or None)\n"
+     "\n"
+     "%mprun's engine: run() with funcs profiled line by line for memory;\n"
+     "memory_profiler's table as text, and what run() raised."},
     {"memory_profile", (PyCFunction)(void (*)(void))memory_profile,
      METH_VARARGS | METH_KEYWORDS,
      "memory_profile(func=None, *, stream=None, precision=1)\n"

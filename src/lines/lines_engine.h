@@ -58,6 +58,10 @@ typedef struct {
     void (*line_begin)(void *ctx, uint32_t fn, int line);
     /* That interval ends (next line, return, yield, exception). */
     void (*line_end)(void *ctx, uint32_t fn, int line);
+    /* A frame of function `fn`'s own code (not of code nested in it)
+     * starts: a call, not a generator or coroutine resuming.  Comes
+     * before the frame's first line_begin.  May be NULL. */
+    void (*frame_start)(void *ctx, uint32_t fn);
 } pyprof_lines_consumer_t;
 
 /* A new, disabled engine with an empty selection.  `wall_await`: a line

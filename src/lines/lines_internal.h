@@ -228,6 +228,17 @@ lines_on_enter(pyprof_lines_t *lines, lines_thread_t *thread,
     return frame;
 }
 
+/* A frame running selected `code` of function `fn` starts (a call, not a
+ * resume): the consumer hears of it when code is the function's own. */
+static inline void
+lines_on_frame_start(pyprof_lines_t *lines, uint32_t fn, const void *code)
+{
+    if (lines->has_consumer && lines->consumer.frame_start != NULL
+        && lines->funcs[fn].code == code) {
+        lines->consumer.frame_start(lines->consumer.ctx, fn);
+    }
+}
+
 /* Pop the top frame at `now`, handing its time to a same-function parent
  * as nested time. */
 static inline void

@@ -78,6 +78,9 @@ on_call(pyprof_lines_t *lines, PyFrameObject *frame)
     if (top == NULL) {
         return NULL;
     }
+    if (!started) {
+        lines_on_frame_start(lines, (uint32_t)fn, code);
+    }
     if (started && lines->wall_await && lines->funcs[fn].is_coroutine) {
         pyprof_lines_resume(lines, top, (PyObject *)frame);
     }

@@ -47,8 +47,9 @@ on_start(PyObject *unused, PyObject *const *args, Py_ssize_t nargs)
         }
     }
     lines_thread_t *thread = lines_thread_current(lines);
-    if (thread != NULL) {
-        lines_on_enter(lines, thread, args[0], (uint32_t)fn, -1);
+    if (thread != NULL
+        && lines_on_enter(lines, thread, args[0], (uint32_t)fn, -1) != NULL) {
+        lines_on_frame_start(lines, (uint32_t)fn, args[0]);
     }
     Py_RETURN_NONE;
 }

@@ -37,7 +37,7 @@ typedef struct {
     PyCodeObject *code;     /* borrowed from the engine */
     int first_line, nlines;
     row_t *rows;            /* nlines */
-    int pending_def;        /* a decorated call started: charge the def */
+    int pending_def;        /* a call started: charge the def line */
     PyCodeObject **codes;   /* code and the code objects nested in it
                                (borrowed: code's co_consts holds them) */
     int ncodes;             /* 0 until first needed, -1 if unknown */
@@ -158,6 +158,18 @@ on_line_begin(void *ctx, uint32_t fn, int line)
     }
 }
 
+/* A call of a profiled function starts, however it was chosen (the
+ * decorator, --function, %mprun): memory_profiler charges its def line
+ * when the first line of the body begins. */
+static void
+on_frame_start(void *ctx, uint32_t fn)
+{
+    func_t *f = func_of(ctx, fn);
+    if (f != NULL) {
+        f->pending_def = 1;
+    }
+}
+
 static void
 on_line_end(void *ctx, uint32_t fn, int line)
 {
@@ -193,14 +205,7 @@ func_of_code(pyprof_line_memory_t *m, PyObject *func)
 static void *
 decorated_enter(PyObject *func)
 {
-    if (current == NULL) {
-        return NULL;
-    }
-    func_t *f = func_of_code(current, func);
-    if (f != NULL) {
-        f->pending_def = 1;
-    }
-    return NULL;
+    return NULL;    /* the def line is charged from on_frame_start */
 }
 
 /* Append `code` and the code objects nested in it to f->codes.
@@ -314,7 +319,8 @@ pyprof_line_memory_new(pyprof_lines_t *lines)
         free(m);
         return NULL;
     }
-    pyprof_lines_consumer_t consumer = {m, on_line_begin, on_line_end};
+    pyprof_lines_consumer_t consumer = {m, on_line_begin, on_line_end,
+                                        on_frame_start};
     pyprof_lines_set_consumer(lines, &consumer);
     return m;
 }
