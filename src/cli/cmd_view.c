@@ -8,7 +8,9 @@
  * --flamegraph the report goes beside FILE as FILE's name with .html.
  * --open hands the report to the desktop's opener and does not wait.
  * A line profile's JSON (`pyprof lines -o FILE.json`) is recognised by its
- * first bytes and drawn as source with heat bars (report/lines_report.c);
+ * first bytes and drawn as source with heat bars (report/lines_report.c),
+ * a per-line memory profile's (`pyprof memory -o FILE.json`, known by its
+ * "unit") as its lines with allocation bars (report/memory_page.c);
  * a memory timeline (`pyprof mprof run`'s .dat) is drawn as the mprof
  * plot with its function brackets (report/mprof_html.c).
  */
@@ -28,6 +30,7 @@
 #include "../report/html_report.h"
 #include "../report/json_reader.h"
 #include "../report/lines_report.h"
+#include "../report/memory_page.h"
 #include "../report/mprof_html.h"
 #include "../report/output.h"
 #include "../report/paths.h"
@@ -45,8 +48,11 @@ static const char help_text[] =
     "pstats) as one self-contained HTML page -- icicle, sunburst, sortable\n"
     "table, callers and callees -- that opens from disk with no network.\n"
     "A line profile (pyprof lines -o FILE.json) is drawn as each\n"
-    "function's source with a heat bar per line; a memory timeline\n"
-    "(pyprof mprof run's .dat) as the mprof plot with function brackets.\n"
+    "function's source with a heat bar per line; a memory profile\n"
+    "(pyprof memory -o FILE.json) as each function's lines with\n"
+    "memory_profiler's columns and a bar for the bytes each allocated; a\n"
+    "memory timeline (pyprof mprof run's .dat) as the mprof plot with\n"
+    "function brackets.\n"
     "\n"
     "options:\n"
     "  -o, --output FILE      write the HTML report to FILE (default: the\n"
@@ -224,8 +230,10 @@ read_whole(const char *path, size_t *len, char *errbuf, size_t errlen)
     return data;
 }
 
-/* A line profile (`pyprof lines -o FILE.json`): source with heat bars.
- * Returns the exit status. */
+/* A line profile (`pyprof lines -o FILE.json`): source with heat bars;
+ * or a memory profile (`pyprof memory -o FILE.json`): its lines with
+ * memory_profiler's columns and allocation bars.  Returns the exit
+ * status. */
 static int
 view_lines(const view_args_t *args, const char *data, size_t len,
            const char *report_path)
@@ -245,8 +253,12 @@ view_lines(const view_args_t *args, const char *data, size_t len,
     pyprof_sink_t sink;
     pyprof_sink_init_buffer(&sink);
     int status = 0;
-    if (pyprof_lines_report(&sink, doc, base_name(args->file), errbuf,
-                            sizeof(errbuf)) < 0) {
+    int rc = pyprof_memory_page_is_profile(doc)
+                 ? pyprof_memory_page(&sink, doc, base_name(args->file),
+                                      errbuf, sizeof(errbuf))
+                 : pyprof_lines_report(&sink, doc, base_name(args->file),
+                                       errbuf, sizeof(errbuf));
+    if (rc < 0) {
         fprintf(stderr, "pyprof view: %s: %s\n", args->file, errbuf);
         status = 1;
     }
