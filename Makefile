@@ -51,6 +51,8 @@ demo:
 	@echo
 	@echo "== pyprof memory --function jset examples/julia_set.py"
 	@$(VENVS)/demo/bin/pyprof memory --function jset examples/julia_set.py
+	@$(VENVS)/demo/bin/pyprof memory --function jset -o out/julia_set.memory.json examples/julia_set.py >/dev/null
+	@$(VENVS)/demo/bin/pyprof view out/julia_set.memory.json -o out/julia_set.memory.html
 	@echo "== pyprof mprof run -T 0.02 -o out/julia_set.mprof.dat examples/julia_set.py"
 	@$(VENVS)/demo/bin/pyprof mprof run -T 0.02 -o out/julia_set.mprof.dat examples/julia_set.py
 	@$(VENVS)/demo/bin/pyprof mprof peak out/julia_set.mprof.dat
@@ -58,17 +60,19 @@ demo:
 	@if command -v $(CHROMIUM) >/dev/null 2>&1; then \
 	    for f in julia_set.html:julia_set.png julia_set.svg:julia_set-flamegraph.png \
 	             julia_set.lines.html:julia_set-lines.png \
-	             julia_set.memory.svg:julia_set-memory.png; do \
+	             julia_set.memory.svg:julia_set-memory.png \
+	             julia_set.memory.html:julia_set-memory-lines.png; do \
 	        $(CHROMIUM) --headless --no-sandbox --disable-gpu --no-first-run \
 	            --disable-background-networking --user-data-dir=$$(mktemp -d) \
 	            --window-size=1200,900 --screenshot=$(CURDIR)/out/$${f#*:} \
 	            file://$(CURDIR)/out/$${f%%:*} >/dev/null 2>&1; \
 	    done; \
-	    echo "screenshots: $(CURDIR)/out/julia_set.png $(CURDIR)/out/julia_set-flamegraph.png $(CURDIR)/out/julia_set-lines.png $(CURDIR)/out/julia_set-memory.png"; \
+	    echo "screenshots: $(CURDIR)/out/julia_set.png $(CURDIR)/out/julia_set-flamegraph.png $(CURDIR)/out/julia_set-lines.png $(CURDIR)/out/julia_set-memory.png $(CURDIR)/out/julia_set-memory-lines.png"; \
 	else echo "(no $(CHROMIUM): no screenshots)"; fi
 	@echo "report: $(CURDIR)/out/julia_set.html"
 	@echo "flame graph: $(CURDIR)/out/julia_set.svg"
 	@echo "line report: $(CURDIR)/out/julia_set.lines.html"
+	@echo "memory per line: $(CURDIR)/out/julia_set.memory.html"
 	@echo "memory over time: $(CURDIR)/out/julia_set.memory.svg"
 
 test: ctest
