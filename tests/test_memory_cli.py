@@ -181,3 +181,53 @@ def test_bad_input(tmp_path):
     r = run_pyprof("memory", "-o", str(tmp_path / "no" / "dir.json"),
                    PROGRAM)
     assert r.returncode == 1 and "cannot write" in r.stderr
+
+
+ALIVE_PROGRAM = """
+import sys, tracemalloc
+TRACE = "--trace" in sys.argv
+
+def build(n):
+    keep = [bytearray(1000) for _ in range(n)]
+    temp = [0] * (n * 50)
+    return keep
+
+def main():
+    kept = build(2000)
+    if TRACE:
+        snap = tracemalloc.take_snapshot()
+        for s in snap.statistics("lineno"):
+            if s.traceback[0].filename == __file__:
+                print("ALIVE", s.traceback[0].lineno, s.size)
+    filler = [str(i) for i in range(10)]
+    del kept
+
+if TRACE:
+    tracemalloc.start()
+main()
+"""
+
+
+def test_alive_of_a_function_chosen_by_name_is_read_as_it_returns(tmp_path):
+    """--function: Alive is what the call left behind once its frame let go
+    of its locals -- the returned list (still held by the caller, freed
+    later) counts, the temporary does not.  The oracle is tracemalloc's
+    per-line snapshot taken right after the call, in a plain run."""
+    script = tmp_path / "alive.py"
+    script.write_text(ALIVE_PROGRAM)
+    plain = subprocess.run([sys.executable, str(script), "--trace"],
+                           capture_output=True, text=True, timeout=300)
+    assert plain.returncode == 0, plain.stderr
+    oracle = {int(l.split()[1]): int(l.split()[2])
+              for l in plain.stdout.splitlines() if l.startswith("ALIVE")}
+    out = tmp_path / "alive.json"
+    r = run_pyprof("memory", "--function", "build", "-o", str(out),
+                   str(script))
+    assert r.returncode == 0, r.stderr
+    lines = {l["lineno"]: l for l in
+             json.load(open(out))["functions"][0]["lines"]}
+    keep, temp = lines[6]["alive_bytes"], lines[7]["alive_bytes"]
+    assert oracle[6] > 2_000_000
+    assert abs(keep - oracle[6]) <= max(0.05 * oracle[6], 4096)
+    assert abs(temp - oracle.get(7, 0)) <= 4096
+    assert lines[7]["allocated_bytes"] >= 800_000    # it was allocated

@@ -57,6 +57,13 @@ static struct {
  * hook itself pass through unrecorded.  Thread-local, so unshared. */
 static _Thread_local int in_hook;
 
+/* The call pyprof_alloc_call_before_next left for this thread's next
+ * allocation.  Thread-local, so unshared. */
+static _Thread_local struct {
+    void (*fn)(void *arg);
+    void *arg;
+} pending;
+
 static const PyMemAllocatorDomain domains[3] = {
     PYMEM_DOMAIN_RAW, PYMEM_DOMAIN_MEM, PYMEM_DOMAIN_OBJ};
 
@@ -244,6 +251,18 @@ domain_has_gil(const PyMemAllocatorEx *saved)
     return saved != &state.saved[0] || PyGILState_Check();
 }
 
+/* Run this thread's pending call when `saved`'s domain holds the GIL
+ * here.  Inside a hook (in_hook set), before the allocation. */
+static void
+run_pending(const PyMemAllocatorEx *saved)
+{
+    if (pending.fn != NULL && domain_has_gil(saved)) {
+        void (*fn)(void *) = pending.fn;
+        pending.fn = NULL;
+        fn(pending.arg);
+    }
+}
+
 static void *
 hook_malloc(void *ctx, size_t size)
 {
@@ -252,6 +271,7 @@ hook_malloc(void *ctx, size_t size)
         return saved->malloc(saved->ctx, size);
     }
     in_hook = 1;
+    run_pending(saved);
     void *ptr = saved->malloc(saved->ctx, size);
     if (ptr != NULL) {
         record(NULL, ptr, size, domain_has_gil(saved));
@@ -268,6 +288,7 @@ hook_calloc(void *ctx, size_t nelem, size_t elsize)
         return saved->calloc(saved->ctx, nelem, elsize);
     }
     in_hook = 1;
+    run_pending(saved);
     void *ptr = saved->calloc(saved->ctx, nelem, elsize);
     if (ptr != NULL) {
         /* calloc checked nelem * elsize for overflow before succeeding. */
@@ -285,6 +306,7 @@ hook_realloc(void *ctx, void *old, size_t size)
         return saved->realloc(saved->ctx, old, size);
     }
     in_hook = 1;
+    run_pending(saved);
     void *ptr = saved->realloc(saved->ctx, old, size);
     if (ptr != NULL) {
         record(old, ptr, size, domain_has_gil(saved));
@@ -309,6 +331,19 @@ hook_free(void *ctx, void *ptr)
 
 /* ------------------------------------------------------------------ */
 /* Public API. */
+
+void
+pyprof_alloc_call_before_next(void (*fn)(void *arg), void *arg)
+{
+    pending.fn = fn;
+    pending.arg = arg;
+}
+
+void
+pyprof_alloc_cancel_pending(void)
+{
+    pending.fn = NULL;
+}
 
 static void
 drop_records(void)

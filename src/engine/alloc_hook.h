@@ -69,4 +69,17 @@ int pyprof_alloc_foreach_site(int (*visit)(PyCodeObject *code, int lineno,
  * counters are then lower bounds); reset by the last stop. */
 int pyprof_alloc_lost(void);
 
+/* Have fn(arg) called once in the calling thread, just before that
+ * thread's next allocation through the hooks made with the GIL held: a
+ * moment that comes after whatever the thread frees in between (a frame
+ * that returned releasing its locals) and before it builds anything new.
+ * One pending call per thread; setting another replaces it.  fn runs
+ * inside the hook, with the GIL: it may read the counters
+ * (pyprof_alloc_site_counts) but must not call Python code.  Needs the
+ * GIL. */
+void pyprof_alloc_call_before_next(void (*fn)(void *arg), void *arg);
+
+/* Forget the calling thread's pending call, if any. */
+void pyprof_alloc_cancel_pending(void);
+
 #endif

@@ -62,6 +62,10 @@ typedef struct {
      * starts: a call, not a generator or coroutine resuming.  Comes
      * before the frame's first line_begin.  May be NULL. */
     void (*frame_start)(void *ctx, uint32_t fn);
+    /* A frame of function `fn`'s own code returned or raised: its call
+     * is over (its locals are released right after).  Not called when a
+     * generator or coroutine suspends.  May be NULL. */
+    void (*frame_return)(void *ctx, uint32_t fn);
 } pyprof_lines_consumer_t;
 
 /* A new, disabled engine with an empty selection.  `wall_await`: a line

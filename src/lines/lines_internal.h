@@ -239,6 +239,20 @@ lines_on_frame_start(pyprof_lines_t *lines, uint32_t fn, const void *code)
     }
 }
 
+/* A selected frame running `code` returned or raised (did not suspend):
+ * the consumer hears of it when code is its function's own. */
+static inline void
+lines_on_frame_return(pyprof_lines_t *lines, const void *code)
+{
+    if (!lines->has_consumer || lines->consumer.frame_return == NULL) {
+        return;
+    }
+    int64_t fn = lines_lookup(lines, code);
+    if (fn >= 0 && lines->funcs[fn].code == code) {
+        lines->consumer.frame_return(lines->consumer.ctx, (uint32_t)fn);
+    }
+}
+
 /* Pop the top frame at `now`, handing its time to a same-function parent
  * as nested time. */
 static inline void

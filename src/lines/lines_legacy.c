@@ -87,6 +87,26 @@ on_call(pyprof_lines_t *lines, PyFrameObject *frame)
     return thread;
 }
 
+/* Non-zero when the 'return' event of `frame` ends its call: a return or
+ * an exception, not a generator's or coroutine's suspension. */
+static int
+frame_finishing(PyFrameObject *frame)
+{
+#if PY_VERSION_HEX >= 0x030B0000
+    /* 3.11 marks the generator suspended before the event of a yield;
+     * async generators have no public attribute saying so. */
+    PyObject *gen = PyFrame_GetGenerator(frame);   /* new reference */
+    if (gen == NULL) {
+        return 1;
+    }
+    int suspended = ((PyGenObject *)gen)->gi_frame_state == FRAME_SUSPENDED;
+    Py_DECREF(gen);
+    return !suspended;
+#else
+    return frame->f_state != FRAME_SUSPENDED;
+#endif
+}
+
 /* A frame returns or suspends: pop it if it is ours.  Returns the thread
  * when something was popped, else NULL. */
 static lines_thread_t *
@@ -108,6 +128,10 @@ on_return(pyprof_lines_t *lines, PyFrameObject *frame)
         return thread;
     }
     lines_on_leave(lines, thread, frame);
+    if (lines->has_consumer && lines->consumer.frame_return != NULL
+        && frame_finishing(frame)) {
+        lines_on_frame_return(lines, pyprof_frame_code(frame));
+    }
     return thread;
 }
 

@@ -98,6 +98,7 @@ on_leave(PyObject *unused, PyObject *const *args, Py_ssize_t nargs)
         && (thread->frames[thread->depth - 1].key == args[0]
             || lines_lookup(lines, args[0]) >= 0)) {
         lines_on_leave(lines, thread, args[0]);
+        lines_on_frame_return(lines, args[0]);
     }
     Py_RETURN_NONE;
 }

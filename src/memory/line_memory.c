@@ -57,12 +57,27 @@ struct pyprof_line_memory {
     pyprof_rss_reader_t reader;
     int tracking;           /* pyprof_alloc_start succeeded */
     int oom;
+    uint64_t epoch;         /* which start this is (see alive_due) */
 };
 
 /* The accountant the `profile` decorator reports to while it runs.
  * Global because decorated functions reach it from the program's calls;
  * protected by the GIL. */
 static pyprof_line_memory_t *current;
+
+/* Counts starts, so a stale alive_due is recognised.  Protected by the
+ * GIL. */
+static uint64_t starts;
+
+/* A call that returned and whose Alive is to be read once its frame has
+ * released its locals: at the thread's next allocation or engine event
+ * (see on_frame_return).  Thread-local: each thread's own call. */
+static _Thread_local struct {
+    pyprof_line_memory_t *m;
+    uint64_t epoch;
+    uint32_t fn;
+    int set;
+} alive_due;
 
 /* ------------------------------------------------------------------ */
 
@@ -145,10 +160,37 @@ trace(pyprof_line_memory_t *m, func_t *f, int lineno)
     m->prev_lineno = lineno;
 }
 
+static void record_alive(pyprof_line_memory_t *m, func_t *f);
+
+/* Read the Alive of the call alive_due holds, if any (and still of the
+ * running accountant).  `unused`: the signature of
+ * pyprof_alloc_call_before_next, which calls it inside an allocation
+ * hook. */
+static void
+read_alive_due(void *unused)
+{
+    if (!alive_due.set) {
+        return;
+    }
+    alive_due.set = 0;
+    pyprof_line_memory_t *m = alive_due.m;
+    if (m == NULL || m != current || m->epoch != alive_due.epoch ||
+        !m->tracking) {
+        return;
+    }
+    func_t *f = func_of(m, alive_due.fn);
+    if (f != NULL) {
+        record_alive(m, f);
+    }
+}
+
 static void
 on_line_begin(void *ctx, uint32_t fn, int line)
 {
     pyprof_line_memory_t *m = ctx;
+    if (alive_due.set) {
+        read_alive_due(NULL);
+    }
     func_t *f = func_of(m, fn);
     if (f != NULL && f->pending_def) {
         /* The call event: memory_profiler charges the def line when the
@@ -164,6 +206,9 @@ on_line_begin(void *ctx, uint32_t fn, int line)
 static void
 on_frame_start(void *ctx, uint32_t fn)
 {
+    if (alive_due.set) {
+        read_alive_due(NULL);
+    }
     func_t *f = func_of(ctx, fn);
     if (f != NULL) {
         f->pending_def = 1;
@@ -174,6 +219,9 @@ static void
 on_line_end(void *ctx, uint32_t fn, int line)
 {
     pyprof_line_memory_t *m = ctx;
+    if (alive_due.set) {
+        read_alive_due(NULL);
+    }
     func_t *f = func_of(m, fn);
     if (f != NULL) {
         trace(m, f, line);
@@ -274,11 +322,35 @@ decorated_exit(PyObject *func, void *token)
     if (current == NULL || !current->tracking) {
         return;
     }
+    /* The frame has released its locals by now: whatever call is due,
+     * this one's included, is read at once. */
+    read_alive_due(NULL);
+    pyprof_alloc_cancel_pending();
     func_t *f = func_of_code(current, func);
     if (f != NULL) {
         f->pending_def = 0;
         record_alive(current, f);
     }
+}
+
+/* A call of a profiled function is over, however it was chosen.  Its
+ * frame still holds its locals, which are released right after: so its
+ * Alive is read at the thread's next allocation (or engine event, or
+ * the decorator's exit, or the export), when they are gone and before
+ * the caller builds anything new. */
+static void
+on_frame_return(void *ctx, uint32_t fn)
+{
+    pyprof_line_memory_t *m = ctx;
+    read_alive_due(NULL);       /* an earlier call's first */
+    if (!m->tracking) {
+        return;
+    }
+    alive_due.m = m;
+    alive_due.epoch = m->epoch;
+    alive_due.fn = fn;
+    alive_due.set = 1;
+    pyprof_alloc_call_before_next(read_alive_due, NULL);
 }
 
 static const pyprof_call_hooks_t decorated_hooks = {decorated_enter,
@@ -320,7 +392,7 @@ pyprof_line_memory_new(pyprof_lines_t *lines)
         return NULL;
     }
     pyprof_lines_consumer_t consumer = {m, on_line_begin, on_line_end,
-                                        on_frame_start};
+                                        on_frame_start, on_frame_return};
     pyprof_lines_set_consumer(lines, &consumer);
     return m;
 }
@@ -332,6 +404,7 @@ pyprof_line_memory_start(pyprof_line_memory_t *m)
         return -1;
     }
     m->tracking = 1;
+    m->epoch = ++starts;
     current = m;
     return 0;
 }
@@ -432,6 +505,7 @@ utf8_copy(PyObject *text)
 pyprof_memprof_t *
 pyprof_line_memory_export(pyprof_line_memory_t *m)
 {
+    read_alive_due(NULL);   /* this thread's last call, if due */
     uint32_t n = pyprof_lines_function_count(m->lines);
     if (n > 0) {
         func_of(m, n - 1);     /* size the table to every function */
