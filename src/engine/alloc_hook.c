@@ -62,7 +62,8 @@ static _Thread_local int in_hook;
 static _Thread_local struct {
     void (*fn)(void *arg);
     void *arg;
-} pending;
+} pending __attribute__((tls_model("initial-exec")));  /* checked at every
+                                                          allocation */
 
 static const PyMemAllocatorDomain domains[3] = {
     PYMEM_DOMAIN_RAW, PYMEM_DOMAIN_MEM, PYMEM_DOMAIN_OBJ};

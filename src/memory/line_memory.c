@@ -77,7 +77,8 @@ static _Thread_local struct {
     uint64_t epoch;
     uint32_t fn;
     int set;
-} alive_due;
+} alive_due __attribute__((tls_model("initial-exec")));   /* checked at
+                                                             every line */
 
 /* ------------------------------------------------------------------ */
 
@@ -324,12 +325,16 @@ decorated_exit(PyObject *func, void *token)
     }
     /* The frame has released its locals by now: whatever call is due,
      * this one's included, is read at once. */
+    func_t *f = func_of_code(current, func);
+    int read_here = f != NULL && alive_due.set && alive_due.m == current &&
+                    alive_due.fn == (uint32_t)(f - current->funcs);
     read_alive_due(NULL);
     pyprof_alloc_cancel_pending();
-    func_t *f = func_of_code(current, func);
     if (f != NULL) {
         f->pending_def = 0;
-        record_alive(current, f);
+        if (!read_here) {
+            record_alive(current, f);
+        }
     }
 }
 
