@@ -139,7 +139,10 @@ def test_rss_only_table_matches_memory_profiler(tmp_path):
         # start of the comprehension on some versions.
         slack = 1 if lineno == strings else 0
         assert abs(ours[lineno][2] - oracle[lineno][2]) <= slack, lineno
-    for mark in ("list_100mb", "free_100mb"):
+    # Under ASan freed memory stays resident in its quarantine, so what
+    # the freeing line's RSS does depends on the quarantine, not on us.
+    marks = ("list_100mb",) if UNDER_ASAN else ("list_100mb", "free_100mb")
+    for mark in marks:
         n = mark_line(mark)
         assert abs(ours[n][1] - oracle[n][1]) < 5, (mark, ours[n], oracle[n])
     # Contents columns are the source lines.
