@@ -232,25 +232,6 @@ on_line_end(void *ctx, uint32_t fn, int line)
 /* ------------------------------------------------------------------ */
 /* The decorator's hooks. */
 
-static func_t *
-func_of_code(pyprof_line_memory_t *m, PyObject *func)
-{
-    if (!PyFunction_Check(func)) {
-        return NULL;
-    }
-    PyObject *code = PyFunction_GET_CODE(func);
-    uint32_t n = pyprof_lines_function_count(m->lines);
-    for (uint32_t fn = 0; fn < n; fn++) {
-        PyCodeObject *c;
-        int first, count;
-        if (pyprof_lines_function_info(m->lines, fn, &c, &first, &count) == 0
-            && (PyObject *)c == code) {
-            return func_of(m, fn);
-        }
-    }
-    return NULL;
-}
-
 static void *
 decorated_enter(PyObject *func)
 {
@@ -320,22 +301,10 @@ record_alive(pyprof_line_memory_t *m, func_t *f)
 static void
 decorated_exit(PyObject *func, void *token)
 {
-    if (current == NULL || !current->tracking) {
-        return;
-    }
-    /* The frame has released its locals by now: whatever call is due,
-     * this one's included, is read at once. */
-    func_t *f = func_of_code(current, func);
-    int read_here = f != NULL && alive_due.set && alive_due.m == current &&
-                    alive_due.fn == (uint32_t)(f - current->funcs);
+    /* The call's frame returned (frame_return left its reading due) and
+     * has released its locals by now: read it at once. */
     read_alive_due(NULL);
     pyprof_alloc_cancel_pending();
-    if (f != NULL) {
-        f->pending_def = 0;
-        if (!read_here) {
-            record_alive(current, f);
-        }
-    }
 }
 
 /* A call of a profiled function is over, however it was chosen.  Its
