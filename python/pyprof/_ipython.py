@@ -25,6 +25,7 @@ def _interrupted(exc):
 
 
 def register(ipython):
+    from IPython.core.error import UsageError
     from IPython.core.magic import Magics, line_magic, magics_class
 
     @magics_class
@@ -118,5 +119,4 @@ def register(ipython):
                       % (peak, peak - baseline))
             return (peak, peak - baseline) if "o" in opts else None
 
-    from IPython.core.error import UsageError
     ipython.register_magics(LineProfilerMagics)

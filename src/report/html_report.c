@@ -259,6 +259,40 @@ pyprof_html_fill(pyprof_sink_t *out, const char *page, const char *css,
 }
 
 typedef struct {
+    const char *title;
+    const pyprof_json_t *funcs;
+    void (*put)(pyprof_sink_t *out, const pyprof_json_t *function);
+} functions_data_t;
+
+static int
+functions_data(pyprof_sink_t *out, void *ctx)
+{
+    const functions_data_t *d = ctx;
+    pyprof_sink_puts(out, "{\"title\":");
+    pyprof_escape_json(out, d->title);
+    pyprof_sink_puts(out, ",\"functions\":[");
+    for (const pyprof_json_t *f = d->funcs->first; f != NULL; f = f->next) {
+        if (f != d->funcs->first) {
+            pyprof_sink_putc(out, ',');
+        }
+        d->put(out, f);
+    }
+    pyprof_sink_puts(out, "]}");
+    return 0;
+}
+
+int
+pyprof_html_fill_functions(pyprof_sink_t *out, const char *page,
+                           const char *css, const char *js, const char *title,
+                           const pyprof_json_t *funcs,
+                           void (*put)(pyprof_sink_t *out,
+                                       const pyprof_json_t *function))
+{
+    functions_data_t d = {title, funcs, put};
+    return pyprof_html_fill(out, page, css, js, title, functions_data, &d);
+}
+
+typedef struct {
     const pyprof_stats_t *stats;
     const pyprof_pathtree_t *tree;
     const char *title;

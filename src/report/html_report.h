@@ -13,6 +13,7 @@
 #include "../core/calltree_file.h"
 #include "../core/sink.h"
 #include "../core/stats.h"
+#include "json_reader.h"
 
 /* Paths narrower than this fraction of the total are left out of the
  * page (their time stays in their parent): invisible even zoomed 100x on
@@ -32,6 +33,16 @@ typedef int (*pyprof_html_data_fn)(pyprof_sink_t *out, void *ctx);
 int pyprof_html_fill(pyprof_sink_t *out, const char *page, const char *css,
                      const char *js, const char *title,
                      pyprof_html_data_fn data, void *ctx);
+
+/* Fill `page` (as pyprof_html_fill) with the data {"title": title,
+ * "functions": [...]}, each element of the JSON array `funcs` written by
+ * `put`, which must escape what it writes: the line and memory profile
+ * pages.  Returns 0; the sink records running out of memory. */
+int pyprof_html_fill_functions(pyprof_sink_t *out, const char *page,
+                               const char *css, const char *js,
+                               const char *title, const pyprof_json_t *funcs,
+                               void (*put)(pyprof_sink_t *out,
+                                           const pyprof_json_t *function));
 
 /* Write the profile data of the report as JSON (what the page embeds).
  * Returns 0, or -1 when out of memory. */

@@ -6,6 +6,7 @@
  */
 #include "json_reader.h"
 
+#include <math.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -451,4 +452,16 @@ pyprof_json_get(const pyprof_json_t *object, const char *key)
         }
     }
     return NULL;
+}
+
+int
+pyprof_json_is_number(const pyprof_json_t *v)
+{
+    return v != NULL && v->kind == PYPROF_JSON_NUMBER && isfinite(v->number);
+}
+
+int
+pyprof_json_is_string(const pyprof_json_t *v)
+{
+    return v != NULL && v->kind == PYPROF_JSON_STRING;
 }

@@ -40,4 +40,8 @@ void pyprof_json_free(pyprof_json_t *root);
 const pyprof_json_t *pyprof_json_get(const pyprof_json_t *object,
                                      const char *key);
 
+/* Non-zero when `v` (NULL allowed) is a finite number, a string. */
+int pyprof_json_is_number(const pyprof_json_t *v);
+int pyprof_json_is_string(const pyprof_json_t *v);
+
 #endif

@@ -8,7 +8,6 @@
  */
 #include "lines_report.h"
 
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -113,27 +112,15 @@ read_source(const char *path, source_t *src)
     return 0;
 }
 
-static int
-is_number(const pyprof_json_t *v)
-{
-    return v != NULL && v->kind == PYPROF_JSON_NUMBER && isfinite(v->number);
-}
-
-static int
-is_string(const pyprof_json_t *v)
-{
-    return v != NULL && v->kind == PYPROF_JSON_STRING;
-}
-
 /* Check one function; returns 0 or -1 with errbuf set. */
 static int
 check_function(const pyprof_json_t *f, size_t index, char *errbuf,
                size_t errlen)
 {
     const pyprof_json_t *lines = pyprof_json_get(f, "lines");
-    if (!is_string(pyprof_json_get(f, "file"))
-        || !is_string(pyprof_json_get(f, "name"))
-        || !is_number(pyprof_json_get(f, "first_line"))
+    if (!pyprof_json_is_string(pyprof_json_get(f, "file"))
+        || !pyprof_json_is_string(pyprof_json_get(f, "name"))
+        || !pyprof_json_is_number(pyprof_json_get(f, "first_line"))
         || lines == NULL || lines->kind != PYPROF_JSON_ARRAY) {
         snprintf(errbuf, errlen, "not a pyprof line profile: function %zu "
                  "lacks file, name, first_line or lines", index);
@@ -141,8 +128,9 @@ check_function(const pyprof_json_t *f, size_t index, char *errbuf,
     }
     for (const pyprof_json_t *l = lines->first; l != NULL; l = l->next) {
         const pyprof_json_t *no = pyprof_json_get(l, "line");
-        if (!is_number(no) || !is_number(pyprof_json_get(l, "hits"))
-            || !is_number(pyprof_json_get(l, "time_ns"))
+        if (!pyprof_json_is_number(no)
+            || !pyprof_json_is_number(pyprof_json_get(l, "hits"))
+            || !pyprof_json_is_number(pyprof_json_get(l, "time_ns"))
             || no->number < 1 || no->number > 1e9) {
             snprintf(errbuf, errlen, "not a pyprof line profile: a line of "
                      "function %zu lacks line, hits or time_ns", index);
@@ -203,29 +191,6 @@ put_function(pyprof_sink_t *out, const pyprof_json_t *f)
     free(src.lines);
 }
 
-typedef struct {
-    const pyprof_json_t *funcs;
-    const char *title;
-} line_page_t;
-
-static int
-line_page_data(pyprof_sink_t *out, void *ctx)
-{
-    const line_page_t *page = ctx;
-    pyprof_sink_puts(out, "{\"title\":");
-    pyprof_escape_json(out, page->title);
-    pyprof_sink_puts(out, ",\"functions\":[");
-    for (const pyprof_json_t *f = page->funcs->first; f != NULL;
-         f = f->next) {
-        if (f != page->funcs->first) {
-            pyprof_sink_putc(out, ',');
-        }
-        put_function(out, f);
-    }
-    pyprof_sink_puts(out, "]}");
-    return 0;
-}
-
 int
 pyprof_lines_report(pyprof_sink_t *out, const pyprof_json_t *doc,
                     const char *title, char *errbuf, size_t errlen)
@@ -242,9 +207,9 @@ pyprof_lines_report(pyprof_sink_t *out, const pyprof_json_t *doc,
             return -1;
         }
     }
-    line_page_t page = {funcs, title};
-    pyprof_html_fill(out, pyprof_web_lines_html, pyprof_web_lines_css,
-                     pyprof_web_lines_js, title, line_page_data, &page);
+    pyprof_html_fill_functions(out, pyprof_web_lines_html,
+                               pyprof_web_lines_css, pyprof_web_lines_js,
+                               title, funcs, put_function);
     if (pyprof_sink_failed(out)) {
         snprintf(errbuf, errlen, "out of memory");
         return -1;

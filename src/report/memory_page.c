@@ -2,7 +2,6 @@
  * document (see memory_page.h). */
 #include "memory_page.h"
 
-#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -14,28 +13,18 @@
 #define MEMORY_UNIT "MiB for memory, bytes for allocations"
 
 static int
-is_number(const pyprof_json_t *v)
-{
-    return v != NULL && v->kind == PYPROF_JSON_NUMBER && isfinite(v->number);
-}
-
-static int
 is_number_or_null(const pyprof_json_t *v)
 {
-    return is_number(v) || (v != NULL && v->kind == PYPROF_JSON_NULL);
-}
-
-static int
-is_string(const pyprof_json_t *v)
-{
-    return v != NULL && v->kind == PYPROF_JSON_STRING;
+    return pyprof_json_is_number(v)
+           || (v != NULL && v->kind == PYPROF_JSON_NULL);
 }
 
 int
 pyprof_memory_page_is_profile(const pyprof_json_t *doc)
 {
     const pyprof_json_t *unit = pyprof_json_get(doc, "unit");
-    return is_string(unit) && strcmp(unit->string, MEMORY_UNIT) == 0;
+    return pyprof_json_is_string(unit)
+           && strcmp(unit->string, MEMORY_UNIT) == 0;
 }
 
 /* Check one function; returns 0 or -1 with errbuf set. */
@@ -44,9 +33,9 @@ check_function(const pyprof_json_t *f, size_t index, char *errbuf,
                size_t errlen)
 {
     const pyprof_json_t *lines = pyprof_json_get(f, "lines");
-    if (!is_string(pyprof_json_get(f, "filename"))
-        || !is_string(pyprof_json_get(f, "name"))
-        || !is_number(pyprof_json_get(f, "first_line"))
+    if (!pyprof_json_is_string(pyprof_json_get(f, "filename"))
+        || !pyprof_json_is_string(pyprof_json_get(f, "name"))
+        || !pyprof_json_is_number(pyprof_json_get(f, "first_line"))
         || lines == NULL || lines->kind != PYPROF_JSON_ARRAY) {
         snprintf(errbuf, errlen, "not a pyprof memory profile: function %zu "
                  "lacks filename, name, first_line or lines", index);
@@ -54,13 +43,14 @@ check_function(const pyprof_json_t *f, size_t index, char *errbuf,
     }
     for (const pyprof_json_t *l = lines->first; l != NULL; l = l->next) {
         const pyprof_json_t *no = pyprof_json_get(l, "lineno");
-        if (!is_number(no) || no->number < 1 || no->number > 1e9
+        if (!pyprof_json_is_number(no) || no->number < 1
+            || no->number > 1e9
             || !is_number_or_null(pyprof_json_get(l, "mem_usage"))
             || !is_number_or_null(pyprof_json_get(l, "increment"))
-            || !is_number(pyprof_json_get(l, "occurrences"))
-            || !is_number(pyprof_json_get(l, "allocated_bytes"))
-            || !is_number(pyprof_json_get(l, "alive_bytes"))
-            || !is_string(pyprof_json_get(l, "contents"))) {
+            || !pyprof_json_is_number(pyprof_json_get(l, "occurrences"))
+            || !pyprof_json_is_number(pyprof_json_get(l, "allocated_bytes"))
+            || !pyprof_json_is_number(pyprof_json_get(l, "alive_bytes"))
+            || !pyprof_json_is_string(pyprof_json_get(l, "contents"))) {
             snprintf(errbuf, errlen, "not a pyprof memory profile: a line "
                      "of function %zu lacks one of lineno, mem_usage, "
                      "increment, occurrences, allocated_bytes, alive_bytes, "
@@ -117,29 +107,6 @@ put_function(pyprof_sink_t *out, const pyprof_json_t *f)
     pyprof_sink_puts(out, "]}");
 }
 
-typedef struct {
-    const pyprof_json_t *funcs;
-    const char *title;
-} memory_page_t;
-
-static int
-page_data(pyprof_sink_t *out, void *ctx)
-{
-    const memory_page_t *page = ctx;
-    pyprof_sink_puts(out, "{\"title\":");
-    pyprof_escape_json(out, page->title);
-    pyprof_sink_puts(out, ",\"functions\":[");
-    for (const pyprof_json_t *f = page->funcs->first; f != NULL;
-         f = f->next) {
-        if (f != page->funcs->first) {
-            pyprof_sink_putc(out, ',');
-        }
-        put_function(out, f);
-    }
-    pyprof_sink_puts(out, "]}");
-    return 0;
-}
-
 int
 pyprof_memory_page(pyprof_sink_t *out, const pyprof_json_t *doc,
                    const char *title, char *errbuf, size_t errlen)
@@ -156,9 +123,9 @@ pyprof_memory_page(pyprof_sink_t *out, const pyprof_json_t *doc,
             return -1;
         }
     }
-    memory_page_t page = {funcs, title};
-    pyprof_html_fill(out, pyprof_web_memlines_html, pyprof_web_lines_css,
-                     pyprof_web_memlines_js, title, page_data, &page);
+    pyprof_html_fill_functions(out, pyprof_web_memlines_html,
+                               pyprof_web_lines_css, pyprof_web_memlines_js,
+                               title, funcs, put_function);
     if (pyprof_sink_failed(out)) {
         snprintf(errbuf, errlen, "out of memory");
         return -1;
