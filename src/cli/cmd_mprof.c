@@ -79,6 +79,10 @@ swap_profile_builtin(PyObject **saved, int install,
         Py_XINCREF(*saved);
         int rc = PyDict_SetItemString(builtins, "profile", decorator);
         Py_DECREF(decorator);
+        if (rc < 0) {
+            pyprof_mprof_profile_stop();
+            Py_CLEAR(*saved);
+        }
         return rc;
     }
     pyprof_mprof_profile_stop();

@@ -79,8 +79,9 @@ select_profiles(const char *command, char **args, int nargs)
         char *end;
         long index = strtol(arg, &end, 10);
         int is_index = *arg != '\0' && *end == '\0';
+        int exists = stat(arg, &st) == 0;
         const char *name = arg;
-        if (is_index && stat(arg, &st) != 0) {
+        if (is_index && !exists) {
             if (index < 0) {
                 index += count;
             }
@@ -91,7 +92,7 @@ select_profiles(const char *command, char **args, int nargs)
             }
             name = profiles[index];
         }
-        else if (stat(arg, &st) != 0) {
+        else if (!exists) {
             fprintf(stderr, "%s: %s: no such file\n", command, arg);
             goto error;
         }
@@ -352,8 +353,8 @@ peak_mib(const pyprof_mprof_data_t *data, const char *func)
     return peak;
 }
 
-/* mprof's line: "<file>\t<peak> MiB", then a line per child process, in
- * the order they first appear. */
+/* mprof's line: "<file>\t<peak> MiB", then a line per child process
+ * with its highest sample, in the order the children first appear. */
 static void
 print_peak(const char *path, const pyprof_mprof_data_t *data,
            const char *func)
@@ -364,24 +365,29 @@ print_peak(const char *path, const pyprof_mprof_data_t *data,
         return;
     }
     printf("%s\t%.3f MiB\n", path, peak);
-    for (size_t i = 0; i < data->nchld; i++) {
-        int child = data->chld_index[i];
-        int first = 1;
-        for (size_t j = 0; j < i && first; j++) {
-            first = data->chld_index[j] != child;
+    /* One pass over the samples; a program has few children, so each
+     * sample looks its child up among those seen so far. */
+    int *children = malloc(data->nchld * sizeof(*children));
+    double *peaks = malloc(data->nchld * sizeof(*peaks));
+    size_t nchildren = 0;
+    for (size_t i = 0; i < data->nchld && children && peaks; i++) {
+        size_t k = 0;
+        while (k < nchildren && children[k] != data->chld_index[i]) {
+            k++;
         }
-        if (!first) {
-            continue;
+        if (k == nchildren) {
+            children[nchildren] = data->chld_index[i];
+            peaks[nchildren++] = data->chld[i].mib;
         }
-        double child_peak = data->chld[i].mib;
-        for (size_t j = i; j < data->nchld; j++) {
-            if (data->chld_index[j] == child &&
-                data->chld[j].mib > child_peak) {
-                child_peak = data->chld[j].mib;
-            }
+        else if (data->chld[i].mib > peaks[k]) {
+            peaks[k] = data->chld[i].mib;
         }
-        printf("  Child %d\t\t\t%.3f MiB\n", child, child_peak);
     }
+    for (size_t k = 0; k < nchildren; k++) {
+        printf("  Child %d\t\t\t%.3f MiB\n", children[k], peaks[k]);
+    }
+    free(children);
+    free(peaks);
 }
 
 int
