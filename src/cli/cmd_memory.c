@@ -42,14 +42,14 @@ static const char help_text[] =
     "returned (Alive).  `profile` is a builtin while the program runs.\n"
     "\n"
     "options:\n"
-    "  --function NAME   profile NAME (module.func, module.Class.method,\n"
-    "                    file.py:func, func); repeatable\n"
-    "  --module NAME     profile every function of module NAME\n"
-    "  --path DIR        profile every function defined below DIR\n"
-    "  -o FILE           write the results to FILE as JSON\n"
-    "  --rss-only        only memory_profiler's columns\n"
-    "  --precision N     decimals of the MiB columns (default 3)\n"
-    "  -h, --help        show this help\n";
+    "  --function NAME     profile NAME (module.func, module.Class.method,\n"
+    "                      file.py:func, func); repeatable\n"
+    "  --module NAME       profile every function of module NAME\n"
+    "  --path DIR          profile every function defined below DIR\n"
+    "  -o, --outfile FILE  write the results to FILE as JSON\n"
+    "  --rss-only          only memory_profiler's columns\n"
+    "  --precision N       decimals of the MiB columns (default 3)\n"
+    "  -h, --help          show this help\n";
 
 typedef struct {
     const char *outfile;

@@ -11,7 +11,7 @@
  * block, a FUNC record.
  *
  * `plot`, `list`, `clean`, `rm` and `peak` work on the files as mprof's
- * do (mprof_files.c).
+ * do (mprof_files.c); each action's help page is here.
  */
 #include <Python.h>
 
@@ -33,34 +33,133 @@
 
 #define DEFAULT_INTERVAL 0.1    /* mprof's default */
 
-static const char usage[] =
-    "usage: pyprof mprof run [--interval S] [--include-children]\n"
-    "                        [--multiprocess] [-o FILE]\n"
-    "                        (script.py | -m module | -c code) [args...]\n"
-    "       pyprof mprof plot [FILE | INDEX] [-o OUT.svg] [--title TEXT]\n"
-    "       pyprof mprof list\n"
-    "       pyprof mprof clean [--dry-run]\n"
-    "       pyprof mprof rm [--dry-run] (FILE | INDEX)...\n"
-    "       pyprof mprof peak [--func NAME] [FILE | INDEX]...\n";
+/* One help page per action, as mprof's subcommands each have theirs:
+ * `pyprof mprof ACTION --help` prints the action's usage and every
+ * option it accepts; `pyprof mprof --help` the usages and what each
+ * action does. */
+typedef struct {
+    const char *name;
+    const char *usage;
+    const char *summary;    /* one line for `pyprof mprof --help` */
+    const char *help;       /* the rest of `pyprof mprof ACTION --help` */
+} action_help_t;
 
-static const char help_text[] =
-    "\n"
-    "Memory of a program over time, as memory_profiler's mprof records it.\n"
-    "\n"
-    "run: sample the program's memory (RSS) every --interval seconds\n"
-    "(default 0.1) from a thread that does not hold the GIL, into\n"
-    "mprofile_<YYYYMMDDhhmmss>.dat (or -o FILE) in mprof's format; functions\n"
-    "decorated with @profile are recorded per call.  --include-children\n"
-    "(-C) adds child processes' memory to each sample; --multiprocess (-M)\n"
-    "records each child's on a CHLD line of its own.  The exit status is\n"
-    "the program's (mprof's --exit-code is accepted and implied).\n"
-    "plot: draw a profile (default: the newest in this directory; INDEX as\n"
-    "`list` numbers them) as an SVG with the peak marked and a bracket per\n"
-    "profiled call; written next to the file unless -o is given.\n"
-    "list: the profiles in this directory, oldest first.\n"
-    "clean: delete them; rm: delete the ones named.\n"
-    "peak: the highest memory sample of each profile named (default: the\n"
-    "newest), or of the samples taken during --func's calls.\n";
+static const action_help_t action_helps[] = {
+    {"run",
+     "usage: pyprof mprof run [-T S] [-C] [-M] [-E] [--python] [-o FILE]\n"
+     "                        (script.py | -m module | -c code) [args...]\n",
+     "sample a program's memory over time into an mprof .dat file",
+     "\n"
+     "Sample the program's memory (RSS) every --interval seconds from a\n"
+     "thread that does not hold the GIL, into mprofile_<YYYYMMDDhhmmss>.dat\n"
+     "in mprof's format.  Each call of a function decorated with @profile,\n"
+     "and each `with profile.timestamp(name):` block, is a FUNC record.\n"
+     "\n"
+     "options:\n"
+     "  -T, --interval S        sampling period in seconds (default 0.1)\n"
+     "  -C, --include-children  add child processes' memory to each sample\n"
+     "  -M, --multiprocess      record each child's memory on a CHLD line\n"
+     "                          of its own\n"
+     "  -E, --exit-code         accepted for mprof's sake: the exit status\n"
+     "                          is always the program's\n"
+     "  --python                accepted for mprof's sake: the program\n"
+     "                          always runs as Python, in this process\n"
+     "  -o, --output FILE       write the samples to FILE instead\n"
+     "  -h, --help              show this help\n"
+     "\n"
+     "Everything after the script, -m module or -c code is the program's.\n"
+     "The exit status is the program's own (130 after Ctrl-C).\n"},
+    {"plot",
+     "usage: pyprof mprof plot [FILE | INDEX] [-o OUT.svg] [-t TITLE]\n",
+     "draw a profile as an SVG timeline",
+     "\n"
+     "Draw a profile made by `mprof run` (default: the newest in this\n"
+     "directory; INDEX as `pyprof mprof list` numbers them, -1 the newest)\n"
+     "as an SVG, with the peak marked and a bracket per profiled call.\n"
+     "\n"
+     "options:\n"
+     "  -o, --output FILE  write the plot to FILE (default: the profile's\n"
+     "                     name with .svg)\n"
+     "  -t, --title TEXT   the plot's title\n"
+     "  -h, --help         show this help\n"},
+    {"list",
+     "usage: pyprof mprof list\n",
+     "number the profiles in this directory, oldest first",
+     "\n"
+     "Print the profiles in this directory with their numbers, oldest\n"
+     "first, and when each was started.  This command takes no argument.\n"
+     "\n"
+     "options:\n"
+     "  -h, --help  show this help\n"},
+    {"clean",
+     "usage: pyprof mprof clean [--dry-run]\n",
+     "remove every profile in this directory",
+     "\n"
+     "Remove every profile in this directory.\n"
+     "\n"
+     "options:\n"
+     "  --dry-run   print what would be removed, remove nothing\n"
+     "  -h, --help  show this help\n"},
+    {"rm",
+     "usage: pyprof mprof rm [--dry-run] (FILE | INDEX)...\n",
+     "remove the profiles named",
+     "\n"
+     "Remove the profiles named, by file name or by their number in\n"
+     "`pyprof mprof list`; every name is checked before any is removed.\n"
+     "\n"
+     "options:\n"
+     "  --dry-run   print what would be removed, remove nothing\n"
+     "  -h, --help  show this help\n"},
+    {"peak",
+     "usage: pyprof mprof peak [--func NAME] [FILE | INDEX]...\n",
+     "print the highest memory sample of profiles",
+     "\n"
+     "Print the highest memory sample of each profile named (default: the\n"
+     "newest in this directory), and of each child process recorded.\n"
+     "\n"
+     "options:\n"
+     "  --func NAME  the highest sample taken during NAME's calls only\n"
+     "               (as mprof names them: module.function)\n"
+     "  -h, --help   show this help\n"},
+};
+
+#define NACTIONS (sizeof(action_helps) / sizeof(action_helps[0]))
+
+/* Every action's usage line, as `pyprof mprof` without an action
+ * prints them. */
+static void
+print_usages(FILE *out)
+{
+    for (size_t i = 0; i < NACTIONS; i++) {
+        const char *usage = action_helps[i].usage;
+        fprintf(out, "%s%s", i == 0 ? "" : "       ",
+                usage + (i == 0 ? 0 : strlen("usage: ")));
+    }
+}
+
+static void
+print_overview(FILE *out)
+{
+    print_usages(out);
+    fprintf(out, "\nMemory of a program over time, as memory_profiler's "
+                 "mprof records it.\n\nactions:\n");
+    for (size_t i = 0; i < NACTIONS; i++) {
+        fprintf(out, "  %-6s %s\n", action_helps[i].name,
+                action_helps[i].summary);
+    }
+    fprintf(out, "\n`pyprof mprof ACTION --help` describes an action.\n");
+}
+
+static const action_help_t *
+find_action_help(const char *action)
+{
+    for (size_t i = 0; i < NACTIONS; i++) {
+        if (strcmp(action_helps[i].name, action) == 0) {
+            return &action_helps[i];
+        }
+    }
+    return NULL;
+}
 
 /* Install `profile` in builtins (remembering what was there), recording
  * into `sampler`, or stop recording and remove it.  Returns 0, or -1 with
@@ -175,7 +274,7 @@ parse_run_options(int argc, char **argv, run_options_t *opts)
         const char *value = NULL;
         int rc;
         if (pyprof_options_flag(&scan, "-h", "--help")) {
-            printf("%s%s", usage, help_text);
+            pyprof_cmd_mprof_help(stdout, "run");
             return 1;
         }
         if (pyprof_options_flag(&scan, "-C", "--include-children")) {
@@ -208,7 +307,7 @@ parse_run_options(int argc, char **argv, run_options_t *opts)
     }
     if (pyprof_runner_parse_target("pyprof mprof run", argc - scan.index,
                                    argv + scan.index, &opts->target) < 0) {
-        fputs(usage, stderr);
+        fputs(find_action_help("run")->usage, stderr);
         return 2;
     }
     return 0;
@@ -295,21 +394,26 @@ cmd_mprof_run(int argc, char **argv)
 }
 
 void
-pyprof_cmd_mprof_help(FILE *out)
+pyprof_cmd_mprof_help(FILE *out, const char *action)
 {
-    fprintf(out, "%s%s", usage, help_text);
+    const action_help_t *help = find_action_help(action);
+    if (help == NULL) {
+        print_overview(out);
+        return;
+    }
+    fprintf(out, "%s%s", help->usage, help->help);
 }
 
 int
 pyprof_cmd_mprof(int argc, char **argv)
 {
     if (argc < 2) {
-        fputs(usage, stderr);
+        print_usages(stderr);
         return 2;
     }
     const char *action = argv[1];
     if (strcmp(action, "-h") == 0 || strcmp(action, "--help") == 0) {
-        printf("%s%s", usage, help_text);
+        print_overview(stdout);
         return 0;
     }
     if (strcmp(action, "run") == 0) {

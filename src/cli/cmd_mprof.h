@@ -5,8 +5,10 @@
 
 #include <stdio.h>
 
-/* Print the usage and help of every `pyprof mprof` action to `out`. */
-void pyprof_cmd_mprof_help(FILE *out);
+/* Print the help page of `pyprof mprof ACTION` ("run", "plot", ...) to
+ * `out`: its usage and every option it accepts.  An unknown action gets
+ * the overview of all of them. */
+void pyprof_cmd_mprof_help(FILE *out, const char *action);
 
 /* argv[0] is "mprof".  Returns the exit status. */
 int pyprof_cmd_mprof(int argc, char **argv);

@@ -143,7 +143,7 @@ pyprof_mprof_plot(int argc, char **argv)
     while (pyprof_options_current(&scan) != NULL) {
         int rc;
         if (pyprof_options_flag(&scan, "-h", "--help")) {
-            pyprof_cmd_mprof_help(stdout);
+            pyprof_cmd_mprof_help(stdout, argv[0]);
             return 0;
         }
         if ((rc = pyprof_options_value(&scan, "-o", "--output", &output)) ||
@@ -242,7 +242,7 @@ pyprof_mprof_list_or_clean(int argc, char **argv, int clean)
             dry_run = 1;
         }
         else if (pyprof_options_flag(&scan, "-h", "--help")) {
-            pyprof_cmd_mprof_help(stdout);
+            pyprof_cmd_mprof_help(stdout, argv[0]);
             return 0;
         }
         else {
@@ -294,7 +294,7 @@ pyprof_mprof_rm(int argc, char **argv)
             dry_run = 1;
         }
         else if (pyprof_options_flag(&scan, "-h", "--help")) {
-            pyprof_cmd_mprof_help(stdout);
+            pyprof_cmd_mprof_help(stdout, argv[0]);
             return 0;
         }
         else {
@@ -407,7 +407,7 @@ pyprof_mprof_peak(int argc, char **argv)
         int rc;
         const char *arg = pyprof_options_current(&scan);
         if (pyprof_options_flag(&scan, "-h", "--help")) {
-            pyprof_cmd_mprof_help(stdout);
+            pyprof_cmd_mprof_help(stdout, argv[0]);
             goto done;
         }
         if ((rc = pyprof_options_value(&scan, NULL, "--func", &func))) {
