@@ -19,11 +19,12 @@
 #include "../report/export_formats.h"
 #include "../report/output.h"
 #include "../report/paths.h"
+#include "../report/pprof_export.h"
 #include "options.h"
 
 static const char usage[] =
     "usage: pyprof export FILE --format "
-    "speedscope|collapsed|chrome|callgrind [-o OUT]\n";
+    "speedscope|collapsed|chrome|callgrind|pprof [-o OUT]\n";
 
 static const char help_text[] =
     "\n"
@@ -35,6 +36,9 @@ static const char help_text[] =
     "               time (flamegraph.pl, inferno)\n"
     "  chrome       Chrome trace-event JSON (Perfetto, chrome://tracing)\n"
     "  callgrind    callgrind format (KCachegrind, QCacheGrind)\n"
+    "  pprof        gzipped profile.proto (go tool pprof, Pyroscope,\n"
+    "               Parca): a sample per call path with its calls and\n"
+    "               self time\n"
     "\n"
     "options:\n"
     "  -f, --format FORMAT  one of the above (required)\n"
@@ -94,9 +98,12 @@ pyprof_cmd_export(int argc, char **argv)
     else if (strcmp(format, "callgrind") == 0) {
         which = 3;
     }
+    else if (strcmp(format, "pprof") == 0) {
+        which = 4;
+    }
     else {
         fprintf(stderr, "pyprof export: unknown format '%s' (speedscope, "
-                "collapsed, chrome or callgrind)\n", format);
+                "collapsed, chrome, callgrind or pprof)\n", format);
         return 2;
     }
     char errbuf[512];
@@ -119,7 +126,8 @@ pyprof_cmd_export(int argc, char **argv)
     case 0: rc = pyprof_export_speedscope(&sink, stats, &tree, name); break;
     case 1: rc = pyprof_export_collapsed(&sink, stats, &tree); break;
     case 2: rc = pyprof_export_chrome_trace(&sink, stats, &tree, name); break;
-    default: rc = pyprof_export_callgrind(&sink, stats, name); break;
+    case 3: rc = pyprof_export_callgrind(&sink, stats, name); break;
+    default: rc = pyprof_export_pprof(&sink, stats, &tree, "wall"); break;
     }
     int status = 0;
     if (rc < 0 || pyprof_sink_failed(&sink)) {

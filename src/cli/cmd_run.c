@@ -28,6 +28,8 @@
 #include "../engine/compat.h"
 #include "../engine/export_tree.h"
 #include "../engine/profiler.h"
+#include "../report/output.h"
+#include "../report/pprof_export.h"
 #include "cmd_run.h"
 #include "options.h"
 #include "runner.h"
@@ -48,7 +50,8 @@ static const char help_text[] =
     "options:\n"
     "  -o, --outfile FILE  write the profile to FILE as a pstats file\n"
     "                      (pstats.Stats and `pyprof stats` read it)\n"
-    "                      instead of printing it\n"
+    "                      instead of printing it; FILE.pb.gz (or .pprof)\n"
+    "                      is written as pprof (go tool pprof, Pyroscope)\n"
     "  -s, --sort KEY      sort the printed table by KEY: calls, cumtime,\n"
     "                      cumulative, file, filename, line, module, name,\n"
     "                      ncalls, nfl, pcalls, stdname, time, tottime\n"
@@ -148,6 +151,39 @@ write_with_paths(const session_t *session, const pyprof_stats_t *stats,
     return rc;
 }
 
+/* Write the exact call paths as a pprof file (pprof_export.h).  0 or -1
+ * with errbuf set. */
+static int
+write_pprof(const session_t *session, const run_options_t *opts,
+            const pyprof_stats_t *stats, const char *path, char *errbuf,
+            size_t errlen)
+{
+    pyprof_pathtree_t tree;
+    if (pyprof_pathtree_init(&tree) < 0) {
+        snprintf(errbuf, errlen, "out of memory");
+        return -1;
+    }
+    int rc = -1;
+    pyprof_sink_t sink;
+    pyprof_sink_init_buffer(&sink);
+    if (pyprof_profiler_export_paths(session->profiler, stats, &tree) < 0) {
+        PyErr_Clear();
+        snprintf(errbuf, errlen, "out of memory");
+    }
+    else if (pyprof_export_pprof(&sink, stats, &tree,
+                                 opts->clock == PYPROF_CLOCK_CPU
+                                     ? "cpu" : "wall") < 0
+             || pyprof_sink_failed(&sink)) {
+        snprintf(errbuf, errlen, "out of memory");
+    }
+    else {
+        rc = pyprof_output_write(path, sink.data, sink.len, errbuf, errlen);
+    }
+    pyprof_sink_free_buffer(&sink);
+    pyprof_pathtree_free(&tree);
+    return rc;
+}
+
 /* Export what the session recorded, then write or print it. */
 static int
 report_profile(const session_t *session, const run_options_t *opts,
@@ -161,8 +197,11 @@ report_profile(const session_t *session, const run_options_t *opts,
     int rc;
     if (outfile_path != NULL) {
         char errbuf[512];
-        rc = write_with_paths(session, stats, outfile_path, errbuf,
-                              sizeof(errbuf));
+        rc = pyprof_pprof_path(outfile_path)
+            ? write_pprof(session, opts, stats, outfile_path, errbuf,
+                          sizeof(errbuf))
+            : write_with_paths(session, stats, outfile_path, errbuf,
+                               sizeof(errbuf));
         if (rc < 0) {
             fprintf(stderr, "pyprof run: cannot write the profile: %s\n",
                     errbuf);

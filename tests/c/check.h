@@ -51,5 +51,6 @@ void test_cmd_stats(void);
 void test_calltree(void);
 void test_view_core(void);
 void test_memory(void);
+void test_pprof(void);
 
 #endif

@@ -15,6 +15,7 @@ main(void)
     test_calltree();
     test_view_core();
     test_memory();
+    test_pprof();
     printf("%d passed, %d failed\n", check_passed, check_failed);
     return check_failed != 0;
 }

@@ -1,0 +1,96 @@
+/* pprof_export.c - function profiles as pprof (see pprof_export.h). */
+#include "pprof_export.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "paths.h"
+#include "pprof.h"
+
+/* Nanoseconds of a time in seconds, kept in range for damaged files. */
+static int64_t
+seconds_to_ns(double seconds)
+{
+    if (!(seconds > 0.0)) {
+        return 0;
+    }
+    double ns = seconds * 1e9;
+    return ns >= 9e18 ? INT64_C(9000000000000000000) : (int64_t)llround(ns);
+}
+
+/* Location ids of every function, at its first line. */
+static uint64_t *
+function_locations(pyprof_pprof_t *prof, const pyprof_stats_t *stats)
+{
+    size_t n = pyprof_stats_count(stats);
+    uint64_t *locations = calloc(n ? n : 1, sizeof(uint64_t));
+    if (locations == NULL) {
+        return NULL;
+    }
+    for (size_t i = 0; i < n; i++) {
+        const pyprof_func_t *f = pyprof_stats_get(stats, i);
+        int builtin = strcmp(f->filename, "~") == 0 && f->lineno == 0;
+        locations[i] = pyprof_pprof_location(prof, f->funcname,
+                                             builtin ? "" : f->filename,
+                                             f->lineno, f->lineno);
+        if (locations[i] == 0) {
+            free(locations);
+            return NULL;
+        }
+    }
+    return locations;
+}
+
+int
+pyprof_export_pprof(pyprof_sink_t *out, const pyprof_stats_t *stats,
+                    const pyprof_pathtree_t *tree, const char *clock)
+{
+    pyprof_pprof_t *prof = pyprof_pprof_new();
+    uint64_t *stack = malloc((tree->count ? tree->count : 1)
+                             * sizeof(uint64_t));
+    uint64_t *locations = NULL;
+    int rc = -1;
+    if (prof == NULL || stack == NULL
+        || pyprof_pprof_add_sample_type(prof, "calls", "count") < 0
+        || pyprof_pprof_add_sample_type(prof, clock, "nanoseconds") < 0
+        || pyprof_pprof_set_period(prof, clock, "nanoseconds", 1) < 0
+        || pyprof_pprof_add_comment(prof, pyprof_paths_provenance(tree)) < 0
+        || (locations = function_locations(prof, stats)) == NULL) {
+        goto done;
+    }
+    for (uint32_t id = 1; id < tree->count; id++) {
+        const pyprof_path_node_t *node = &tree->nodes[id];
+        int64_t values[2] = {node->calls, seconds_to_ns(node->tottime)};
+        if (values[0] <= 0 && values[1] == 0) {
+            continue;
+        }
+        size_t depth = 0;
+        for (uint32_t i = id; i != 0; i = tree->nodes[i].parent) {
+            stack[depth++] = locations[tree->nodes[i].func];
+        }
+        if (pyprof_pprof_add_sample(prof, stack, depth, values, NULL, 0) < 0) {
+            goto done;
+        }
+    }
+    rc = pyprof_pprof_write(prof, out);
+done:
+    free(locations);
+    free(stack);
+    pyprof_pprof_free(prof);
+    return rc;
+}
+
+static int
+ends_with(const char *s, const char *suffix)
+{
+    size_t n = strlen(s), m = strlen(suffix);
+    return n >= m && strcmp(s + n - m, suffix) == 0;
+}
+
+int
+pyprof_pprof_path(const char *path)
+{
+    return ends_with(path, ".pb.gz") || ends_with(path, ".pprof")
+           || ends_with(path, ".pb");
+}
