@@ -81,6 +81,63 @@ done:
     return rc;
 }
 
+int
+pyprof_export_pprof_recording(pyprof_sink_t *out,
+                              const pyprof_recording_t *rec)
+{
+    const pyprof_recording_info_t *info =
+        pyprof_recording_info((pyprof_recording_t *)rec);
+    const pyprof_stats_t *funcs = pyprof_recording_functions(rec);
+    uint32_t count;
+    const pyprof_sample_node_t *nodes = pyprof_recording_nodes(rec, &count);
+    const char *clock = info->flags & PYPROF_RECORD_IDLE ? "wall" : "cpu";
+    int64_t period = info->rate_hz >= 1.0
+        ? (int64_t)llround(1e9 / info->rate_hz) : 1000000000;
+    pyprof_pprof_t *prof = pyprof_pprof_new();
+    uint64_t *stack = malloc((size_t)count * sizeof(uint64_t));
+    uint64_t *locations = calloc(count, sizeof(uint64_t));
+    int rc = -1;
+    if (prof == NULL || stack == NULL || locations == NULL
+        || pyprof_pprof_add_sample_type(prof, "samples", "count") < 0
+        || pyprof_pprof_add_sample_type(prof, clock, "nanoseconds") < 0
+        || pyprof_pprof_set_period(prof, clock, "nanoseconds", period) < 0) {
+        goto done;
+    }
+    pyprof_pprof_set_time(prof, info->start_unix_ns, info->duration_ns);
+    /* A node's location is (its function, its line); parents come first. */
+    for (uint32_t id = 1; id < count; id++) {
+        const pyprof_func_t *f = pyprof_stats_get(funcs, nodes[id].func);
+        int pseudo = strcmp(f->filename, "~") == 0 && f->lineno == 0;
+        locations[id] = pyprof_pprof_location(prof, f->funcname,
+                                              pseudo ? "" : f->filename,
+                                              f->lineno, nodes[id].line);
+        if (locations[id] == 0) {
+            goto done;
+        }
+    }
+    for (uint32_t id = 1; id < count; id++) {
+        int64_t samples = nodes[id].samples;
+        if (samples <= 0) {
+            continue;
+        }
+        size_t depth = 0;
+        for (uint32_t i = id; i != 0; i = nodes[i].parent) {
+            stack[depth++] = locations[i];
+        }
+        int64_t values[2] = {samples, samples > INT64_MAX / period
+                                          ? INT64_MAX : samples * period};
+        if (pyprof_pprof_add_sample(prof, stack, depth, values, NULL, 0) < 0) {
+            goto done;
+        }
+    }
+    rc = pyprof_pprof_write(prof, out);
+done:
+    free(locations);
+    free(stack);
+    pyprof_pprof_free(prof);
+    return rc;
+}
+
 static int
 ends_with(const char *s, const char *suffix)
 {

@@ -7,7 +7,7 @@
  * into every frame of its stack once, so its flat and cumulative times
  * are pstats' tottime and cumtime, recursion included.  Each function has
  * one location, at its first line: a function profile has no per-line
- * times.
+ * times.  A recording keeps the line of every frame.
  *
  * Plain C: never includes Python.h.
  */
@@ -15,6 +15,7 @@
 #define PYPROF_PPROF_EXPORT_H
 
 #include "../core/calltree_file.h"
+#include "../core/recording.h"
 #include "../core/sink.h"
 #include "../core/stats.h"
 
@@ -23,6 +24,15 @@
  * out of memory. */
 int pyprof_export_pprof(pyprof_sink_t *out, const pyprof_stats_t *stats,
                         const pyprof_pathtree_t *tree, const char *clock);
+
+/* Write a recording (core/recording.h) as a gzipped profile.proto: one
+ * sample per distinct stack with [samples count, cpu nanoseconds] (wall
+ * nanoseconds when idle threads were counted), period 1e9 / rate ns, and
+ * one location per (function, line), so `go tool pprof -lines` and
+ * `-list` show lines.  Process and thread frames are the outermost
+ * locations.  Returns 0, or -1 when out of memory. */
+int pyprof_export_pprof_recording(pyprof_sink_t *out,
+                                  const pyprof_recording_t *rec);
 
 /* Non-zero when `path` names a pprof file by its extension (.pb.gz,
  * .pprof, .pb), which `run -o` and `record -o` write as pprof. */

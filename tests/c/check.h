@@ -52,5 +52,6 @@ void test_calltree(void);
 void test_view_core(void);
 void test_memory(void);
 void test_pprof(void);
+void test_recording(void);
 
 #endif

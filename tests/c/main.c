@@ -16,6 +16,7 @@ main(void)
     test_view_core();
     test_memory();
     test_pprof();
+    test_recording();
     printf("%d passed, %d failed\n", check_passed, check_failed);
     return check_failed != 0;
 }
