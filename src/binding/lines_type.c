@@ -311,8 +311,7 @@ lines_dump_stats(LineProfilerObject *self, PyObject *arg)
                                             errbuf, sizeof(errbuf));
     pyprof_lprof_free(model);
     if (rc < 0) {
-        PyErr_Format(PyExc_OSError, "cannot write %s: %s",
-                     PyBytes_AS_STRING(path), errbuf);
+        PyErr_Format(PyExc_OSError, "cannot write %s", errbuf);
         Py_DECREF(path);
         return NULL;
     }

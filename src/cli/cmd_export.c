@@ -17,7 +17,7 @@
 #include "../core/sink.h"
 #include "../core/stats.h"
 #include "../report/export_formats.h"
-#include "../report/output.h"
+#include "../core/output.h"
 #include "../report/paths.h"
 #include "../report/pprof_export.h"
 #include "options.h"

@@ -20,6 +20,7 @@
 #include "../core/lprof_model.h"
 #include "../core/lprof_pickle.h"
 #include "../core/lprof_text.h"
+#include "../core/output.h"
 #include "../core/sink.h"
 #include "../lines/lines_engine.h"
 #include "cmd_lines.h"
@@ -187,32 +188,18 @@ write_outfile(const pyprof_lprof_t *model, const lines_options_t *opts,
                  : ends_with(path, ".txt") ? FORMAT_TEXT
                                            : FORMAT_LPROF;
     }
-    char errbuf[256];
-    int rc = 0;
-    if (format == FORMAT_LPROF) {
-        rc = pyprof_lprof_write_pickle_file(model, path, errbuf,
-                                            sizeof(errbuf));
-    }
-    else {
-        FILE *f = fopen(path, "w");
-        if (f == NULL) {
-            snprintf(errbuf, sizeof(errbuf), "%s", strerror(errno));
-            rc = -1;
-        }
-        else {
-            pyprof_sink_t sink;
-            pyprof_sink_init_file(&sink, f);
-            render(&sink, model, format, opts);
-            int failed = pyprof_sink_failed(&sink);
-            if (fclose(f) != 0 || failed) {
-                snprintf(errbuf, sizeof(errbuf), "%s", strerror(errno));
-                rc = -1;
-            }
-        }
-    }
+    pyprof_sink_t sink;
+    pyprof_sink_init_buffer(&sink);
+    render(&sink, model, format, opts);
+    char errbuf[512];
+    int rc = pyprof_sink_failed(&sink)
+                 ? (snprintf(errbuf, sizeof(errbuf), "%s: out of memory",
+                             path), -1)
+                 : pyprof_output_write(path, sink.data, sink.len, errbuf,
+                                       sizeof(errbuf));
+    pyprof_sink_free_buffer(&sink);
     if (rc < 0) {
-        fprintf(stderr, "pyprof lines: cannot write %s: %s\n", opts->outfile,
-                errbuf);
+        fprintf(stderr, "pyprof lines: cannot write %s\n", errbuf);
         return -1;
     }
     fprintf(stderr, "pyprof: wrote %s\n", opts->outfile);

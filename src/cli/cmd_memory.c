@@ -17,6 +17,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "../core/output.h"
 #include "../core/sink.h"
 #include "../lines/lines_engine.h"
 #include "../memory/line_memory.h"
@@ -212,11 +213,10 @@ report(const pyprof_memprof_t *profile, const memory_options_t *opts,
     }
     int rc = 0;
     if (outpath != NULL) {
-        FILE *out = fopen(outpath, "w");
-        if (out == NULL || fwrite(text, 1, len, out) != len ||
-            fclose(out) != 0) {
-            fprintf(stderr, "pyprof memory: cannot write %s: %s\n",
-                    opts->outfile, strerror(errno));
+        char errbuf[512];
+        if (pyprof_output_write(outpath, text, len, errbuf, sizeof(errbuf))
+            < 0) {
+            fprintf(stderr, "pyprof memory: cannot write %s\n", errbuf);
             rc = -1;
         }
         else {

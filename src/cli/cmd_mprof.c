@@ -361,7 +361,12 @@ cmd_mprof_run(int argc, char **argv)
         return 1;
     }
     write_cmdline(out, &opts.target);
-    fflush(out);
+    if (fflush(out) != 0) {     /* a full disk is known before the run */
+        fprintf(stderr, "pyprof mprof run: cannot write %s: %s\n", path,
+                strerror(errno));
+        fclose(out);
+        return 1;
+    }
     fprintf(stderr, "pyprof mprof: sampling memory every %gs into %s\n",
             opts.interval, path);
     pyprof_sampler_config_t cfg = {0, opts.interval, opts.include_children,

@@ -28,7 +28,7 @@
 #include "../engine/compat.h"
 #include "../engine/export_tree.h"
 #include "../engine/profiler.h"
-#include "../report/output.h"
+#include "../core/output.h"
 #include "../report/pprof_export.h"
 #include "cmd_run.h"
 #include "options.h"

@@ -32,7 +32,7 @@
 #include "../report/lines_report.h"
 #include "../report/memory_page.h"
 #include "../report/mprof_html.h"
-#include "../report/output.h"
+#include "../core/output.h"
 #include "../report/paths.h"
 #include "options.h"
 

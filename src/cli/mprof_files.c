@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "../core/output.h"
 #include "../core/sink.h"
 #include "../memory/mprof_file.h"
 #include "../report/mprof_svg.h"
@@ -207,22 +208,18 @@ pyprof_mprof_plot(int argc, char **argv)
     pyprof_sink_t sink;
     pyprof_sink_init_buffer(&sink);
     pyprof_mprof_svg_write(&sink, data, title);
-    size_t len;
-    char *svg = pyprof_sink_take(&sink, &len);
-    FILE *out = svg != NULL ? fopen(output, "w") : NULL;
-    if (svg == NULL) {
+    if (pyprof_sink_failed(&sink)) {
         fprintf(stderr, "pyprof mprof plot: out of memory\n");
     }
-    else if (out == NULL || fwrite(svg, 1, len, out) != len ||
-             fclose(out) != 0) {
-        fprintf(stderr, "pyprof mprof plot: cannot write %s: %s\n", output,
-                strerror(errno));
+    else if (pyprof_output_write(output, sink.data, sink.len, errbuf,
+                                 sizeof(errbuf)) < 0) {
+        fprintf(stderr, "pyprof mprof plot: cannot write %s\n", errbuf);
     }
     else {
         fprintf(stderr, "pyprof mprof: wrote %s\n", output);
         status = 0;
     }
-    free(svg);
+    pyprof_sink_free_buffer(&sink);
 done:
     pyprof_mprof_data_free(data);
     free(svg_path);

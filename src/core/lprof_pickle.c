@@ -5,11 +5,11 @@
  */
 #include "lprof_pickle.h"
 
-#include <errno.h>
+#include "output.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 static void
 put_u32le(pyprof_sink_t *sink, uint32_t v)
@@ -106,44 +106,13 @@ pyprof_lprof_write_pickle_file(const pyprof_lprof_t *model, const char *path,
     pyprof_sink_t sink;
     pyprof_sink_init_buffer(&sink);
     pyprof_lprof_write_pickle(&sink, model);
-    size_t len;
-    char *data = pyprof_sink_take(&sink, &len);
-    if (data == NULL) {
-        snprintf(errbuf, errbuf_size, "out of memory");
+    if (pyprof_sink_failed(&sink)) {
+        pyprof_sink_free_buffer(&sink);
+        snprintf(errbuf, errbuf_size, "%s: out of memory", path);
         return -1;
     }
-    size_t tmp_size = strlen(path) + 32;
-    char *tmp = malloc(tmp_size);
-    if (tmp == NULL) {
-        free(data);
-        snprintf(errbuf, errbuf_size, "out of memory");
-        return -1;
-    }
-    snprintf(tmp, tmp_size, "%s.tmp%ld", path, (long)getpid());
-    FILE *f = fopen(tmp, "wb");
-    int rc = -1;
-    if (f == NULL) {
-        snprintf(errbuf, errbuf_size, "%s", strerror(errno));
-    }
-    else {
-        size_t written = fwrite(data, 1, len, f);
-        int failed = written != len;
-        if (fclose(f) != 0) {
-            failed = 1;
-        }
-        if (failed) {
-            snprintf(errbuf, errbuf_size, "%s", strerror(errno));
-            unlink(tmp);
-        }
-        else if (rename(tmp, path) != 0) {
-            snprintf(errbuf, errbuf_size, "%s", strerror(errno));
-            unlink(tmp);
-        }
-        else {
-            rc = 0;
-        }
-    }
-    free(tmp);
-    free(data);
+    int rc = pyprof_output_write(path, sink.data, sink.len, errbuf,
+                                 errbuf_size);
+    pyprof_sink_free_buffer(&sink);
     return rc;
 }

@@ -21,8 +21,8 @@
 void pyprof_lprof_write_pickle(pyprof_sink_t *sink,
                                const pyprof_lprof_t *model);
 
-/* Write `model` to the file `path` (written in full, then renamed into
- * place).  Returns 0, or -1 with a message in errbuf. */
+/* Write `model` to the file `path`, through the path (output.h).
+ * Returns 0, or -1 with "PATH: reason" in errbuf. */
 int pyprof_lprof_write_pickle_file(const pyprof_lprof_t *model,
                                    const char *path, char *errbuf,
                                    size_t errbuf_size);

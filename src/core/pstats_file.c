@@ -22,6 +22,8 @@
 #define _POSIX_C_SOURCE 200809L
 #include "pstats_file.h"
 
+#include "output.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
@@ -1240,24 +1242,6 @@ pyprof_pstats_serialize(pyprof_sink_t *out, const pyprof_stats_t *stats)
     free(refs);
 }
 
-/* Write all of buf to fd; 0 or -1 with errno set. */
-static int
-write_all(int fd, const char *buf, size_t len)
-{
-    while (len > 0) {
-        ssize_t put = write(fd, buf, len);
-        if (put < 0) {
-            if (errno == EINTR) {
-                continue;
-            }
-            return -1;
-        }
-        buf += put;
-        len -= (size_t)put;
-    }
-    return 0;
-}
-
 int
 pyprof_pstats_write_file(const pyprof_stats_t *stats, const char *path,
                          char *errbuf, size_t errlen)
@@ -1277,50 +1261,13 @@ pyprof_pstats_write_file_extra(const pyprof_stats_t *stats,
     if (extra_len > 0) {
         pyprof_sink_write(&sink, extra, extra_len);
     }
-    size_t len;
-    char *data = pyprof_sink_take(&sink, &len);
-    char *tmp = malloc(strlen(path) + 32);
-    int fd = -1;
-    if (data == NULL || tmp == NULL) {
+    if (pyprof_sink_failed(&sink)) {
+        pyprof_sink_free_buffer(&sink);
         snprintf(errbuf, errlen, "%s: out of memory", path);
-        goto error;
+        return -1;
     }
-    /* A fresh name beside the target, created with O_EXCL and mode 0666 so
-     * that the umask applies as it would to open(path, "wb"). */
-    for (unsigned attempt = 0;; attempt++) {
-        snprintf(tmp, strlen(path) + 32, "%s.tmp%ld.%u", path, (long)getpid(),
-                 attempt);
-        fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
-        if (fd >= 0 || errno != EEXIST || attempt >= 100) {
-            break;
-        }
-    }
-    if (fd < 0) {
-        snprintf(errbuf, errlen, "%s: %s", path, strerror(errno));
-        goto error;
-    }
-    if (write_all(fd, data, len) < 0) {
-        snprintf(errbuf, errlen, "%s: %s", path, strerror(errno));
-        close(fd);
-        unlink(tmp);
-        goto error;
-    }
-    if (close(fd) < 0) {
-        snprintf(errbuf, errlen, "%s: %s", path, strerror(errno));
-        unlink(tmp);
-        goto error;
-    }
-    if (rename(tmp, path) < 0) {
-        snprintf(errbuf, errlen, "%s: %s", path, strerror(errno));
-        unlink(tmp);
-        goto error;
-    }
-    free(tmp);
-    free(data);
-    return 0;
-error:
-    free(tmp);
-    free(data);
+    int rc = pyprof_output_write(path, sink.data != NULL ? sink.data : "",
+                                 sink.len, errbuf, errlen);
     pyprof_sink_free_buffer(&sink);
-    return -1;
+    return rc;
 }

@@ -43,9 +43,9 @@ int pyprof_pstats_read_file(pyprof_stats_t *stats, const char *path,
 /* Serialise `stats` as a pstats image into `out`. */
 void pyprof_pstats_serialize(pyprof_sink_t *out, const pyprof_stats_t *stats);
 
-/* Write `stats` to `path` (via a temporary file and rename, so a failed
- * write never leaves a truncated profile).  Returns 0, or -1 with a reason
- * in errbuf. */
+/* Write `stats` to `path`, through the path as cProfile does (output.h:
+ * symlinks, FIFOs, devices, links and the mode are kept; every write is
+ * checked).  Returns 0, or -1 with "PATH: reason" in errbuf. */
 int pyprof_pstats_write_file(const pyprof_stats_t *stats, const char *path,
                              char *errbuf, size_t errlen);
 

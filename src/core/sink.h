@@ -2,9 +2,9 @@
  *
  * Writers (reports, file formats) take a sink instead of a FILE* so the
  * same renderer can print to a terminal, fill a Python string, or build a
- * file in memory before writing it atomically.  Errors are sticky: after
- * the first failed write (ENOMEM, EIO) every later write is a no-op and
- * pyprof_sink_failed() tells the caller once, at the end.
+ * file in memory before writing it whole (output.h).  Errors are sticky:
+ * after the first failed write (ENOMEM, EIO) every later write is a no-op
+ * and pyprof_sink_failed() tells the caller once, at the end.
  *
  * Plain C: never includes Python.h.
  */

@@ -17,6 +17,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "../core/output.h"
 #include "../core/ptrmap.h"
 #include "../core/sink.h"
 #include "../engine/compat.h" /* frameobject.h below 3.11 */
@@ -558,14 +559,8 @@ say(PyObject *text)
 static int
 write_dot_file(const char *path, const char *data, size_t len)
 {
-    FILE *file = fopen(path, "w");
-    if (file == NULL) {
-        PyErr_SetFromErrnoWithFilename(PyExc_OSError, path);
-        return -1;
-    }
-    size_t written = fwrite(data, 1, len, file);
-    int failed = written != len || ferror(file);
-    if (fclose(file) != 0 || failed) {
+    char errbuf[64];
+    if (pyprof_output_write(path, data, len, errbuf, sizeof(errbuf)) < 0) {
         PyErr_SetFromErrnoWithFilename(PyExc_OSError, path);
         return -1;
     }

@@ -1,0 +1,182 @@
+"""Every command's output file is written through its path, as cProfile's
+dump_stats and kernprof write theirs: a symlink is written through, a hard
+link and the file's mode survive, a FIFO's reader gets the bytes, a device
+stays a device, and a full device is a one-line error with a non-zero exit.
+
+The devices are nodes this test creates in its own temporary directory
+(copies of /dev/null and /dev/full): the machine's own are never touched.
+"""
+import os
+import stat
+import sys
+import threading
+
+import pytest
+
+from conftest import run_pyprof
+
+PROGRAM = """
+import builtins
+profile = getattr(builtins, "profile", lambda f: f)
+
+@profile
+def work(n):
+    total = 0
+    data = [i * 2 for i in range(n)]
+    for x in data:
+        total += x
+    return total
+
+print(work(20000))
+"""
+
+
+@pytest.fixture(scope="module")
+def inputs(tmp_path_factory):
+    """A script, a pstats file and an mprof .dat for the commands to read."""
+    root = tmp_path_factory.mktemp("inputs")
+    script = root / "prog.py"
+    script.write_text(PROGRAM)
+    pstats_file = root / "prog.pstats"
+    r = run_pyprof("run", "-o", str(pstats_file), str(script))
+    assert r.returncode == 0, r.stderr
+    dat = root / "prog.dat"
+    r = run_pyprof("mprof", "run", "-o", str(dat), str(script))
+    assert r.returncode == 0, r.stderr
+    return {"script": str(script), "pstats": str(pstats_file),
+            "dat": str(dat)}
+
+
+# Each command, given the output path; and what its output starts with.
+COMMANDS = {
+    "run": (lambda i, o: ["run", "-o", o, i["script"]], b"{"),
+    "lines": (lambda i, o: ["lines", "-o", o, i["script"]], b"\x80"),
+    "memory": (lambda i, o: ["memory", "-o", o, i["script"]], b"{"),
+    "stats": (lambda i, o: ["stats", i["pstats"], "-o", o], b"{"),
+    "view": (lambda i, o: ["view", i["pstats"], "-o", o], b"<!DOCTYPE"),
+    "view-flamegraph": (lambda i, o: ["view", i["pstats"], "--flamegraph",
+                                      o], b"<?xml"),
+    "export": (lambda i, o: ["export", i["pstats"], "--format",
+                             "speedscope", "-o", o], b"{"),
+    "mprof-run": (lambda i, o: ["mprof", "run", "-o", o, i["script"]],
+                  b"CMDLINE"),
+    "mprof-plot": (lambda i, o: ["mprof", "plot", i["dat"], "-o", o],
+                   b"<?xml"),
+}
+
+
+def command(name, inputs, out):
+    make, head = COMMANDS[name]
+    return make(inputs, str(out)), head
+
+
+def device(tmp_path, name, minor):
+    """A character device node like /dev/null (minor 3) or /dev/full (7),
+    made here, so that no test ever writes near the machine's own."""
+    path = tmp_path / name
+    try:
+        os.mknod(path, stat.S_IFCHR | 0o666, os.makedev(1, minor))
+    except PermissionError:
+        pytest.skip("creating device nodes needs root")
+    return path
+
+
+@pytest.mark.parametrize("name", sorted(COMMANDS))
+def test_symlink_is_written_through(tmp_path, inputs, name):
+    target = tmp_path / "real.out"
+    target.write_bytes(b"old")
+    link = tmp_path / "link.out"
+    link.symlink_to(target)
+    args, head = command(name, inputs, link)
+    r = run_pyprof(*args, cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert link.is_symlink()
+    assert target.read_bytes().startswith(head)
+
+
+@pytest.mark.parametrize("name", sorted(COMMANDS))
+def test_hard_link_and_mode_survive(tmp_path, inputs, name):
+    out = tmp_path / "prof.out"
+    out.write_bytes(b"old")
+    out.chmod(0o600)
+    twin = tmp_path / "twin.out"
+    os.link(out, twin)
+    args, head = command(name, inputs, out)
+    r = run_pyprof(*args, cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert stat.S_IMODE(out.stat().st_mode) == 0o600
+    assert out.stat().st_nlink == 2
+    assert os.path.samefile(out, twin)
+    assert twin.read_bytes().startswith(head)
+
+
+@pytest.mark.parametrize("name", sorted(COMMANDS))
+def test_null_device_stays_a_device(tmp_path, inputs, name):
+    null = device(tmp_path, "null", 3)
+    args, _ = command(name, inputs, null)
+    r = run_pyprof(*args, cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    st = os.lstat(null)
+    assert stat.S_ISCHR(st.st_mode) and st.st_rdev == os.makedev(1, 3)
+    assert sorted(os.listdir(tmp_path)) == ["null"]   # no stray temp file
+
+
+@pytest.mark.parametrize("name", sorted(COMMANDS))
+def test_full_device_is_an_error(tmp_path, inputs, name):
+    full = device(tmp_path, "full", 7)
+    args, _ = command(name, inputs, full)
+    r = run_pyprof(*args, cwd=tmp_path)
+    assert r.returncode != 0, r.stderr
+    errors = [line for line in r.stderr.splitlines()
+              if "No space left on device" in line]
+    assert len(errors) == 1, r.stderr
+    assert str(full) in errors[0] and errors[0].startswith("pyprof")
+    assert "wrote" not in r.stderr
+    st = os.lstat(full)
+    assert stat.S_ISCHR(st.st_mode) and st.st_rdev == os.makedev(1, 7)
+
+
+@pytest.mark.parametrize("name", sorted(COMMANDS))
+def test_fifo_reader_gets_the_output(tmp_path, inputs, name):
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    got = []
+
+    def reader():
+        with open(fifo, "rb") as f:
+            got.append(f.read())
+
+    thread = threading.Thread(target=reader, daemon=True)
+    thread.start()
+    args, head = command(name, inputs, fifo)
+    r = run_pyprof(*args, cwd=tmp_path, timeout=120)
+    if thread.is_alive():           # nothing opened the FIFO: unblock it
+        with open(fifo, "wb"):
+            pass
+    thread.join(10)
+    assert r.returncode == 0, r.stderr
+    assert stat.S_ISFIFO(os.lstat(fifo).st_mode)
+    assert got and got[0].startswith(head), got
+
+
+def test_api_dump_stats_writes_through(tmp_path):
+    """Profile.dump_stats and LineProfiler.dump_stats use the same writer."""
+    import pyprof
+    target = tmp_path / "real.pstats"
+    target.write_bytes(b"")
+    target.chmod(0o600)
+    link = tmp_path / "link.pstats"
+    link.symlink_to(target)
+    with pyprof.Profile() as prof:
+        sum(range(100))
+    prof.dump_stats(str(link))
+    assert link.is_symlink() and target.read_bytes()[:1] == b"{"
+    assert stat.S_IMODE(target.stat().st_mode) == 0o600
+    full = device(tmp_path, "full", 7)
+    with pytest.raises(OSError, match="No space left"):
+        prof.dump_stats(str(full))
+    lp = pyprof.LineProfiler()
+    with pytest.raises(OSError, match="No space left"):
+        lp.dump_stats(str(full))
+    assert stat.S_ISCHR(os.lstat(full).st_mode)
+
