@@ -13,7 +13,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char body_magic[16] = "PYPROF-PATHS-v1\n";
+/* The magics are the bytes on disk, not C strings: no NUL (a string
+ * literal filling the array exactly is an error for GCC 15+ under -Werror,
+ * -Wunterminated-string-initialization). */
+static const char body_magic[16] = {'P', 'Y', 'P', 'R', 'O', 'F', '-', 'P',
+                                    'A', 'T', 'H', 'S', '-', 'v', '1', '\n'};
 static const char foot_magic[8] = {'P', 'Y', 'P', 'R', 'O', 'F', 'P', 'T'};
 
 #define NODE_BYTES 32u
