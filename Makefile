@@ -6,6 +6,8 @@
 #   make test       C unit tests, then the pytest suite on every CPython 3.10-3.13 found
 #   make test-asan  the suite against an ASan+UBSan build of the extension
 #   make ctest      plain-C unit tests of src/core
+#   make sid        (root) a Debian sid chroot at $(SID) with CPython 3.14 and 3.15
+#   make test-sid   the suite on 3.14 and 3.15 inside that chroot, and ctest with its GCC
 #   make fuzz       run the pstats reader fuzzer for FUZZ_SECONDS
 #   make bench      overhead ratios: plain vs cProfile vs pyprof
 
@@ -16,10 +18,14 @@ TEST_DEPS   := pytest setuptools wheel snakeviz gprof2dot ipython line_profiler 
 PYTEST_ARGS ?= -q
 FUZZ_SECONDS ?= 60
 CHROMIUM    ?= chromium
+# A Debian sid chroot holding python3.14 and python3.15 (tools/sid-chroot.sh;
+# a symlink to a shared one works too).
+SID         ?= $(CURDIR)/.sid
+SID_VERSIONS := 3.14 3.15
 SAN_FLAGS   := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined -g -O1
 SAN_BUILD   := PYPROF_CFLAGS="$(SAN_FLAGS)" PYPROF_LDFLAGS="-fsanitize=address,undefined"
 
-.PHONY: demo test test-one venv-one test-asan ctest fuzz bench bench-memory clean
+.PHONY: demo test test-one venv-one test-asan ctest fuzz bench bench-memory clean sid test-sid ctest-sid
 
 # $(call venv,PYTHON,DIR,EXTRA-ENV): a virtual environment at DIR with the
 # test dependencies and a fresh build of pyprof installed into it.
@@ -99,6 +105,24 @@ test-asan:
 
 ctest:
 	@$(MAKE) --no-print-directory -C tests/c run
+
+sid:
+	tools/sid-chroot.sh $(SID)
+
+# Each Python of the chroot builds pyprof from this tree (mounted at the same
+# path inside) into its own .venv/sid-<version>; needs root (chroot, mount).
+test-sid: ctest-sid
+	@set -e; for v in $(SID_VERSIONS); do \
+	    test -x $(SID)/usr/bin/python$$v || { echo "make test-sid: no python$$v in $(SID) (make sid)" >&2; exit 1; }; \
+	    echo "== tests on Python $$v (sid chroot $(SID))"; \
+	    tools/sid-run.sh $(SID) --repo $(CURDIR) make --no-print-directory test-one \
+	        PY=/usr/bin/python$$v VENV=$(VENVS)/sid-$$v PYTEST_ARGS="$(PYTEST_ARGS)"; \
+	done
+
+# The plain-C tests built by the chroot's (newer) GCC, into their own binary.
+ctest-sid:
+	@test -x $(SID)/usr/bin/gcc || { echo "make ctest-sid: no chroot at $(SID) (make sid)" >&2; exit 1; }
+	@tools/sid-run.sh $(SID) --repo $(CURDIR) make --no-print-directory -C tests/c run BIN=core-test-sid
 
 fuzz:
 	@$(MAKE) --no-print-directory -C fuzz run SECONDS=$(FUZZ_SECONDS)
