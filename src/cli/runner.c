@@ -12,8 +12,9 @@
  *   __main__      a fresh module in sys.modules for every run (so classes
  *                 defined by the program pickle, and a second run of
  *                 `pyprof time` starts clean), holding what python's holds:
- *                 __builtins__, __annotations__, __loader__, and for a
- *                 script an absolute __file__ and __cached__ = None.
+ *                 __builtins__, __loader__, __annotations__ = {} up to
+ *                 3.13 (not from 3.14, PEP 649), and for a script an
+ *                 absolute __file__ and, up to 3.14, __cached__ = None.
  *   source        read as bytes and compiled with the absolute file name,
  *                 so PEP 263 cookies and tracebacks behave as in python.
  *
@@ -304,10 +305,15 @@ new_main_module(PyObject *file)
         return NULL;
     }
     PyObject *dict = PyModule_GetDict(module);                  /* borrowed */
+    if (PYPROF_MAIN_HAS_ANNOTATIONS) {
+        annotations = PyDict_New();
+        if (annotations == NULL ||
+            PyDict_SetItemString(dict, "__annotations__", annotations) < 0) {
+            goto error;
+        }
+    }
     builtins = PyImport_ImportModule("builtins");
-    annotations = PyDict_New();
-    if (builtins == NULL || annotations == NULL ||
-        PyDict_SetItemString(dict, "__annotations__", annotations) < 0 ||
+    if (builtins == NULL ||
         PyDict_SetItemString(dict, "__builtins__", builtins) < 0) {
         goto error;
     }
@@ -329,11 +335,12 @@ new_main_module(PyObject *file)
     }
     if (file != NULL &&
         (PyDict_SetItemString(dict, "__file__", file) < 0 ||
-         PyDict_SetItemString(dict, "__cached__", Py_None) < 0)) {
+         (PYPROF_MAIN_HAS_CACHED &&
+          PyDict_SetItemString(dict, "__cached__", Py_None) < 0))) {
         goto error;
     }
     Py_DECREF(builtins);
-    Py_DECREF(annotations);
+    Py_XDECREF(annotations);
     Py_DECREF(loader);
     return module;
 error:

@@ -67,6 +67,22 @@ pyprof_error_take(void)
 #endif
 }
 
+/* What python's own __main__ starts with (pylifecycle.c add_main_module,
+ * pythonrun.c for a script).  Up to 3.13 an empty __annotations__ dict;
+ * from 3.14 (PEP 649/749) none: the compiler stores __annotate__ and
+ * reading module.__annotations__ creates the dict.  Up to 3.14 a script's
+ * __main__ has __cached__ = None; 3.15 sets none. */
+#if PY_VERSION_HEX < 0x030E0000
+#define PYPROF_MAIN_HAS_ANNOTATIONS 1
+#else
+#define PYPROF_MAIN_HAS_ANNOTATIONS 0
+#endif
+#if PY_VERSION_HEX < 0x030F0000
+#define PYPROF_MAIN_HAS_CACHED 1
+#else
+#define PYPROF_MAIN_HAS_CACHED 0
+#endif
+
 /* The sort `python -m cProfile` prints with when -s is not given: standard
  * name up to 3.10, cumulative time from 3.11. */
 #if PY_VERSION_HEX >= 0x030B0000
