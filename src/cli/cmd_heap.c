@@ -130,10 +130,13 @@ alive_visit(PyObject *obj, void *arg)
 
 /* Collect, then count and size every tracked object by short name, but
  * for the decorated call's argument tuple and keyword dict (NULL or not),
- * which exist only because the wrapper is a C callable. */
+ * which exist only because the wrapper is a C callable, and for the
+ * result dicts of the `before` census (NULL for the census before the
+ * call), which exist only to be compared with this one: from 3.14 the
+ * collector tracks every dict, and they showed as `dict +2` per call. */
 static int
-side_take(side_t *side, int remember_alive, PyObject *args,
-          PyObject *kwargs)
+side_take(side_t *side, const side_t *before, int remember_alive,
+          PyObject *args, PyObject *kwargs)
 {
     memset(side, 0, sizeof(*side));
     PyGC_Collect();
@@ -143,6 +146,10 @@ side_take(side_t *side, int remember_alive, PyObject *args,
     }
     pyprof_census_skip(&census, args);
     pyprof_census_skip(&census, kwargs);
+    if (before != NULL) {
+        pyprof_census_skip(&census, before->counts);
+        pyprof_census_skip(&census, before->bytes);
+    }
     int rc = -1;
     if (pyprof_census_take(&census, NULL, NULL, 1) == 0) {
         side->counts = pyprof_census_by_name(&census, 1, &side->bytes);
@@ -347,7 +354,7 @@ record_call(session_t *session, PyObject *func, const side_t *before,
             PyObject *args, PyObject *kwargs)
 {
     side_t after;
-    if (side_take(&after, 0, args, kwargs) < 0) {
+    if (side_take(&after, before, 0, args, kwargs) < 0) {
         side_clear(&after);
         return -1;
     }
@@ -389,7 +396,8 @@ wrapper_call(PyObject *self, PyObject *args, PyObject *kwargs)
         return PyObject_Call(wrapper->func, args, kwargs);
     }
     side_t before;
-    if (side_take(&before, session->trace_allocations, args, kwargs) < 0) {
+    if (side_take(&before, NULL, session->trace_allocations, args,
+                  kwargs) < 0) {
         side_clear(&before);
         return NULL;
     }
@@ -547,7 +555,7 @@ run_stop(void *ctx)
     PyObject *type, *value, *traceback;
     PyErr_Fetch(&type, &value, &traceback);
     side_t side;
-    if (side_take(&side, 0, NULL, NULL) == 0) {
+    if (side_take(&side, NULL, 0, NULL, NULL) == 0) {
         PyObject *rows = PyList_New(0);
         PyObject *name, *count;
         Py_ssize_t pos = 0;

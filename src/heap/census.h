@@ -15,7 +15,8 @@
 #include "../core/ptrmap.h"
 
 /* Objects a census leaves out: the caller's own argument tuple, keyword
- * dict and result, which exist only because the census was asked for. */
+ * dict and result, or an earlier census's result dicts kept to compare
+ * with this one, which exist only because the census was asked for. */
 #define PYPROF_CENSUS_MAX_SKIP 4
 
 typedef struct {
