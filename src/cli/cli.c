@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "cmd_dump.h"
 #include "cmd_lines.h"
 #include "cmd_heap.h"
 #include "cmd_export.h"
@@ -40,6 +41,8 @@ static const command_t commands[] = {
      "time a whole program as %timeit and %time do"},
     {"view", pyprof_cmd_view,
      "draw a profile as an HTML report or a flame graph SVG"},
+    {"dump", pyprof_cmd_dump,
+     "print every thread's Python stack of a running process (py-spy dump)"},
     {"export", pyprof_cmd_export,
      "convert a profile for speedscope, flamegraph.pl, Perfetto, KCachegrind"},
 };

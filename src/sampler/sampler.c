@@ -1,12 +1,35 @@
-/* sampler.c - the sampler's public entry points (see sampler.h).
+/* sampler.c - one sample: every interpreter, every thread, every frame.
  *
- * First landing: the API only, so `pyprof record` can be written against
- * it; attach and sampling answer UNSUPPORTED until the readers land.
+ * The walk reads, per sample: the interpreter list head, per interpreter
+ * its id, thread list head, next pointer (and GIL state); per thread one
+ * block of its PyThreadState; per frame one frame block and the head of
+ * its code object.  The code head is compared with the code cache entry
+ * (codecache.h): on a hit nothing else is read -- names, file names and
+ * line tables come from the cache, lines are decoded locally.
+ *
+ * Lists in the target are walked with caps (interpreters, threads,
+ * frames), so a cycle made by memory changing under the reader ends the
+ * walk; any read that fails makes the sample INCONSISTENT (or GONE).
  */
+#include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
-#include "sampler.h"
+#include "linetable.h"
+#include "permission.h"
+#include "sampler_internal.h"
+
+#define MAX_INTERPRETERS 256
+#define MAX_THREADS 4096
+#define MAX_FRAME_STEPS (2 * PYPROF_SAMPLER_MAX_FRAMES) /* shims included */
+#define BUFFER_BYTES 4096
+#define TASK_PRUNE_EVERY 256
+/* glibc keeps the kernel tid at this offset of struct pthread (whose
+ * address is pthread_t, what 3.10 stores as thread_id); checked against
+ * /proc/PID/task before use */
+#define GLIBC_PTHREAD_TID_OFFSET 720
+#define MAX_CODE_BYTES (1 << 24)
 
 const char *
 pyprof_sampler_status_name(int status)
@@ -25,23 +48,26 @@ pyprof_sampler_status_name(int status)
     }
 }
 
-static pyprof_sampler_t *
-not_yet(int *status, char *err, size_t errlen)
+static int
+fail(pyprof_sampler_t *sampler, int status, const char *format, ...)
 {
-    if (status) {
-        *status = PYPROF_SAMPLER_UNSUPPORTED;
-    }
-    if (err && errlen) {
-        snprintf(err, errlen, "the sampler is not implemented yet");
-    }
-    return NULL;
+    va_list args;
+    va_start(args, format);
+    vsnprintf(sampler->error, sizeof(sampler->error), format, args);
+    va_end(args);
+    return status;
 }
 
-pyprof_sampler_t *
-pyprof_sampler_attach(pid_t pid, int *status, char *err, size_t errlen)
+static void
+set_error(int *status_out, char *err, size_t errlen, int status,
+          const char *message)
 {
-    (void)pid;
-    return not_yet(status, err, errlen);
+    if (status_out) {
+        *status_out = status;
+    }
+    if (err && errlen) {
+        snprintf(err, errlen, "%s", message);
+    }
 }
 
 pyprof_sampler_t *
@@ -49,49 +75,467 @@ pyprof_sampler_open(const pyprof_memory_reader_t *reader,
                     uint64_t runtime_addr, uint32_t version_hex, pid_t pid,
                     int *status, char *err, size_t errlen)
 {
-    (void)reader, (void)runtime_addr, (void)version_hex, (void)pid;
-    return not_yet(status, err, errlen);
+    char message[PYPROF_SAMPLER_ERROR_MAX] = "";
+    unsigned char head[PYPROF_LAYOUT_HEAD_BYTES];
+    pyprof_sampler_t *sampler = calloc(1, sizeof(*sampler));
+    if (sampler == NULL) {
+        set_error(status, err, errlen, PYPROF_SAMPLER_NO_MEMORY,
+                  "out of memory");
+        return NULL;
+    }
+    sampler->remote.reader = *reader;
+    sampler->runtime_addr = runtime_addr;
+    sampler->pid = pid;
+    pyprof_codecache_init(&sampler->codes);
+    pyprof_tasks_init(&sampler->tasks, pid);
+    sampler->frames = calloc(PYPROF_SAMPLER_MAX_FRAMES,
+                             sizeof(*sampler->frames));
+    sampler->buffer = malloc(BUFFER_BYTES);
+    if (sampler->frames == NULL || sampler->buffer == NULL) {
+        set_error(status, err, errlen, PYPROF_SAMPLER_NO_MEMORY,
+                  "out of memory");
+        goto error;
+    }
+    const unsigned char *head_bytes = NULL;
+    size_t head_len = 0;
+    if (version_hex >= 0x030D0000) {
+        int rc = pyprof_remote_read(&sampler->remote, runtime_addr, head,
+                                    sizeof(head));
+        if (rc) {
+            snprintf(message, sizeof(message),
+                     "cannot read the target's _PyRuntime at %#llx (%s)",
+                     (unsigned long long)runtime_addr,
+                     pyprof_sampler_status_name(rc));
+            set_error(status, err, errlen, rc, message);
+            goto error;
+        }
+        head_bytes = head;
+        head_len = sizeof(head);
+    }
+    int rc = pyprof_layout_get(version_hex, head_bytes, head_len,
+                               &sampler->layout, message, sizeof(message));
+    if (rc) {
+        set_error(status, err, errlen, rc, message);
+        goto error;
+    }
+    if (status) {
+        *status = PYPROF_SAMPLER_OK;
+    }
+    return sampler;
+error:
+    pyprof_sampler_detach(sampler);
+    return NULL;
 }
 
 void
 pyprof_sampler_detach(pyprof_sampler_t *sampler)
 {
-    (void)sampler;
+    if (sampler == NULL) {
+        return;
+    }
+    pyprof_codecache_clear(&sampler->codes);
+    pyprof_tasks_clear(&sampler->tasks);
+    free(sampler->frames);
+    free(sampler->buffer);
+    free(sampler);
+}
+
+static uint64_t
+get_u64(const unsigned char *block, uint64_t offset)
+{
+    uint64_t value;
+    memcpy(&value, block + offset, sizeof(value));
+    return value;
+}
+
+static int32_t
+get_i32(const unsigned char *block, uint64_t offset)
+{
+    int32_t value;
+    memcpy(&value, block + offset, sizeof(value));
+    return value;
+}
+
+/* The cache entry of the code object at `code_addr`, read on a miss. */
+static int
+resolve_code(pyprof_sampler_t *sampler, uint64_t code_addr,
+             pyprof_code_entry_t **out)
+{
+    const pyprof_layout_t *layout = &sampler->layout;
+    unsigned char *head = sampler->buffer;
+    int rc = pyprof_remote_read(&sampler->remote, code_addr, head,
+                                layout->code_size);
+    if (rc) {
+        return rc;
+    }
+    pyprof_code_key_t key = {
+        .name = get_u64(head, layout->code_qualname ? layout->code_qualname
+                                                    : layout->code_name),
+        .filename = get_u64(head, layout->code_filename),
+        .linetable = get_u64(head, layout->code_linetable),
+        .firstlineno = get_i32(head, layout->code_firstlineno),
+    };
+    *out = pyprof_codecache_find(&sampler->codes, code_addr, &key);
+    if (*out) {
+        return 0;
+    }
+    sampler->stats.code_cache_misses++;
+    char *name = NULL, *filename = NULL;
+    uint8_t *linetable = NULL;
+    size_t linetable_len = 0;
+    rc = pyprof_remote_unicode(&sampler->remote, layout, key.name, &name);
+    if (rc == 0) {
+        rc = pyprof_remote_unicode(&sampler->remote, layout, key.filename,
+                                   &filename);
+    }
+    if (rc == 0) {
+        rc = pyprof_remote_bytes(&sampler->remote, layout, key.linetable,
+                                 &linetable, &linetable_len);
+    }
+    if (rc) {
+        free(name);
+        free(filename);
+        return rc;
+    }
+    *out = pyprof_codecache_store(&sampler->codes, code_addr, &key, name,
+                                  filename, linetable, linetable_len);
+    return *out ? 0 : PYPROF_SAMPLER_NO_MEMORY;
+}
+
+/* The line of frame: `instr` is 3.10's f_lasti (in code units) or the
+ * 3.11+ instruction pointer. */
+static int
+frame_line(const pyprof_layout_t *layout, const pyprof_code_entry_t *entry,
+           uint64_t code_addr, uint64_t instr, int firstlineno)
+{
+    int64_t addr;
+    if (layout->frame_is_object) {
+        addr = (int64_t)(int32_t)instr * 2;
+    }
+    else {
+        addr = (int64_t)(instr - (code_addr + layout->code_adaptive));
+    }
+    if (addr >= MAX_CODE_BYTES || addr < -MAX_CODE_BYTES) {
+        return 0;
+    }
+    int line = pyprof_linetable_line(layout->linetable_format,
+                                     entry->linetable, entry->linetable_len,
+                                     firstlineno, (int)addr);
+    return line < 0 ? 0 : line;
+}
+
+/* Read the frames of one thread, innermost first, into sampler->frames. */
+static int
+walk_frames(pyprof_sampler_t *sampler, uint64_t frame_addr, size_t *nframes,
+            int *truncated)
+{
+    const pyprof_layout_t *layout = &sampler->layout;
+    size_t n = 0;
+    *truncated = 0;
+    for (int steps = 0; frame_addr != 0; steps++) {
+        if (n == PYPROF_SAMPLER_MAX_FRAMES || steps == MAX_FRAME_STEPS) {
+            *truncated = 1;
+            break;
+        }
+        unsigned char *frame = sampler->buffer;
+        int rc = pyprof_remote_read(&sampler->remote, frame_addr, frame,
+                                    layout->frame_size);
+        if (rc) {
+            return rc;
+        }
+        uint64_t previous = get_u64(frame, layout->frame_previous);
+        uint64_t code_addr = get_u64(frame, layout->frame_code);
+        uint64_t instr = layout->frame_is_object
+                             ? (uint64_t)(uint32_t)get_i32(frame,
+                                                           layout->frame_instr)
+                             : get_u64(frame, layout->frame_instr);
+        if (layout->frame_owner) {
+            int owner = (signed char)frame[layout->frame_owner];
+            if (owner == layout->owner_skip_a
+                || owner == layout->owner_skip_b) {
+                frame_addr = previous;
+                continue;
+            }
+        }
+        if (layout->code_is_tagged) {
+            code_addr &= ~(uint64_t)7;
+        }
+        frame_addr = previous;
+        if (code_addr == 0) {
+            continue;
+        }
+        pyprof_code_entry_t *entry;
+        rc = resolve_code(sampler, code_addr, &entry);
+        if (rc) {
+            return rc;
+        }
+        const pyprof_function_t *function =
+            pyprof_codecache_function(&sampler->codes, entry->function_id);
+        pyprof_frame_t *out = &sampler->frames[n++];
+        out->name = function->name;
+        out->filename = function->filename;
+        out->firstlineno = function->firstlineno;
+        out->function_id = entry->function_id;
+        out->line = frame_line(layout, entry, code_addr, instr,
+                               function->firstlineno);
+    }
+    *nframes = n;
+    return 0;
+}
+
+typedef struct {
+    int known;            /* the GIL state could be read */
+    int locked;
+    uint64_t holder;      /* the PyThreadState that holds (or last held) it */
+} gil_state_t;
+
+static int
+read_gil(pyprof_sampler_t *sampler, uint64_t base, uint64_t locked_offset,
+         uint64_t holder_offset, gil_state_t *gil)
+{
+    int32_t locked;
+    int rc = pyprof_remote_read(&sampler->remote, base + locked_offset,
+                                &locked, sizeof(locked));
+    if (rc == 0) {
+        rc = pyprof_remote_u64(&sampler->remote, base + holder_offset,
+                               &gil->holder);
+    }
+    if (rc == 0) {
+        gil->known = 1;
+        gil->locked = locked != 0;
+    }
+    return rc;
+}
+
+/* The kernel tid of a 3.10 thread: from glibc's struct pthread. */
+static long
+tid_from_pthread(pyprof_sampler_t *sampler, uint64_t pthread_self)
+{
+    int32_t tid;
+    if (pthread_self == 0
+        || pyprof_remote_read(&sampler->remote,
+                              pthread_self + GLIBC_PTHREAD_TID_OFFSET, &tid,
+                              sizeof(tid))
+        || tid <= 0) {
+        return 0;
+    }
+    if (sampler->pid > 0 && !pyprof_tasks_exists(sampler->pid, tid)) {
+        return 0;
+    }
+    return tid;
+}
+
+typedef struct {
+    unsigned flags;
+    pyprof_sample_cb cb;
+    void *ctx;
+    gil_state_t gil;
+    int64_t interpreter_id;
+    uint64_t interp_addr;
+} walk_t;
+
+static int
+sample_thread(pyprof_sampler_t *sampler, walk_t *walk, uint64_t tstate_addr,
+              uint64_t *next)
+{
+    const pyprof_layout_t *layout = &sampler->layout;
+    unsigned char tstate[BUFFER_BYTES];
+    int rc = pyprof_remote_read(&sampler->remote, tstate_addr, tstate,
+                                layout->tstate_size);
+    if (rc) {
+        return rc;
+    }
+    if (get_u64(tstate, layout->tstate_interp) != walk->interp_addr) {
+        return fail(sampler, PYPROF_SAMPLER_INCONSISTENT,
+                    "a thread state changed interpreter while read");
+    }
+    *next = get_u64(tstate, layout->tstate_next);
+    uint64_t frame_addr;
+    if (layout->has_cframe) {
+        uint64_t cframe = get_u64(tstate, layout->tstate_cframe);
+        frame_addr = 0;
+        if (cframe != 0) {
+            rc = pyprof_remote_u64(&sampler->remote,
+                                   cframe + layout->cframe_current_frame,
+                                   &frame_addr);
+            if (rc) {
+                return rc;
+            }
+        }
+    }
+    else {
+        frame_addr = get_u64(tstate, layout->tstate_frame);
+    }
+    pyprof_thread_sample_t thread = {
+        .pid = sampler->pid,
+        .thread_id = get_u64(tstate, layout->tstate_thread_id),
+        .interpreter_id = walk->interpreter_id,
+        .holds_gil = -1,
+        .running = -1,
+        .name = "",
+    };
+    if (layout->tstate_native_thread_id) {
+        thread.native_id =
+            (long)get_u64(tstate, layout->tstate_native_thread_id);
+    }
+    else {
+        thread.native_id = tid_from_pthread(sampler, thread.thread_id);
+    }
+    thread.is_main = sampler->pid > 0 && thread.native_id == sampler->pid;
+    if (walk->gil.known) {
+        thread.holds_gil = walk->gil.locked && walk->gil.holder == tstate_addr;
+    }
+    rc = walk_frames(sampler, frame_addr, &thread.nframes, &thread.truncated);
+    if (rc) {
+        return fail(sampler, rc, "reading the stack of thread %ld: %s",
+                    thread.native_id, pyprof_sampler_status_name(rc));
+    }
+    thread.frames = sampler->frames;
+    if (thread.native_id > 0 && sampler->pid > 0) {
+        pyprof_task_t *task = pyprof_tasks_get(
+            &sampler->tasks, thread.native_id, sampler->stats.samples);
+        if (task) {
+            thread.name = pyprof_tasks_name(
+                &sampler->tasks, task, walk->flags & PYPROF_SAMPLE_NAMES);
+            if (walk->flags & PYPROF_SAMPLE_RUNNING) {
+                thread.running = pyprof_tasks_running(&sampler->tasks, task);
+            }
+        }
+    }
+    return walk->cb(walk->ctx, &thread);
+}
+
+static int
+sample_interpreter(pyprof_sampler_t *sampler, walk_t *walk, uint64_t interp,
+                   uint64_t *next)
+{
+    const pyprof_layout_t *layout = &sampler->layout;
+    uint64_t threads, id;
+    int rc = pyprof_remote_u64(&sampler->remote, interp + layout->interp_next,
+                               next);
+    if (rc == 0) {
+        rc = pyprof_remote_u64(&sampler->remote,
+                               interp + layout->interp_threads_head, &threads);
+    }
+    if (rc == 0) {
+        rc = pyprof_remote_u64(&sampler->remote, interp + layout->interp_id,
+                               &id);
+    }
+    if (rc) {
+        return rc;
+    }
+    walk->interp_addr = interp;
+    walk->interpreter_id = (int64_t)id;
+    if (layout->interp_ceval_gil) {
+        uint64_t gil_addr;
+        walk->gil.known = 0;
+        if (pyprof_remote_u64(&sampler->remote,
+                              interp + layout->interp_ceval_gil, &gil_addr)
+                == 0
+            && gil_addr != 0) {
+            /* unreadable GIL state is "unknown", not a failed sample */
+            read_gil(sampler, gil_addr, layout->gil_locked,
+                     layout->gil_holder, &walk->gil);
+        }
+    }
+    uint64_t tstate = threads;
+    for (int count = 0; tstate != 0; count++) {
+        if (count == MAX_THREADS) {
+            return fail(sampler, PYPROF_SAMPLER_INCONSISTENT,
+                        "more than %d threads in one interpreter",
+                        MAX_THREADS);
+        }
+        uint64_t tstate_next;
+        rc = sample_thread(sampler, walk, tstate, &tstate_next);
+        if (rc) {
+            return rc;
+        }
+        tstate = tstate_next;
+    }
+    return 0;
 }
 
 int
 pyprof_sampler_sample(pyprof_sampler_t *sampler, unsigned flags,
                       pyprof_sample_cb cb, void *ctx)
 {
-    (void)sampler, (void)flags, (void)cb, (void)ctx;
-    return PYPROF_SAMPLER_UNSUPPORTED;
+    const pyprof_layout_t *layout = &sampler->layout;
+    sampler->stats.samples++;
+    sampler->error[0] = '\0';
+    if (flags & PYPROF_SAMPLE_BLOCKING) {
+        sampler->stats.failed++;
+        return fail(sampler, PYPROF_SAMPLER_BAD_ARGUMENT,
+                    "blocking samples are not implemented yet");
+    }
+    walk_t walk = {.flags = flags, .cb = cb, .ctx = ctx};
+    uint64_t interp;
+    int rc = pyprof_remote_u64(
+        &sampler->remote,
+        sampler->runtime_addr + layout->runtime_interpreters_head, &interp);
+    if (rc == 0 && interp == 0) {
+        rc = fail(sampler, PYPROF_SAMPLER_NOT_READY,
+                  "the target's interpreter is not initialized (or is "
+                  "finalized)");
+    }
+    if (rc == 0 && layout->runtime_gil_locked) {
+        read_gil(sampler, sampler->runtime_addr, layout->runtime_gil_locked,
+                 layout->runtime_gil_holder, &walk.gil);
+    }
+    for (int count = 0; rc == 0 && interp != 0; count++) {
+        if (count == MAX_INTERPRETERS) {
+            rc = fail(sampler, PYPROF_SAMPLER_INCONSISTENT,
+                      "more than %d interpreters", MAX_INTERPRETERS);
+            break;
+        }
+        rc = sample_interpreter(sampler, &walk, interp, &interp);
+    }
+    if (sampler->stats.samples % TASK_PRUNE_EVERY == 0
+        && sampler->stats.samples > TASK_PRUNE_EVERY) {
+        pyprof_tasks_prune(&sampler->tasks,
+                           sampler->stats.samples - TASK_PRUNE_EVERY);
+    }
+    if (rc > 0) {
+        sampler->stats.failed++;
+        if (rc == PYPROF_SAMPLER_PERMISSION && sampler->pid > 0) {
+            pyprof_permission_explain(sampler->pid, sampler->error,
+                                      sizeof(sampler->error));
+        }
+        else if (sampler->error[0] == '\0') {
+            fail(sampler, rc, "%s", pyprof_sampler_status_name(rc));
+        }
+    }
+    return rc;
 }
 
 uint32_t
 pyprof_sampler_version(const pyprof_sampler_t *sampler)
 {
-    (void)sampler;
-    return 0;
+    return sampler->layout.version;
 }
 
 pid_t
 pyprof_sampler_pid(const pyprof_sampler_t *sampler)
 {
-    (void)sampler;
-    return 0;
+    return sampler->pid;
+}
+
+const char *
+pyprof_sampler_binary(const pyprof_sampler_t *sampler)
+{
+    return sampler->binary;
 }
 
 const char *
 pyprof_sampler_error(const pyprof_sampler_t *sampler)
 {
-    (void)sampler;
-    return "the sampler is not implemented yet";
+    return sampler->error;
 }
 
 void
 pyprof_sampler_get_stats(const pyprof_sampler_t *sampler,
                          pyprof_sampler_stats_t *stats)
 {
-    (void)sampler;
-    memset(stats, 0, sizeof(*stats));
+    *stats = sampler->stats;
+    stats->reads = sampler->remote.reads;
+    stats->bytes_read = sampler->remote.bytes;
 }

@@ -87,15 +87,16 @@ typedef struct {
     int holds_gil;           /* 1, 0, or -1 when unknown */
     int running;             /* on a CPU (state R in /proc/.../stat): 1, 0,
                                 or -1 when not asked for or unknown */
-    int is_main;             /* the interpreter's main thread */
+    int is_main;             /* the process's first thread (TID == PID) */
     int truncated;           /* the stack was deeper than the cap: frames
                                 holds the innermost nframes */
     size_t nframes;
     const pyprof_frame_t *frames; /* innermost first */
 } pyprof_thread_sample_t;
 
-/* Called once per Python thread of a sample.  A non-zero return stops the
- * sample, and pyprof_sampler_sample() returns that value. */
+/* Called once per Python thread of a sample.  Return 0 to go on; a
+ * negative return stops the sample, and pyprof_sampler_sample() returns
+ * that value (statuses are positive, so the two never mix). */
 typedef int (*pyprof_sample_cb)(void *ctx,
                                 const pyprof_thread_sample_t *thread);
 
@@ -125,7 +126,7 @@ enum {
 pyprof_sampler_t *pyprof_sampler_attach(pid_t pid, int *status, char *err,
                                         size_t errlen);
 
-/* A sampler over `reader` (borrowed; must outlive the sampler), for tests
+/* A sampler over `reader` (copied; its ctx must outlive the sampler), for tests
  * and fuzzing: the `_PyRuntime` structure is at remote address
  * `runtime_addr` and the target is CPython `version_hex` (PY_VERSION_HEX
  * layout, e.g. 0x030C01F0).  `pid` is used only for /proc reads (thread
@@ -141,7 +142,7 @@ void pyprof_sampler_detach(pyprof_sampler_t *sampler);
 
 /* Take one sample: walk every interpreter's thread states and call `cb`
  * once per thread, in the interpreter's order.  `flags` is a mask of
- * PYPROF_SAMPLE_*.  Returns 0; or a non-zero value from `cb`; or a
+ * PYPROF_SAMPLE_*.  Returns 0; or a negative value from `cb`; or a
  * pyprof_sampler_status_t (GONE, PERMISSION, INCONSISTENT, NOT_READY,
  * NO_MEMORY), with pyprof_sampler_error() saying why.  On INCONSISTENT
  * some threads may already have been reported: a caller that wants all or
@@ -156,6 +157,10 @@ uint32_t pyprof_sampler_version(const pyprof_sampler_t *sampler);
 
 /* The target's pid (0 for an image). */
 pid_t pyprof_sampler_pid(const pyprof_sampler_t *sampler);
+
+/* The ELF file (python binary or libpython) the interpreter was found in,
+ * as the target sees its path; "" for an image (borrowed). */
+const char *pyprof_sampler_binary(const pyprof_sampler_t *sampler);
 
 /* The message of the last failure of pyprof_sampler_sample(), "" if none
  * (borrowed; valid until the next call on the sampler). */

@@ -1,0 +1,73 @@
+/* codecache.h - what the sampler remembers about the target's code.
+ *
+ * Two tables.  Functions: (name, file name, first line) interned once,
+ * each with a small dense id; the strings live until the cache is freed,
+ * so the pointers handed to consumers never dangle.  Code objects: the
+ * remote address of a code object -> its function id and a copy of its
+ * line table, plus the fields the entry was filled from (name, file name,
+ * line table pointers, first line) -- the generation check: a code object
+ * freed and another allocated at the same address differs in them, and
+ * the entry is refilled.
+ *
+ * Plain C: never includes Python.h.
+ */
+#ifndef PYPROF_SAMPLER_CODECACHE_H
+#define PYPROF_SAMPLER_CODECACHE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct {
+    uint64_t name;       /* remote pointers of the code object's fields */
+    uint64_t filename;
+    uint64_t linetable;
+    int32_t firstlineno;
+} pyprof_code_key_t;
+
+typedef struct {
+    uint64_t addr;             /* the remote code object; 0: empty slot */
+    pyprof_code_key_t key;
+    uint32_t function_id;
+    uint8_t *linetable;        /* owned copy */
+    size_t linetable_len;
+} pyprof_code_entry_t;
+
+typedef struct {
+    char *name;                /* owned */
+    char *filename;            /* owned */
+    int firstlineno;
+} pyprof_function_t;
+
+typedef struct {
+    pyprof_code_entry_t *codes;   /* open addressing on addr */
+    size_t code_capacity, code_count;
+    pyprof_function_t *functions; /* [0] unused: ids start at 1 */
+    size_t function_count, function_capacity;
+    uint32_t *function_slots;     /* open addressing: ids, 0 empty */
+    size_t slot_capacity;
+} pyprof_codecache_t;
+
+void pyprof_codecache_init(pyprof_codecache_t *cache);
+void pyprof_codecache_clear(pyprof_codecache_t *cache);
+
+/* The entry of the code object at `addr` when its key still matches, else
+ * NULL (a miss: the caller reads the object and calls _store). */
+pyprof_code_entry_t *pyprof_codecache_find(pyprof_codecache_t *cache,
+                                           uint64_t addr,
+                                           const pyprof_code_key_t *key);
+
+/* Remember the code object at `addr`: takes ownership of `name`,
+ * `filename` (malloc'd strings) and `linetable` in every case.  Returns
+ * the entry, or NULL when out of memory. */
+pyprof_code_entry_t *pyprof_codecache_store(pyprof_codecache_t *cache,
+                                            uint64_t addr,
+                                            const pyprof_code_key_t *key,
+                                            char *name, char *filename,
+                                            uint8_t *linetable,
+                                            size_t linetable_len);
+
+/* The function with id `id` (>= 1), or NULL. */
+const pyprof_function_t *pyprof_codecache_function(
+    const pyprof_codecache_t *cache, uint32_t id);
+
+#endif
