@@ -14,7 +14,7 @@
 PYTHONS     := $(shell tools/pythons.sh)
 DEMO_PYTHON := $(firstword $(shell command -v python3) $(PYTHONS))
 VENVS       := .venv
-TEST_DEPS   := pytest setuptools wheel snakeviz gprof2dot ipython line_profiler objgraph websocket-client jsonschema memory_profiler psutil
+TEST_DEPS   := pytest setuptools wheel snakeviz gprof2dot ipython line_profiler objgraph websocket-client jsonschema memory_profiler psutil py-spy
 PYTEST_ARGS ?= -q
 FUZZ_SECONDS ?= 60
 CHROMIUM    ?= chromium

@@ -83,7 +83,14 @@ pyprof_permission_explain(pid_t pid, char *err, size_t errlen)
     int cap = has_cap_sys_ptrace();
     int scope = yama_scope();
     snprintf(path, sizeof(path), "/proc/%d", (int)pid);
-    if (!cap && stat(path, &st) == 0 && st.st_uid != me) {
+    if (!cap && me == 0 && stat(path, &st) == 0 && st.st_uid != me) {
+        snprintf(err, errlen,
+                 "permission denied: pid %d belongs to uid %u and pyprof "
+                 "runs as root without CAP_SYS_PTRACE; give it the "
+                 "capability (a container: --cap-add SYS_PTRACE)",
+                 (int)pid, (unsigned)st.st_uid);
+    }
+    else if (!cap && stat(path, &st) == 0 && st.st_uid != me) {
         snprintf(err, errlen,
                  "permission denied: pid %d belongs to uid %u and pyprof "
                  "runs as uid %u; run pyprof as that user, or as root "

@@ -1,0 +1,265 @@
+"""`pyprof dump --pid PID`: the stacks of a process pyprof did not start.
+
+The targets are sibling processes started here with plain python (every
+CPython 3.10-3.13 found under pyenv, and 3.14/3.15 inside the Debian sid
+chroot at /work/sid when it exists), never through pyprof.  The oracles are
+the target's own traceback.extract_stack() taken on the line where each
+thread blocks, the kernel's /proc/PID/task/TID/comm and stat, and py-spy's
+dump of the same process.
+"""
+import glob
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import uuid
+
+import pytest
+
+from conftest import PROGRAMS, run_pyprof
+
+TARGET = os.path.join(PROGRAMS, "sampled_target.py")
+SID = "/work/sid"
+
+
+def pyenv_pythons():
+    root = subprocess.run(["pyenv", "root"], capture_output=True,
+                          text=True).stdout.strip() if shutil.which(
+                              "pyenv") else os.path.expanduser("~/.pyenv")
+    found = {}
+    for path in sorted(glob.glob(os.path.join(root, "versions", "3.1*",
+                                              "bin", "python3"))):
+        minor = path.split(os.sep)[-3].rsplit(".", 1)[0]
+        found[minor] = path
+    return found
+
+
+PYENV = pyenv_pythons()
+VERSIONS = ["3.10", "3.11", "3.12", "3.13", "3.14", "3.15"]
+
+
+class Target:
+    """A sibling python running sampled_target.py (in the chroot for
+    3.14+), with the report it printed about itself."""
+
+    def __init__(self, version, seconds=60):
+        self.chroot_copy = None
+        if version in PYENV:
+            argv = [PYENV[version], TARGET, str(seconds)]
+        else:
+            if not os.path.exists(f"{SID}/usr/bin/python{version}"):
+                pytest.skip(f"no python{version} in the sid chroot {SID}")
+            if os.geteuid() != 0:
+                pytest.skip("chroot needs root")
+            name = f"/tmp/pyprof-target-{uuid.uuid4().hex}.py"
+            shutil.copy(TARGET, SID + name)
+            self.chroot_copy = SID + name
+            argv = ["chroot", SID, f"python{version}", name, str(seconds)]
+        self.proc = subprocess.Popen(argv, stdout=subprocess.PIPE, text=True)
+        line = self.proc.stdout.readline()
+        assert line, f"the {version} target died before reporting"
+        self.report = json.loads(line)
+        self.pid = self.report["main"]
+        self.version = version
+
+    def close(self):
+        if self.proc.poll() is None:
+            self.proc.kill()
+        self.proc.wait()
+        if self.chroot_copy:
+            os.unlink(self.chroot_copy)
+
+
+@pytest.fixture(params=VERSIONS)
+def target(request):
+    if request.param not in PYENV and request.param < "3.14":
+        pytest.skip(f"no CPython {request.param} under pyenv")
+    t = Target(request.param)
+    yield t
+    t.close()
+
+
+def dump_json(pid):
+    started = time.monotonic()
+    result = run_pyprof("dump", "--pid", str(pid), "--json")
+    elapsed = time.monotonic() - started
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout), elapsed
+
+
+def comm(pid, tid):
+    with open(f"/proc/{pid}/task/{tid}/comm") as f:
+        return f.read().strip()
+
+
+def test_dump_matches_the_targets_own_stacks(target):
+    dump, elapsed = dump_json(target.pid)
+    assert elapsed < 1.0
+    assert dump["python_version"].startswith(target.version + ".")
+    threads = {t["native_id"]: t for t in dump["threads"]}
+    expected = {int(tid): info for tid, info in
+                target.report["threads"].items()}
+    assert set(threads) == set(expected)
+    for tid, info in expected.items():
+        thread = threads[tid]
+        assert thread["name"] == comm(target.pid, tid)
+        if tid != target.pid:
+            assert thread["name"] == info["name"]
+        assert thread["is_main"] == (tid == target.pid)
+        if info["frames"] is None:      # the spinner
+            names = [f["name"] for f in thread["frames"]]
+            assert names[-2:] == ["spin", "spin_inner"]
+            continue
+        got = thread["frames"]
+        want = info["frames"]
+        # the dump goes on into threading/time internals below the line
+        # where the thread blocked; up to there it is the same stack
+        assert len(got) >= len(want)
+        for mine, theirs in zip(got, want):
+            # extract_stack() names co_name, the dump co_qualname (3.11+)
+            assert mine["name"].rsplit(".", 1)[-1] == theirs[0]
+            assert (mine["filename"], mine["line"]) == (theirs[1], theirs[2])
+        assert thread["holds_gil"] is False
+        assert thread["running"] is False
+    spinner = [t for t in dump["threads"] if t["name"] == "spinner"]
+    # pure Python spinning alone: it holds the GIL and is on a CPU
+    assert spinner[0]["holds_gil"] is True
+    assert spinner[0]["running"] is True
+
+
+def test_dump_text_is_innermost_last(target):
+    result = run_pyprof("dump", "--pid", str(target.pid))
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert f"Process {target.pid}:" in out
+    assert f"Python v{target.version}." in out
+    waiter = out[out.index('"waiter"'):].split("\n\n")[0].splitlines()
+    names = [line.split(" (")[0].strip() for line in waiter[1:]]
+    assert names.index("wait_forever") < len(names) - 1   # wait() below it
+    assert names[0].endswith("_bootstrap")
+    assert f'({target.pid})'.strip("()") in out
+    gil_lines = [line for line in out.splitlines() if "+gil)" in line]
+    assert len(gil_lines) == 1 and '"spinner"' in gil_lines[0]
+
+
+@pytest.mark.parametrize("version", ["3.10", "3.11", "3.12", "3.13", "3.14"])
+def test_dump_agrees_with_py_spy(version):
+    py_spy = shutil.which("py-spy") or os.path.join(
+        os.path.dirname(sys.executable), "py-spy")
+    if not os.path.exists(py_spy):
+        pytest.fail("py-spy is a test dependency (TEST_DEPS): not installed")
+    if version not in PYENV and version < "3.14":
+        pytest.skip(f"no CPython {version} under pyenv")
+    t = Target(version)
+    try:
+        ours, _ = dump_json(t.pid)
+        theirs = json.loads(subprocess.run(
+            [py_spy, "dump", "--nonblocking", "--json", "--pid", str(t.pid)],
+            capture_output=True, text=True, check=True, timeout=60).stdout)
+    finally:
+        t.close()
+    # keyed by pthread id: py-spy leaves os_thread_id empty on 3.10
+    ours = {th["thread_id"]: th for th in ours["threads"]}
+    theirs = {th["thread_id"]: th for th in theirs}
+    assert set(ours) == set(theirs)
+    for tid, spy in theirs.items():
+        if spy["thread_name"] == "spinner":
+            continue                    # its line moves between the dumps
+        mine = [(f["name"], f["filename"], f["line"])
+                for f in ours[tid]["frames"]]
+        spys = [(f["name"], f["filename"], f["line"])
+                for f in reversed(spy["frames"])]
+        assert mine == spys
+        assert ours[tid]["holds_gil"] == spy["owns_gil"]
+
+
+def test_not_python_is_one_line_error():
+    sleeper = subprocess.Popen(["sleep", "10"])
+    try:
+        result = run_pyprof("dump", "--pid", str(sleeper.pid))
+    finally:
+        sleeper.kill()
+        sleeper.wait()
+    assert result.returncode == 1
+    assert result.stdout == ""
+    assert result.stderr.count("\n") == 1
+    assert f"pid {sleeper.pid} (sleep) is not a Python process" in \
+        result.stderr
+
+
+def test_no_such_process():
+    probe = subprocess.Popen(["true"])
+    probe.wait()        # its pid is free now (and not reused this soon)
+    result = run_pyprof("dump", "--pid", str(probe.pid))
+    assert result.returncode == 1
+    assert result.stderr == f"pyprof dump: no process with pid {probe.pid}\n"
+
+
+def test_bad_command_line():
+    result = run_pyprof("dump")
+    assert result.returncode == 2
+    assert "--pid PID is required" in result.stderr
+    result = run_pyprof("dump", "--pid", "x")
+    assert result.returncode == 2
+
+
+def test_target_exiting_mid_dump_is_a_clean_error():
+    """Dump a process again and again while it tears down its threads and
+    exits: each dump prints a whole stack or one line, never crashes."""
+    code = ("import threading, time\n"
+            "def churn():\n"
+            "    for _ in range(200):\n"
+            "        ts = [threading.Thread(target=time.sleep, args=(0.001,))"
+            " for _ in range(8)]\n"
+            "        [t.start() for t in ts]; [t.join() for t in ts]\n"
+            "print('go', flush=True); churn()\n")
+    outcomes = set()
+    for _ in range(3):
+        proc = subprocess.Popen([PYENV.get("3.12", sys.executable), "-c",
+                                 code], stdout=subprocess.PIPE, text=True)
+        proc.stdout.readline()
+        while proc.poll() is None:
+            result = run_pyprof("dump", "--pid", str(proc.pid))
+            assert result.returncode in (0, 1), result.stderr
+            if result.returncode == 1:
+                assert result.stderr.count("\n") == 1, result.stderr
+                assert result.stderr.startswith("pyprof dump: ")
+                outcomes.add("error")
+            else:
+                assert "Thread" in result.stdout
+                outcomes.add("ok")
+        proc.wait()
+    assert "ok" in outcomes
+
+
+@pytest.mark.skipif(os.geteuid() != 0 or not shutil.which("setpriv")
+                    or not os.path.exists(f"{SID}/usr/bin/python3.14"),
+                    reason="needs root, setpriv and the sid chroot")
+def test_another_users_process_names_the_cause():
+    """A target running as uid 65534 (python3.14 in the chroot: pyenv's
+    pythons live under /root), read by root without CAP_SYS_PTRACE."""
+    target = subprocess.Popen(
+        ["chroot", "--userspec=65534:65534", SID, "python3.14", "-c",
+         "print('up', flush=True); import time; time.sleep(60)"],
+        stdout=subprocess.PIPE, text=True)
+    try:
+        target.stdout.readline()
+        pid = int(subprocess.run(["pgrep", "-n", "-u", "65534", "python3.14"],
+                                 capture_output=True, text=True).stdout)
+        result = subprocess.run(
+            ["setpriv", "--bounding-set=-sys_ptrace",
+             "--inh-caps=-sys_ptrace", sys.executable, "-m", "pyprof",
+             "dump", "--pid", str(pid)],
+            capture_output=True, text=True, timeout=60)
+    finally:
+        target.kill()
+        target.wait()
+    assert result.returncode == 1
+    assert result.stdout == ""
+    assert result.stderr == (
+        f"pyprof dump: permission denied: pid {pid} belongs to uid 65534 "
+        "and pyprof runs as root without CAP_SYS_PTRACE; give it the "
+        "capability (a container: --cap-add SYS_PTRACE)\n")
