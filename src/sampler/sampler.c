@@ -513,6 +513,12 @@ pyprof_sampler_version(const pyprof_sampler_t *sampler)
     return sampler->layout.version;
 }
 
+uint64_t
+pyprof_sampler_runtime_address(const pyprof_sampler_t *sampler)
+{
+    return sampler->runtime_addr;
+}
+
 pid_t
 pyprof_sampler_pid(const pyprof_sampler_t *sampler)
 {

@@ -155,6 +155,9 @@ int pyprof_sampler_sample(pyprof_sampler_t *sampler, unsigned flags,
 /* The target's CPython version, PY_VERSION_HEX layout (0x030D00F0). */
 uint32_t pyprof_sampler_version(const pyprof_sampler_t *sampler);
 
+/* The remote address of the target's _PyRuntime. */
+uint64_t pyprof_sampler_runtime_address(const pyprof_sampler_t *sampler);
+
 /* The target's pid (0 for an image). */
 pid_t pyprof_sampler_pid(const pyprof_sampler_t *sampler);
 

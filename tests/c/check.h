@@ -53,5 +53,6 @@ void test_view_core(void);
 void test_memory(void);
 void test_pprof(void);
 void test_recording(void);
+void test_sampler(void);
 
 #endif

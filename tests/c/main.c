@@ -17,6 +17,7 @@ main(void)
     test_memory();
     test_pprof();
     test_recording();
+    test_sampler();
     printf("%d passed, %d failed\n", check_passed, check_failed);
     return check_failed != 0;
 }
