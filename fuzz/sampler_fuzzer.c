@@ -1,0 +1,80 @@
+/* sampler_fuzzer.c - libFuzzer target for every reader of a target's
+ * memory: the sampler walked over a memory image.
+ *
+ * An input that parses as an image file (src/sampler/image.h; the corpus
+ * holds images of real 3.10-3.15 targets, so mutations start deep in real
+ * structures) is sampled as it says.  Any other input is random memory:
+ * one range at a fixed address holding _PyRuntime, with the version taken
+ * from its first byte.  Every image is sampled twice (the second through
+ * the code cache).  The sampler must never crash, hang, leak or read out
+ * of bounds; any status is a fine answer.  The ELF reader gets each input
+ * as a file too.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+
+#include "sampler/elf.h"
+#include "sampler/image.h"
+#include "sampler/sampler.h"
+
+#define RANDOM_BASE 0x10000
+
+int LLVMFuzzerTestOneInput(const uint8_t *bytes, size_t size);
+
+static int
+touch_thread(void *ctx, const pyprof_thread_sample_t *thread)
+{
+    size_t *total = ctx;
+    for (size_t i = 0; i < thread->nframes; i++) {
+        /* read every string handed out, as a consumer would */
+        const pyprof_frame_t *frame = &thread->frames[i];
+        for (const char *p = frame->name; *p; p++) {
+            *total += (unsigned char)*p;
+        }
+        for (const char *p = frame->filename; *p; p++) {
+            *total += (unsigned char)*p;
+        }
+        *total += (size_t)frame->line;
+    }
+    return 0;
+}
+
+static void
+sample_image(const pyprof_memory_image_t *image, uint64_t runtime,
+             uint32_t version)
+{
+    pyprof_memory_reader_t reader;
+    pyprof_memory_image(&reader, image);
+    pyprof_sampler_t *sampler =
+        pyprof_sampler_open(&reader, runtime, version, 0, NULL, NULL, 0);
+    if (sampler == NULL) {
+        return;
+    }
+    size_t total = 0;
+    for (int i = 0; i < 2; i++) {
+        pyprof_sampler_sample(sampler, PYPROF_SAMPLE_RUNNING, touch_thread,
+                              &total);
+    }
+    pyprof_sampler_detach(sampler);
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *bytes, size_t size)
+{
+    static const uint32_t versions[] = {0x030A0DF0, 0x030B07F0, 0x030C01F0,
+                                        0x030D00F0, 0x030E0AF0, 0x030F02F0};
+    pyprof_image_file_t file;
+    if (pyprof_image_parse(bytes, size, &file) == 0) {
+        sample_image(&file.image, file.runtime_addr, file.version_hex);
+        pyprof_image_file_free(&file);
+    }
+    else if (size > 0) {
+        pyprof_memory_range_t range = {RANDOM_BASE, bytes, size};
+        pyprof_memory_image_t image = {&range, 1};
+        sample_image(&image, RANDOM_BASE, versions[bytes[0] % 6]);
+    }
+    pyprof_elf_symbol_t syms[] = {{"_PyRuntime", 0, 0}, {"Py_Version", 0, 0}};
+    uint64_t vaddr;
+    pyprof_elf_lookup(bytes, size, syms, 2, &vaddr);
+    return 0;
+}
