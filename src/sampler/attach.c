@@ -36,8 +36,10 @@ typedef struct {
 typedef struct {
     uint64_t runtime;
     uint32_t version;          /* 0: unknown */
-    char path[PATH_MAX];
+    char path[PATH_MAX];       /* as the target sees it */
+    char opened[PATH_MAX + 64]; /* as pyprof opened it */
 } found_t;
+
 
 static const char *
 base_name(const char *path)
@@ -132,27 +134,46 @@ is_mapped_file(const char *path, const candidate_t *candidate)
  * below it), else as the target sees it, else the mapping itself. */
 static int
 lookup_candidate(pid_t pid, const candidate_t *candidate,
-                 pyprof_elf_symbol_t *syms, size_t nsyms, uint64_t *vaddr)
+                 pyprof_elf_symbol_t *syms, size_t nsyms, uint64_t *vaddr,
+                 char *path)
 {
-    char path[PATH_MAX + 64];
     int found = -1;
+    snprintf(path, PATH_MAX + 64, "%s", candidate->path);
     if (is_mapped_file(candidate->path, candidate)) {
         found = pyprof_elf_lookup_file(candidate->path, syms, nsyms, vaddr);
     }
     if (found < 0) {
-        snprintf(path, sizeof(path), "/proc/%d/root%s", (int)pid,
+        snprintf(path, PATH_MAX + 64, "/proc/%d/root%s", (int)pid,
                  candidate->path);
         if (is_mapped_file(path, candidate)) {
             found = pyprof_elf_lookup_file(path, syms, nsyms, vaddr);
         }
     }
     if (found < 0) {
-        snprintf(path, sizeof(path), "/proc/%d/map_files/%llx-%llx",
+        snprintf(path, PATH_MAX + 64, "/proc/%d/map_files/%llx-%llx",
                  (int)pid, (unsigned long long)candidate->start,
                  (unsigned long long)candidate->end);
         found = pyprof_elf_lookup_file(path, syms, nsyms, vaddr);
     }
     return found;
+}
+
+/* Before Py_Version (3.10), the micro version is in Py_GetVersion()'s
+ * buffer ("3.10.13 (main, ...)", the local symbol version.0 when the
+ * library is not stripped), filled when the sys module is made.  0 when
+ * it cannot be read. */
+static uint32_t
+micro_version(const pyprof_memory_reader_t *reader, uint64_t addr,
+              uint32_t version)
+{
+    char text[16] = "";
+    unsigned major, minor, micro;
+    if (reader->read(reader->ctx, addr, text, sizeof(text) - 1) != 0
+        || sscanf(text, "%u.%u.%u", &major, &minor, &micro) != 3
+        || major != 3 || minor != ((version >> 16) & 0xff) || micro > 255) {
+        return 0;
+    }
+    return micro;
 }
 
 static int
@@ -177,10 +198,12 @@ find_runtime(pid_t pid, const pyprof_memory_reader_t *reader,
                 continue;
             }
             pyprof_elf_symbol_t syms[] = {{"_PyRuntime", 0, 0},
-                                          {"Py_Version", 0, 0}};
+                                          {"Py_Version", 0, 0},
+                                          {"version.0", 0, 0}};
             uint64_t vaddr = 0;
             errno = 0;
-            if (lookup_candidate(pid, candidate, syms, 2, &vaddr) < 0) {
+            if (lookup_candidate(pid, candidate, syms, 3, &vaddr,
+                                 found->opened) < 0) {
                 denied |= errno == EACCES || errno == EPERM;
                 continue;
             }
@@ -202,6 +225,10 @@ find_runtime(pid_t pid, const pyprof_memory_reader_t *reader,
                 if (rc == 0 && (version >> 24) == 3) {
                     found->version = (uint32_t)version;
                 }
+            }
+            else if (found->version && syms[2].found) {
+                found->version |= micro_version(reader, bias + syms[2].value,
+                                                found->version) << 8;
             }
             return 0;
         }

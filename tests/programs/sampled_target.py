@@ -83,8 +83,9 @@ def main():
 
 
 def report():
-    print(json.dumps({"main": threading.get_native_id(), "threads": STACKS}),
-          flush=True)
+    version = "%d.%d.%d" % sys.version_info[:3]
+    print(json.dumps({"main": threading.get_native_id(), "threads": STACKS,
+                      "version": version}), flush=True)
 
 
 if __name__ == "__main__":
