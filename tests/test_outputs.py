@@ -180,3 +180,71 @@ def test_api_dump_stats_writes_through(tmp_path):
         lp.dump_stats(str(full))
     assert stat.S_ISCHR(os.lstat(full).st_mode)
 
+
+# -- The output path is checked before the program runs -------------------
+
+SLOW_PROGRAM = """
+import builtins, pathlib, sys
+profile = getattr(builtins, "profile", lambda f: f)
+
+@profile
+def work():
+    return sum(range(1000))
+
+pathlib.Path(sys.argv[1]).write_text("ran")
+work()
+"""
+
+RUNNERS = {
+    "run": ["run"], "lines": ["lines"], "memory": ["memory"],
+    "mprof-run": ["mprof", "run"],
+}
+
+
+def unwritable(tmp_path, kind):
+    if kind == "missing-directory":
+        return tmp_path / "no" / "such" / "dir" / "out.prof", \
+            "No such file or directory"
+    if kind == "directory":
+        (tmp_path / "adir").mkdir()
+        return tmp_path / "adir", "Is a directory"
+    if os.geteuid() == 0:
+        pytest.skip("root writes into a read-only directory")
+    ro = tmp_path / "ro"
+    ro.mkdir()
+    ro.chmod(0o500)
+    return ro / "out.prof", "Permission denied"
+
+
+@pytest.mark.parametrize("kind", ["missing-directory", "directory",
+                                  "read-only-directory"])
+@pytest.mark.parametrize("name", sorted(RUNNERS))
+def test_unwritable_output_refused_before_the_run(tmp_path, name, kind):
+    script = tmp_path / "prog.py"
+    script.write_text(SLOW_PROGRAM)
+    marker = tmp_path / "ran"
+    out, reason = unwritable(tmp_path, kind)
+    r = run_pyprof(*RUNNERS[name], "-o", str(out), str(script), str(marker),
+                   cwd=tmp_path)
+    assert r.returncode == 1, r.stderr
+    assert not marker.exists(), "the program ran although -o was unwritable"
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1, r.stderr
+    assert lines[0].startswith("pyprof ") and str(out) in lines[0]
+    assert reason in lines[0], lines[0]
+
+
+@pytest.mark.parametrize("name", sorted(RUNNERS))
+def test_check_neither_truncates_nor_leaves_a_file(tmp_path, name):
+    """The early check opens an existing file without truncating it and
+    removes a file it had to create: a program that is not found leaves
+    the old profile as it was, and no empty file behind."""
+    kept = tmp_path / "kept.out"
+    kept.write_bytes(b"an older profile")
+    fresh = tmp_path / "fresh.out"
+    for out in (kept, fresh):
+        r = run_pyprof(*RUNNERS[name], "-o", str(out),
+                       str(tmp_path / "nosuch.py"), cwd=tmp_path)
+        assert r.returncode == 2, r.stderr
+    assert kept.read_bytes() == b"an older profile"
+    assert not fresh.exists()

@@ -374,9 +374,8 @@ pyprof_cmd_lines(int argc, char **argv)
     }
     char *outpath = NULL;
     if (opts.outfile != NULL) {
-        outpath = pyprof_options_absolute_path(opts.outfile);
+        outpath = pyprof_options_output_path("pyprof lines", opts.outfile);
         if (outpath == NULL) {
-            fprintf(stderr, "pyprof lines: out of memory\n");
             pyprof_lines_free(session.lines);
             return 1;
         }

@@ -270,9 +270,8 @@ pyprof_cmd_memory(int argc, char **argv)
     }
     char *outpath = NULL;
     if (opts.outfile != NULL
-        && (outpath = pyprof_options_absolute_path(opts.outfile))
-                                    == NULL) {
-        fprintf(stderr, "pyprof memory: out of memory\n");
+        && (outpath = pyprof_options_output_path("pyprof memory",
+                                                 opts.outfile)) == NULL) {
         pyprof_lines_free(s.lines);
         return 1;
     }

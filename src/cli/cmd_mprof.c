@@ -354,6 +354,16 @@ cmd_mprof_run(int argc, char **argv)
         path = pyprof_mprof_default_name(name, sizeof(name),
                                          (long)time(NULL));
     }
+    if (opts.target.kind == PYPROF_TARGET_SCRIPT
+        && access(opts.target.name, R_OK) != 0) {
+        /* python's own message and exit status, and no .dat: a recording
+         * of nothing would become the newest profile that plot and peak
+         * pick, and -o's old file would be truncated for nothing. */
+        int status = 2;
+        pyprof_runner_run(&opts.target, NULL, &status);
+        return status;
+    }
+    int existed = access(path, F_OK) == 0;
     FILE *out = fopen(path, "w");
     if (out == NULL) {
         fprintf(stderr, "pyprof mprof run: cannot write %s: %s\n", path,
@@ -381,13 +391,21 @@ cmd_mprof_run(int argc, char **argv)
     run_hooks_ctx_t ctx = {NULL, 0, sampler};
     pyprof_run_hooks_t hooks = {run_start, run_stop, &ctx};
     int status = 0;
-    pyprof_runner_run(&opts.target, &hooks, &status);
+    pyprof_outcome_t outcome = pyprof_runner_run(&opts.target, &hooks,
+                                                 &status);
     run_stop(&ctx);
     pyprof_sampler_stop(sampler);
     int failed = pyprof_sampler_failed(sampler);
     size_t nsamples;
     pyprof_sampler_samples(sampler, &nsamples);
     pyprof_sampler_free(sampler);
+    if (outcome == PYPROF_OUTCOME_NOT_FOUND) {     /* -m nosuch */
+        fclose(out);
+        if (!existed) {
+            unlink(path);
+        }
+        return status;
+    }
     if (fclose(out) != 0 || failed) {
         fprintf(stderr, "pyprof mprof run: cannot write %s: %s\n", path,
                 failed ? "write error or out of memory" : strerror(errno));

@@ -305,9 +305,9 @@ pyprof_cmd_run(int argc, char **argv)
     }
     char *outfile_path = NULL;
     if (opts.outfile != NULL) {
-        outfile_path = pyprof_options_absolute_path(opts.outfile);
+        outfile_path = pyprof_options_output_path("pyprof run",
+                                                  opts.outfile);
         if (outfile_path == NULL) {
-            fprintf(stderr, "pyprof run: out of memory\n");
             return 1;
         }
     }

@@ -14,6 +14,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "../core/output.h"
+
 void
 pyprof_options_init(pyprof_options_t *scan, const char *command, int argc,
                     char **argv)
@@ -146,4 +148,23 @@ pyprof_options_absolute_path(const char *path)
         snprintf(joined, size, "%s/%s", cwd, path);
     }
     return joined;
+}
+
+char *
+pyprof_options_output_path(const char *command, const char *path)
+{
+    char *absolute = pyprof_options_absolute_path(path);
+    if (absolute == NULL) {
+        fprintf(stderr, "%s: out of memory\n", command);
+        return NULL;
+    }
+    char errbuf[PATH_MAX + 128];
+    if (pyprof_output_check(absolute, errbuf, sizeof(errbuf)) < 0) {
+        /* Name the path as the user typed it. */
+        const char *reason = strerror(errno);
+        fprintf(stderr, "%s: cannot write %s: %s\n", command, path, reason);
+        free(absolute);
+        return NULL;
+    }
+    return absolute;
 }

@@ -58,6 +58,13 @@ int pyprof_options_parse_long(const pyprof_options_t *scan, const char *name,
  * malloc'd string, or NULL when out of memory. */
 char *pyprof_options_absolute_path(const char *path);
 
+/* The -o PATH of a command that runs a program: made absolute (above)
+ * and checked before the program starts (core/output.h's
+ * pyprof_output_check: nothing is truncated or left behind), so a path
+ * that cannot be written costs no run.  A new malloc'd string, or NULL
+ * after printing "COMMAND: cannot write PATH: reason" to stderr. */
+char *pyprof_options_output_path(const char *command, const char *path);
+
 /* Print "COMMAND: unknown option 'X' (try 'COMMAND --help')" for the
  * current argument. */
 void pyprof_options_unknown(const pyprof_options_t *scan);

@@ -54,5 +54,6 @@ void test_memory(void);
 void test_pprof(void);
 void test_recording(void);
 void test_sampler(void);
+void test_output(void);
 
 #endif

@@ -18,6 +18,7 @@ main(void)
     test_pprof();
     test_recording();
     test_sampler();
+    test_output();
     printf("%d passed, %d failed\n", check_passed, check_failed);
     return check_failed != 0;
 }
