@@ -248,3 +248,33 @@ def test_check_neither_truncates_nor_leaves_a_file(tmp_path, name):
         assert r.returncode == 2, r.stderr
     assert kept.read_bytes() == b"an older profile"
     assert not fresh.exists()
+
+
+# -- pyprof view's default report names -----------------------------------
+
+def test_view_default_names_never_collide(tmp_path, inputs):
+    """prog.pstats, prog.json (lines), mem.json and prog.dat side by side:
+    each kind of report gets its own default name, and each is named on
+    stderr."""
+    import shutil
+    shutil.copy(inputs["pstats"], tmp_path / "prog.pstats")
+    shutil.copy(inputs["dat"], tmp_path / "prog.dat")
+    r = run_pyprof("lines", "-o", str(tmp_path / "prog.json"),
+                   inputs["script"])
+    assert r.returncode == 0, r.stderr
+    r = run_pyprof("memory", "-o", str(tmp_path / "prog.mem"),
+                   inputs["script"])
+    assert r.returncode == 0, r.stderr
+    (tmp_path / "prog.mem").rename(tmp_path / "prog.mem.json")
+    expected = {"prog.pstats": "prog.html", "prog.json": "prog.lines.html",
+                "prog.mem.json": "prog.mem.memory.html",
+                "prog.dat": "prog.mprof.html"}
+    for source, report in expected.items():
+        r = run_pyprof("view", source, cwd=tmp_path)
+        assert r.returncode == 0, r.stderr
+        assert report in r.stderr and "wrote" in r.stderr, r.stderr
+    pages = {report: (tmp_path / report).read_text()
+             for report in expected.values()}
+    assert len(set(pages.values())) == 4
+    assert "prog.pstats" in pages["prog.html"]
+    assert "prog.dat" in pages["prog.mprof.html"]

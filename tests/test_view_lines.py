@@ -31,7 +31,7 @@ def line_profile(tmp_path_factory):
     r = run_pyprof("lines", "--function", "work", "-o", str(data),
                    str(script))
     assert r.returncode == 0, r.stderr
-    html = d / "prog.html"
+    html = d / "prog.lines.html"
     r = run_pyprof("view", str(data))
     assert r.returncode == 0, r.stderr
     assert html.exists()
@@ -125,7 +125,7 @@ def memory_profile(tmp_path_factory):
     assert r.returncode == 0, r.stderr
     r = run_pyprof("view", str(data))
     assert r.returncode == 0, r.stderr
-    return {"dir": d, "json": str(data), "html": str(d / "mem.html")}
+    return {"dir": d, "json": str(data), "html": str(d / "mem.memory.html")}
 
 
 def memory_rows(browser):

@@ -5,7 +5,8 @@
  * paths are rebuilt from caller pairs -- the report says which) and writes
  * the self-contained HTML report (src/report/html_report.c) and/or the
  * flame graph SVG (src/report/flamegraph_svg.c).  Without -o or
- * --flamegraph the report goes beside FILE as FILE's name with .html.
+ * --flamegraph the report goes beside FILE, named after FILE with a suffix
+ * per kind of report (default_output), and stderr names it.
  * --open hands the report to the desktop's opener and does not wait.
  * A line profile's JSON (`pyprof lines -o FILE.json`) is recognised by its
  * first bytes and drawn as source with heat bars (report/lines_report.c),
@@ -56,7 +57,10 @@ static const char help_text[] =
     "\n"
     "options:\n"
     "  -o, --output FILE      write the HTML report to FILE (default: the\n"
-    "                         profile's name with .html)\n"
+    "                         profile's name with .html for pstats,\n"
+    "                         .lines.html for a line profile, .memory.html\n"
+    "                         for a memory profile, .mprof.html for a\n"
+    "                         memory timeline)\n"
     "  --flamegraph FILE      write an interactive flame graph SVG to FILE\n"
     "                         (only that, unless -o is given too)\n"
     "  --open                 open the report in the browser\n"
@@ -119,13 +123,18 @@ parse_args(int argc, char **argv, view_args_t *args)
     return -1;
 }
 
-/* FILE's name with its extension replaced by .html: a new string. */
+/* FILE's name with its extension replaced by `suffix`: a new string.
+ * Each kind of profile has its own suffix (".html" for pstats,
+ * ".lines.html", ".memory.html", ".mprof.html"), so prog.pstats,
+ * prog.json and prog.dat side by side never overwrite each other's
+ * report. */
 static char *
-default_output(const char *file)
+default_output(const char *file, const char *suffix)
 {
     size_t len = strlen(file);
-    char *out = malloc(len + 6);
+    char *out = malloc(len + strlen(suffix) + 1);
     if (out == NULL) {
+        fprintf(stderr, "pyprof view: out of memory\n");
         return NULL;
     }
     memcpy(out, file, len + 1);
@@ -134,7 +143,7 @@ default_output(const char *file)
     if (dot != NULL && (slash == NULL || dot > slash + 1)) {
         *dot = '\0';
     }
-    strcat(out, ".html");
+    strcat(out, suffix);
     return out;
 }
 
@@ -278,6 +287,16 @@ view_lines(const view_args_t *args, const char *data, size_t len,
     return status;
 }
 
+/* Non-zero when the JSON in `data` is a memory profile (its "unit",
+ * which pyprof memory writes first). */
+static int
+is_memory_json(const char *data, size_t len)
+{
+    static const char unit[] = "\"unit\": \"MiB";
+    size_t n = sizeof(unit) - 1;
+    return len > n + 1 && memcmp(data + 1, unit, n) == 0;
+}
+
 /* Non-zero when `data` starts like an mprof .dat file. */
 static int
 looks_like_mprof(const char *data, size_t len)
@@ -356,7 +375,10 @@ pyprof_cmd_view(int argc, char **argv)
         return 1;
     }
     if (pyprof_lines_looks_like_json((const unsigned char *)data, len)) {
-        char *html = args.output == NULL ? default_output(args.file) : NULL;
+        char *html = args.output == NULL
+            ? default_output(args.file, is_memory_json(data, len)
+                                            ? ".memory.html" : ".lines.html")
+            : NULL;
         status = args.output == NULL && html == NULL
             ? 1 : view_lines(&args, data, len,
                              args.output != NULL ? args.output : html);
@@ -366,7 +388,8 @@ pyprof_cmd_view(int argc, char **argv)
     }
     if (looks_like_mprof(data, len)) {
         free(data);
-        char *html = args.output == NULL ? default_output(args.file) : NULL;
+        char *html = args.output == NULL
+            ? default_output(args.file, ".mprof.html") : NULL;
         status = args.output == NULL && html == NULL
             ? 1 : view_mprof(&args, args.output != NULL ? args.output : html);
         free(html);
@@ -388,9 +411,8 @@ pyprof_cmd_view(int argc, char **argv)
     const char *title = base_name(args.file);
     status = 0;
     if (args.output == NULL && args.flamegraph == NULL) {
-        html = default_output(args.file);
+        html = default_output(args.file, ".html");
         if (html == NULL) {
-            fprintf(stderr, "pyprof view: out of memory\n");
             status = 1;
             goto done;
         }
