@@ -13,6 +13,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 
+#include "../engine/alloc_hook.h"
 #include "../engine/compat.h"
 #include "../lines/lines_engine.h"
 #include "../memory/line_memory.h"
@@ -264,11 +265,18 @@ mprun(PyObject *module, PyObject *args, PyObject *kwargs)
         goto error;
     }
     started = 1;
-    if (pyprof_lines_enable(lines) < 0) {
+    /* Only run() is the program's: what enabling and disabling the
+     * engine allocates is not charged to its lines. */
+    pyprof_alloc_suspend();
+    int enabled = pyprof_lines_enable(lines);
+    pyprof_alloc_resume();
+    if (enabled < 0) {
         goto error;
     }
     PyObject *value = PyObject_CallNoArgs(run);
+    pyprof_alloc_suspend();
     pyprof_lines_disable(lines);
+    pyprof_alloc_resume();
     if (value == NULL) {
         raised = pyprof_error_take();
     }

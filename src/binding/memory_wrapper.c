@@ -6,6 +6,8 @@
  */
 #include "memory_wrapper.h"
 
+#include "../engine/alloc_hook.h"
+
 #include <stddef.h>
 #include <structmember.h>
 
@@ -26,12 +28,18 @@ wrapper_vectorcall(PyObject *callable, PyObject *const *args, size_t nargsf,
                    PyObject *kwnames)
 {
     WrapperObject *self = (WrapperObject *)callable;
+    /* The hooks are pyprof's own code: their allocations (a session, the
+     * report) are not the program's. */
+    pyprof_alloc_suspend();
     void *token = self->hooks->enter(self->func);
+    pyprof_alloc_resume();
     PyObject *result = PyObject_Vectorcall(self->func, args, nargsf,
                                            kwnames);
     PyObject *type, *value, *traceback;
     PyErr_Fetch(&type, &value, &traceback);
+    pyprof_alloc_suspend();
     self->hooks->exit(self->func, token);
+    pyprof_alloc_resume();
     PyErr_Restore(type, value, traceback);
     return result;
 }

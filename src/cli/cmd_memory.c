@@ -19,6 +19,7 @@
 
 #include "../core/output.h"
 #include "../core/sink.h"
+#include "../engine/alloc_hook.h"
 #include "../lines/lines_engine.h"
 #include "../memory/line_memory.h"
 #include "../report/memory_report.h"
@@ -125,7 +126,11 @@ session_start(void *ctx)
         restore_builtin(s);
         return -1;
     }
-    if (pyprof_lines_enable(s->lines) < 0) {
+    /* Enabling allocates (callbacks, thread stacks): not the program's. */
+    pyprof_alloc_suspend();
+    int enabled = pyprof_lines_enable(s->lines);
+    pyprof_alloc_resume();
+    if (enabled < 0) {
         pyprof_line_memory_stop(s->memory);
         restore_builtin(s);
         return -1;
@@ -138,8 +143,10 @@ static void
 session_stop(void *ctx)
 {
     session_t *s = ctx;
+    pyprof_alloc_suspend();
     pyprof_lines_disable(s->lines);
     restore_builtin(s);
+    pyprof_alloc_resume();
 }
 
 static int

@@ -4,22 +4,35 @@
  *   - The three domains' allocators are saved, then replaced by wrappers
  *     that call the saved ones (so whatever was installed before us --
  *     tracemalloc, a debug allocator -- keeps working underneath).
- *   - A thread-local guard makes an allocation made while recording one
- *     (a frame object materialised to read the line, pymalloc falling back
- *     to PyMem_RawMalloc for a large block) pass straight through: each
- *     block is recorded once, by the outermost hook.
- *   - One mutex protects the block map and the site table, because the
+ *   - A hook never allocates through Python's allocators, never calls
+ *     Python code and never takes a lock another allocator path may hold
+ *     (tracemalloc's own lock included): the allocating thread's location
+ *     is read off its frame stack without materialising anything
+ *     (pyprof_thread_top_frame in compat.h), its line decoded from the line
+ *     table once per (code, instruction) and cached; the tables use libc
+ *     memory.  A thread-local guard makes anything called from inside the
+ *     hook (pymalloc falling back to PyMem_RawMalloc for a large block)
+ *     pass straight through: each block is recorded once, by the
+ *     outermost hook.
+ *   - One mutex protects the block map and the site tables, because the
  *     RAW domain is called by threads that do not hold the GIL.  Nothing
- *     inside the lock calls Python's allocators (the tables use libc
- *     malloc), so it cannot deadlock against itself.
- *   - A site is (code object, line) of the innermost Python frame of the
- *     allocating thread, as tracemalloc's 'lineno' statistics see it.
- *     Sites hold a strong reference to their code object (so an address
- *     is never reused for another function while tracking); the
+ *     inside it calls Python's allocators, so it cannot deadlock.
+ *   - A site is (code object, line) of the innermost complete Python
+ *     frame of the allocating thread, as tracemalloc's 'lineno' statistics
+ *     see it.  Sites hold a strong reference to their code object (so an
+ *     address is never reused for another function while tracking); the
  *     references are taken only by threads holding the GIL.
+ *   - Other tools install and remove hooks too, in any order.  Ours come
+ *     in layers (static storage, never freed): stopping restores what was
+ *     underneath only where our hook is still on top.  Where another tool
+ *     wrapped ours (it holds our hook as its "saved" allocator), the layer
+ *     stays, passing through, for good: restoring under it would hand it
+ *     an allocator it does not expect, and tracemalloc.stop() would later
+ *     put our freed hook back.  A later start puts a new layer on top.
  *   - Running out of memory for a record never fails the user's
  *     allocation: a sticky flag says the counters are lower bounds.
  */
+#define PYPROF_WANT_THREAD_LOCATION 1
 #include "alloc_hook.h"
 
 #include <pthread.h>
@@ -35,33 +48,77 @@ typedef struct {
     pyprof_alloc_counts_t counts;
 } site_t;
 
+/* A (code, instruction offset) seen allocating, and its site: the line
+ * is decoded once per instruction, never per allocation. */
+typedef struct {
+    PyCodeObject *code;         /* borrowed from its site; NULL: empty */
+    int addr;
+    uint32_t site;
+} location_t;
+
+typedef struct layer layer_t;
+
+/* The context of one domain's hook: the allocator it calls. */
+typedef struct {
+    PyMemAllocatorEx below;
+    layer_t *layer;
+} hook_ctx_t;
+
+struct layer {
+    hook_ctx_t domain[3];       /* RAW, MEM, OBJ */
+    int recording;              /* 0: passes through (read by the hooks
+                                   with relaxed atomics) */
+    int in_chain;               /* may still be called: not reusable */
+};
+
+/* Layers of hooks.  Static storage because another tool may keep calling
+ * a layer it wrapped long after we stopped; set under the GIL. */
+#define MAX_LAYERS 64
+static layer_t layers[MAX_LAYERS];
+
 /* The state of tracking.  Global because CPython's allocator hooks are
  * process-wide and take only a context pointer per domain.  `users`,
- * `saved` and installing/removing the hooks are protected by the GIL
- * (start/stop require it); `blocks`, `sites`, `site_index`, `totals` and
- * `lost` by `lock`. */
+ * `layer`, `removed` and installing/removing the hooks are protected by
+ * the GIL (start/stop require it); `blocks`, the site and location
+ * tables, `totals` and `lost` by `lock`. */
 static struct {
     int users;                          /* start() calls not yet stopped */
-    PyMemAllocatorEx saved[3];          /* RAW, MEM, OBJ before hooking */
+    layer_t *layer;                     /* the recording layer */
+    int removed;                        /* see pyprof_alloc_was_removed */
     pthread_mutex_t lock;
     pyprof_blockmap_t blocks;
     site_t *sites;                      /* sites[0] = no Python frame */
     uint32_t nsites, sites_cap;
     uint32_t *site_index;               /* hash of (code, line) -> site+1 */
     size_t site_index_mask;
+    location_t *locations;              /* hash of (code, addr) */
+    size_t locations_mask, nlocations;
     pyprof_alloc_counts_t totals;
     int lost;
 } state = {.lock = PTHREAD_MUTEX_INITIALIZER};
 
 /* Non-zero while this thread is inside a hook: allocations made by the
  * hook itself pass through unrecorded.  Thread-local, so unshared. */
-static _Thread_local int in_hook;
+static _Thread_local int in_hook __attribute__((tls_model("initial-exec")));
+
+/* The layer this thread probes (is it still in the chain? see
+ * still_called), and whether its hook saw the probe.  Thread-local. */
+static _Thread_local const layer_t *probing
+    __attribute__((tls_model("initial-exec")));
+static _Thread_local int probe_seen
+    __attribute__((tls_model("initial-exec")));
+
+_Thread_local unsigned pyprof_alloc_suspended
+    __attribute__((tls_model("initial-exec")));
+_Thread_local uintptr_t pyprof_alloc_recent[2]
+    __attribute__((tls_model("initial-exec")));
 
 /* The call pyprof_alloc_call_before_next left for this thread's next
  * allocation.  Thread-local, so unshared. */
 static _Thread_local struct {
     void (*fn)(void *arg);
     void *arg;
+    void *caller;       /* the frame below the one returning, or NULL */
 } pending __attribute__((tls_model("initial-exec")));  /* checked at every
                                                           allocation */
 
@@ -157,28 +214,96 @@ find_site_unlocked(PyCodeObject *code, int lineno, int create)
     return s;
 }
 
+/* The location table (under state.lock): open addressing, never
+ * deleted from while tracking. */
+
+static size_t
+hash_location(const PyCodeObject *code, int addr)
+{
+    return hash_site(code, addr ^ 0x5bd1e995);
+}
+
+static int
+grow_locations_unlocked(void)
+{
+    size_t nslots = state.locations_mask ? (state.locations_mask + 1) * 2
+                                         : 1024;
+    location_t *slots = calloc(nslots, sizeof(*slots));
+    if (slots == NULL) {
+        return -1;
+    }
+    for (size_t j = 0; state.locations && j <= state.locations_mask; j++) {
+        location_t *old = &state.locations[j];
+        if (old->code == NULL) {
+            continue;
+        }
+        size_t i = hash_location(old->code, old->addr) & (nslots - 1);
+        while (slots[i].code != NULL) {
+            i = (i + 1) & (nslots - 1);
+        }
+        slots[i] = *old;
+    }
+    free(state.locations);
+    state.locations = slots;
+    state.locations_mask = nslots - 1;
+    return 0;
+}
+
+/* The site of instruction `addr` of `code`: cached, else its line is
+ * decoded from the line table (PyCode_Addr2Line allocates nothing) and
+ * the site found or made.  0 (the unknown site) when out of memory. */
+static uint32_t
+find_location_unlocked(PyCodeObject *code, int addr)
+{
+    size_t i = hash_location(code, addr) & state.locations_mask;
+    for (;;) {
+        location_t *slot = &state.locations[i];
+        if (slot->code == code && slot->addr == addr) {
+            return slot->site;
+        }
+        if (slot->code == NULL) {
+            break;
+        }
+        i = (i + 1) & state.locations_mask;
+    }
+    uint32_t site = find_site_unlocked(code, PyCode_Addr2Line(code, addr),
+                                       1);
+    if (site == 0) {
+        return 0;
+    }
+    if ((state.nlocations + 1) * 2 > state.locations_mask + 1) {
+        if (grow_locations_unlocked() < 0) {
+            return site;    /* charged right, just not cached */
+        }
+        i = hash_location(code, addr) & state.locations_mask;
+        while (state.locations[i].code != NULL) {
+            i = (i + 1) & state.locations_mask;
+        }
+    }
+    state.locations[i] = (location_t){code, addr, site};
+    state.nlocations++;
+    return site;
+}
+
 /* ------------------------------------------------------------------ */
 /* Recording (called by the hooks, guard set). */
 
-/* The innermost Python frame's code and line, or (NULL, 0).  The caller
- * holds the GIL; on 3.11+ this may materialise the frame object, which
- * allocates through the hooks (passed through by the guard). */
-static void
-current_location(PyCodeObject **code, int *lineno)
+/* The site of the calling thread's innermost Python frame, or 0.  The
+ * caller holds the GIL and state.lock. */
+static uint32_t
+current_site_unlocked(void)
 {
-    *code = NULL;
-    *lineno = 0;
     PyThreadState *tstate = pyprof_thread_state_unchecked();
     if (tstate == NULL) {
-        return;
+        return 0;
     }
-    PyFrameObject *frame = PyThreadState_GetFrame(tstate); /* new ref */
+    void *frame = pyprof_thread_top_frame(tstate);
     if (frame == NULL) {
-        return;
+        return 0;
     }
-    *code = pyprof_frame_code(frame);
-    *lineno = PyFrame_GetLineNumber(frame);
-    Py_DECREF(frame);   /* the interpreter frame keeps it alive */
+    int addr;
+    PyCodeObject *code = pyprof_frame_location(frame, &addr);
+    return find_location_unlocked(code, addr);
 }
 
 /* Charge a new block (or a realloc from `old`, 0 for none) of `size`
@@ -186,18 +311,13 @@ current_location(PyCodeObject **code, int *lineno)
 static void
 record(void *old, void *ptr, size_t size, int with_gil)
 {
-    PyCodeObject *code = NULL;
-    int lineno = 0;
-    if (with_gil) {
-        current_location(&code, &lineno);
-    }
     pthread_mutex_lock(&state.lock);
     if (state.sites == NULL) {
         /* Tracking stopped while this thread (RAW, no GIL) was inside. */
         pthread_mutex_unlock(&state.lock);
         return;
     }
-    uint32_t site = code != NULL ? find_site_unlocked(code, lineno, 1) : 0;
+    uint32_t site = with_gil ? current_site_unlocked() : 0;
     pyprof_block_t previous;
     int had_previous = old != NULL &&
         pyprof_blockmap_remove(&state.blocks, (uintptr_t)old, &previous);
@@ -228,6 +348,8 @@ record(void *old, void *ptr, size_t size, int with_gil)
         state.lost = 1;
     }
     pthread_mutex_unlock(&state.lock);
+    pyprof_alloc_recent[1] = pyprof_alloc_recent[0];
+    pyprof_alloc_recent[0] = (uintptr_t)ptr;
 }
 
 static void
@@ -235,29 +357,90 @@ forget(void *ptr)
 {
     pthread_mutex_lock(&state.lock);
     pyprof_block_t block;
-    if (state.sites != NULL && pyprof_blockmap_remove(&state.blocks, (uintptr_t)ptr, &block)) {
+    if (state.sites != NULL &&
+        pyprof_blockmap_remove(&state.blocks, (uintptr_t)ptr, &block)) {
         state.sites[block.site].counts.freed += block.size;
         state.totals.freed += block.size;
     }
     pthread_mutex_unlock(&state.lock);
 }
 
-/* ------------------------------------------------------------------ */
-/* The hooks.  ctx points at the saved allocator of the domain. */
-
-static int
-domain_has_gil(const PyMemAllocatorEx *saved)
+void
+pyprof_alloc_disown_block(uintptr_t address)
 {
-    /* MEM and OBJ are always called with the GIL held; RAW may not be. */
-    return saved != &state.saved[0] || PyGILState_Check();
+    pthread_mutex_lock(&state.lock);
+    pyprof_block_t block;
+    if (state.sites != NULL &&
+        pyprof_blockmap_remove(&state.blocks, address, &block)) {
+        pyprof_alloc_counts_t *counts = &state.sites[block.site].counts;
+        counts->allocated -= block.size;
+        counts->blocks--;
+        /* The totals only grow (racy readers compare them): count it as
+         * freed there, which keeps allocated - freed right. */
+        state.totals.freed += block.size;
+    }
+    pthread_mutex_unlock(&state.lock);
+    if (pyprof_alloc_recent[0] == address) {
+        pyprof_alloc_recent[0] = pyprof_alloc_recent[1];
+    }
+    pyprof_alloc_recent[1] = 0;
 }
 
-/* Run this thread's pending call when `saved`'s domain holds the GIL
- * here.  Inside a hook (in_hook set), before the allocation. */
-static void
-run_pending(const PyMemAllocatorEx *saved)
+/* ------------------------------------------------------------------ */
+/* The hooks.  ctx is the domain's hook_ctx_t. */
+
+static int
+domain_has_gil(const hook_ctx_t *hook)
 {
-    if (pending.fn != NULL && domain_has_gil(saved)) {
+    /* MEM and OBJ are always called with the GIL held; RAW may not be. */
+    return hook != &hook->layer->domain[0] || PyGILState_Check();
+}
+
+/* Non-zero when this call must only pass through: the hook itself is
+ * allocating, or the layer does not record (stopped, or wrapped by
+ * another tool after it stopped). */
+static inline int
+passing_through(const hook_ctx_t *hook)
+{
+    if (probing != NULL) {
+        probe_seen |= probing == hook->layer;
+        return 1;
+    }
+    return in_hook ||
+           !__atomic_load_n(&hook->layer->recording, __ATOMIC_RELAXED);
+}
+
+/* Non-zero when the returning frame is gone and nothing runs above its
+ * caller: the thread is back in the caller (or the caller returned too).
+ * An allocation made while the frame's locals are being released (a
+ * weakref callback run by a dying local) comes from a frame above the
+ * caller, and is too early. */
+static int
+back_in_caller(void)
+{
+    PyThreadState *tstate = pyprof_thread_state_unchecked();
+    void *frame = tstate != NULL ? pyprof_thread_top_frame(tstate) : NULL;
+    if (frame == pending.caller) {
+        return 1;
+    }
+    /* A bounded walk: deeper than that, the caller is taken as gone. */
+    for (int depth = 0; frame != NULL && depth < 64; depth++) {
+        frame = pyprof_frame_below(frame);
+        if (frame == pending.caller) {
+            return 0;
+        }
+    }
+    return pending.caller != NULL;
+}
+
+/* Run this thread's pending call when the domain holds the GIL here, no
+ * pyprof code is running on this thread, and the thread is back in the
+ * caller.  Inside a hook (in_hook set), before the allocation. */
+static void
+run_pending(const hook_ctx_t *hook)
+{
+    if (pending.fn != NULL && !pyprof_alloc_suspended &&
+        domain_has_gil(hook) && back_in_caller()) {
         void (*fn)(void *) = pending.fn;
         pending.fn = NULL;
         fn(pending.arg);
@@ -267,15 +450,16 @@ run_pending(const PyMemAllocatorEx *saved)
 static void *
 hook_malloc(void *ctx, size_t size)
 {
-    PyMemAllocatorEx *saved = ctx;
-    if (in_hook) {
-        return saved->malloc(saved->ctx, size);
+    hook_ctx_t *hook = ctx;
+    const PyMemAllocatorEx *below = &hook->below;
+    if (passing_through(hook)) {
+        return below->malloc(below->ctx, size);
     }
     in_hook = 1;
-    run_pending(saved);
-    void *ptr = saved->malloc(saved->ctx, size);
-    if (ptr != NULL) {
-        record(NULL, ptr, size, domain_has_gil(saved));
+    run_pending(hook);
+    void *ptr = below->malloc(below->ctx, size);
+    if (ptr != NULL && !pyprof_alloc_suspended) {
+        record(NULL, ptr, size, domain_has_gil(hook));
     }
     in_hook = 0;
     return ptr;
@@ -284,16 +468,17 @@ hook_malloc(void *ctx, size_t size)
 static void *
 hook_calloc(void *ctx, size_t nelem, size_t elsize)
 {
-    PyMemAllocatorEx *saved = ctx;
-    if (in_hook) {
-        return saved->calloc(saved->ctx, nelem, elsize);
+    hook_ctx_t *hook = ctx;
+    const PyMemAllocatorEx *below = &hook->below;
+    if (passing_through(hook)) {
+        return below->calloc(below->ctx, nelem, elsize);
     }
     in_hook = 1;
-    run_pending(saved);
-    void *ptr = saved->calloc(saved->ctx, nelem, elsize);
-    if (ptr != NULL) {
+    run_pending(hook);
+    void *ptr = below->calloc(below->ctx, nelem, elsize);
+    if (ptr != NULL && !pyprof_alloc_suspended) {
         /* calloc checked nelem * elsize for overflow before succeeding. */
-        record(NULL, ptr, nelem * elsize, domain_has_gil(saved));
+        record(NULL, ptr, nelem * elsize, domain_has_gil(hook));
     }
     in_hook = 0;
     return ptr;
@@ -302,15 +487,21 @@ hook_calloc(void *ctx, size_t nelem, size_t elsize)
 static void *
 hook_realloc(void *ctx, void *old, size_t size)
 {
-    PyMemAllocatorEx *saved = ctx;
-    if (in_hook) {
-        return saved->realloc(saved->ctx, old, size);
+    hook_ctx_t *hook = ctx;
+    const PyMemAllocatorEx *below = &hook->below;
+    if (passing_through(hook)) {
+        return below->realloc(below->ctx, old, size);
     }
     in_hook = 1;
-    run_pending(saved);
-    void *ptr = saved->realloc(saved->ctx, old, size);
+    run_pending(hook);
+    void *ptr = below->realloc(below->ctx, old, size);
     if (ptr != NULL) {
-        record(old, ptr, size, domain_has_gil(saved));
+        if (!pyprof_alloc_suspended) {
+            record(old, ptr, size, domain_has_gil(hook));
+        }
+        else if (old != NULL) {
+            forget(old);    /* ours from now on: the old block is gone */
+        }
     }
     in_hook = 0;
     return ptr;
@@ -319,15 +510,16 @@ hook_realloc(void *ctx, void *old, size_t size)
 static void
 hook_free(void *ctx, void *ptr)
 {
-    PyMemAllocatorEx *saved = ctx;
+    hook_ctx_t *hook = ctx;
     /* Forget before freeing: once freed, another thread may get the same
-     * address from the allocator and record it. */
-    if (ptr != NULL && !in_hook) {
+     * address from the allocator and record it.  Frees are seen while
+     * suspended too: a block of the program's may die in pyprof's code. */
+    if (ptr != NULL && !passing_through(hook)) {
         in_hook = 1;
         forget(ptr);
         in_hook = 0;
     }
-    saved->free(saved->ctx, ptr);
+    hook->below.free(hook->below.ctx, ptr);
 }
 
 /* ------------------------------------------------------------------ */
@@ -336,6 +528,11 @@ hook_free(void *ctx, void *ptr)
 void
 pyprof_alloc_call_before_next(void (*fn)(void *arg), void *arg)
 {
+    PyThreadState *tstate = pyprof_thread_state_unchecked();
+    void *returning = tstate != NULL ? pyprof_thread_top_frame(tstate)
+                                     : NULL;
+    pending.caller = returning != NULL ? pyprof_frame_below(returning)
+                                       : NULL;
     pending.fn = fn;
     pending.arg = arg;
 }
@@ -354,10 +551,13 @@ drop_records(void)
     uint32_t nsites = state.nsites;
     pyprof_blockmap_free(&state.blocks);
     free(state.site_index);
+    free(state.locations);
     state.sites = NULL;
     state.site_index = NULL;
+    state.locations = NULL;
     state.nsites = state.sites_cap = 0;
     state.site_index_mask = 0;
+    state.locations_mask = state.nlocations = 0;
     memset(&state.totals, 0, sizeof(state.totals));
     state.lost = 0;
     pthread_mutex_unlock(&state.lock);
@@ -384,6 +584,89 @@ fork_release(void)
     pthread_mutex_unlock(&state.lock);
 }
 
+static int
+is_our_hook(const PyMemAllocatorEx *allocator, const hook_ctx_t *hook)
+{
+    return allocator->malloc == hook_malloc && allocator->ctx == hook;
+}
+
+/* Put a layer on top of each domain's allocator.  NULL when every layer
+ * is taken (another tool wrapped pyprof's hooks that often). */
+static layer_t *
+install_layer(void)
+{
+    layer_t *layer = NULL;
+    for (int i = 0; i < MAX_LAYERS && layer == NULL; i++) {
+        if (!layers[i].in_chain) {
+            layer = &layers[i];
+        }
+    }
+    if (layer == NULL) {
+        return NULL;
+    }
+    for (int d = 0; d < 3; d++) {
+        PyMem_GetAllocator(domains[d], &layer->domain[d].below);
+        layer->domain[d].layer = layer;
+    }
+    layer->in_chain = 1;
+    __atomic_store_n(&layer->recording, 1, __ATOMIC_RELAXED);
+    for (int d = 0; d < 3; d++) {
+        PyMemAllocatorEx hook = {&layer->domain[d], hook_malloc, hook_calloc,
+                                 hook_realloc, hook_free};
+        PyMem_SetAllocator(domains[d], &hook);
+    }
+    return layer;
+}
+
+/* Non-zero when an allocation in domain d still reaches `layer`'s hook
+ * (another tool wrapped it) rather than bypassing it (another tool took
+ * it out of the chain).  Allocates one byte, through every hook above. */
+static int
+still_called(const layer_t *layer, int d)
+{
+    probing = layer;
+    probe_seen = 0;
+    void *p = d == 0 ? PyMem_RawMalloc(1) : d == 1 ? PyMem_Malloc(1)
+                                                   : PyObject_Malloc(1);
+    int seen = probe_seen;
+    if (d == 0) {
+        PyMem_RawFree(p);
+    }
+    else if (d == 1) {
+        PyMem_Free(p);
+    }
+    else {
+        PyObject_Free(p);
+    }
+    probing = NULL;
+    return seen;
+}
+
+/* Take `layer` out where it is still on top; elsewhere leave it passing
+ * through (it is wrapped) or unused (it was taken out by someone else,
+ * which sets state.removed). */
+static void
+remove_layer(layer_t *layer)
+{
+    int restored = 0;
+    for (int d = 0; d < 3; d++) {
+        PyMemAllocatorEx now;
+        PyMem_GetAllocator(domains[d], &now);
+        if (is_our_hook(&now, &layer->domain[d])) {
+            PyMem_SetAllocator(domains[d], &layer->domain[d].below);
+            restored++;
+        }
+        else if (!still_called(layer, d)) {
+            state.removed = 1;
+        }
+    }
+    __atomic_store_n(&layer->recording, 0, __ATOMIC_RELAXED);
+    /* A layer restored everywhere is called by no one any more (a thread
+     * inside a RAW hook right now only reads `below`, unchanged until the
+     * layer is reused). */
+    layer->in_chain = restored < 3;
+}
+
 int
 pyprof_alloc_start(void)
 {
@@ -406,19 +689,22 @@ pyprof_alloc_start(void)
     state.sites = calloc(state.sites_cap, sizeof(*state.sites));
     state.nsites = 1;   /* site 0: no Python frame */
     failed |= state.sites == NULL;
+    failed = failed || rebuild_index_unlocked(1024) < 0 ||
+             grow_locations_unlocked() < 0;
     pthread_mutex_unlock(&state.lock);
-    if (failed || rebuild_index_unlocked(1024) < 0) {
+    if (failed) {
         drop_records();
         PyErr_NoMemory();
         return -1;
     }
-    for (int d = 0; d < 3; d++) {
-        PyMem_GetAllocator(domains[d], &state.saved[d]);
-    }
-    for (int d = 0; d < 3; d++) {
-        PyMemAllocatorEx hook = {&state.saved[d], hook_malloc, hook_calloc,
-                                 hook_realloc, hook_free};
-        PyMem_SetAllocator(domains[d], &hook);
+    state.removed = 0;
+    state.layer = install_layer();
+    if (state.layer == NULL) {
+        drop_records();
+        PyErr_SetString(PyExc_RuntimeError,
+                        "pyprof: too many allocator hooks layered over "
+                        "pyprof's");
+        return -1;
     }
     state.users = 1;
     return 0;
@@ -433,10 +719,24 @@ pyprof_alloc_stop(void)
     if (--state.users > 0) {
         return;
     }
-    for (int d = 0; d < 3; d++) {
-        PyMem_SetAllocator(domains[d], &state.saved[d]);
-    }
+    remove_layer(state.layer);
+    state.layer = NULL;
     drop_records();
+    if (state.removed) {
+        /* Said here, once, for every feature that tracks: the counters
+         * it reported miss whatever was allocated after that point. */
+        PySys_WriteStderr(
+            "pyprof: another tool took pyprof's allocation hooks out "
+            "while it ran (tracemalloc.stop() after an earlier "
+            "tracemalloc.start()?): allocations after that were not "
+            "counted\n");
+    }
+}
+
+int
+pyprof_alloc_was_removed(void)
+{
+    return state.removed;
 }
 
 int

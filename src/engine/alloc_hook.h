@@ -11,7 +11,13 @@
  *     object (pyprof_alloc_site_of_object).
  * Tracking is reference-counted: nested start/stop pairs from several
  * features share one set of hooks.  All functions require the GIL unless
- * noted.  (API fixed by the lead; implemented with the memory issue.)
+ * noted.
+ *
+ * What pyprof itself allocates is never charged to the program: pyprof's
+ * hooks and bookkeeping run between pyprof_alloc_suspend() and
+ * pyprof_alloc_resume(), and an object the interpreter makes only to hand
+ * it to one of pyprof's hooks (a sys.monitoring event's line or offset
+ * int, a frame object materialised for a trace call) is disowned.
  */
 #ifndef PYPROF_ALLOC_HOOK_H
 #define PYPROF_ALLOC_HOOK_H
@@ -70,16 +76,66 @@ int pyprof_alloc_foreach_site(int (*visit)(PyCodeObject *code, int lineno,
 int pyprof_alloc_lost(void);
 
 /* Have fn(arg) called once in the calling thread, just before that
- * thread's next allocation through the hooks made with the GIL held: a
- * moment that comes after whatever the thread frees in between (a frame
- * that returned releasing its locals) and before it builds anything new.
- * One pending call per thread; setting another replaces it.  fn runs
- * inside the hook, with the GIL: it may read the counters
+ * thread's next allocation through the hooks made with the GIL held from
+ * the caller of the frame that is returning now (the thread's top frame
+ * when this is called): a moment that comes after the frame released its
+ * locals (whatever their deallocation runs, a weakref callback, runs
+ * above the caller and does not count) and before the caller builds
+ * anything new.  One pending call per thread; setting another replaces
+ * it.  fn runs inside the hook, with the GIL: it may read the counters
  * (pyprof_alloc_site_counts) but must not call Python code.  Needs the
  * GIL. */
 void pyprof_alloc_call_before_next(void (*fn)(void *arg), void *arg);
 
 /* Forget the calling thread's pending call, if any. */
 void pyprof_alloc_cancel_pending(void);
+
+/* Per thread: > 0 while pyprof's own code runs (its allocations are not
+ * recorded; frees of recorded blocks still are).  Thread-local,
+ * initial-exec so the hooks reach it in one instruction. */
+extern _Thread_local unsigned pyprof_alloc_suspended
+    __attribute__((tls_model("initial-exec")));
+
+/* The addresses of the last two blocks the calling thread recorded (see
+ * pyprof_alloc_disown).  Thread-local. */
+extern _Thread_local uintptr_t pyprof_alloc_recent[2]
+    __attribute__((tls_model("initial-exec")));
+
+/* Bracket code of pyprof's that may allocate (nests).  No GIL needed. */
+static inline void
+pyprof_alloc_suspend(void)
+{
+    pyprof_alloc_suspended++;
+}
+
+static inline void
+pyprof_alloc_resume(void)
+{
+    pyprof_alloc_suspended--;
+}
+
+/* Out of line part of pyprof_alloc_disown. */
+void pyprof_alloc_disown_block(uintptr_t block);
+
+/* `obj` was just made by the interpreter only to be handed to a hook of
+ * pyprof's (a plain run would never have made it): when its block is one
+ * of the last two the calling thread recorded, forget it as if it had
+ * never been allocated.  Otherwise (made earlier, or shared with other
+ * tools that saw it first) nothing changes.  Costs two compares when it
+ * does not apply.  Needs the GIL. */
+static inline void
+pyprof_alloc_disown(PyObject *obj, size_t preheader)
+{
+    uintptr_t block = (uintptr_t)obj - preheader;
+    if (block == pyprof_alloc_recent[0] || block == pyprof_alloc_recent[1]) {
+        pyprof_alloc_disown_block(block);
+    }
+}
+
+/* Non-zero when the last stop found that another tool had taken pyprof's
+ * hooks out of the allocator chain while tracking (tracemalloc.stop()
+ * after tracemalloc was started before pyprof): allocations after that
+ * were not seen.  Reset by the next start. */
+int pyprof_alloc_was_removed(void);
 
 #endif

@@ -300,6 +300,88 @@ pyprof_eval_frame_code(pyprof_eval_frame_t *frame)
 }
 #endif
 
+/* ---- where a thread is, read without allocating (allocation hooks) ----
+ *
+ * An allocation hook must not create a frame object (PyThreadState_GetFrame
+ * does from 3.11: it allocates, through the very hooks, possibly while
+ * tracemalloc holds its lock).  So the hook reads the thread's frame stack
+ * as tracemalloc itself does: below 3.11 the PyFrameObject chain (public
+ * fields), from 3.11 the _PyInterpreterFrame chain, whose layout only the
+ * internal headers give (3.11-3.13 pycore_frame.h, 3.14+
+ * pycore_interpframe.h).  A file that wants it defines
+ * PYPROF_WANT_THREAD_LOCATION before including this header. */
+#if defined(PYPROF_WANT_THREAD_LOCATION)
+#if PY_VERSION_HEX >= 0x030B0000
+#define Py_BUILD_CORE 1
+#if PY_VERSION_HEX >= 0x030E0000
+#include <internal/pycore_interpframe.h>
+#else
+#include <internal/pycore_frame.h>
+#endif
+#undef Py_BUILD_CORE
+#endif
+
+/* The innermost complete Python frame of `tstate` (the one tracemalloc
+ * charges), or NULL when the thread runs none: an opaque pointer (an
+ * _PyInterpreterFrame from 3.11, a PyFrameObject below), valid while the
+ * frame runs.  Allocates nothing, calls nothing; the caller holds the
+ * GIL (so do the two accessors below). */
+static inline void *
+pyprof_thread_top_frame(PyThreadState *tstate)
+{
+#if PY_VERSION_HEX >= 0x030C0000
+    return _PyThreadState_GetFrame(tstate);
+#elif PY_VERSION_HEX >= 0x030B0000
+    _PyInterpreterFrame *frame = tstate->cframe->current_frame;
+    while (frame != NULL && _PyFrame_IsIncomplete(frame)) {
+        frame = frame->previous;
+    }
+    return frame;
+#else
+    return tstate->frame;
+#endif
+}
+
+/* The complete frame that called `frame` (from pyprof_thread_top_frame),
+ * or NULL. */
+static inline void *
+pyprof_frame_below(void *frame)
+{
+#if PY_VERSION_HEX >= 0x030C0000
+    return _PyFrame_GetFirstComplete(((_PyInterpreterFrame *)frame)->previous);
+#elif PY_VERSION_HEX >= 0x030B0000
+    _PyInterpreterFrame *below = ((_PyInterpreterFrame *)frame)->previous;
+    while (below != NULL && _PyFrame_IsIncomplete(below)) {
+        below = below->previous;
+    }
+    return below;
+#else
+    return ((PyFrameObject *)frame)->f_back;
+#endif
+}
+
+/* The code object `frame` runs (borrowed: the frame holds it), with *addr
+ * set to the byte offset of the instruction it runs (negative before the
+ * first one). */
+static inline PyCodeObject *
+pyprof_frame_location(void *frame, int *addr)
+{
+#if PY_VERSION_HEX >= 0x030B0000
+    _PyInterpreterFrame *f = frame;
+    *addr = _PyInterpreterFrame_LASTI(f) * (int)sizeof(_Py_CODEUNIT);
+#if PY_VERSION_HEX >= 0x030D0000
+    return _PyFrame_GetCode(f);
+#else
+    return f->f_code;
+#endif
+#else
+    PyFrameObject *f = frame;
+    *addr = f->f_lasti * (int)sizeof(_Py_CODEUNIT);
+    return f->f_code;
+#endif
+}
+#endif
+
 /* ---- the collector's generation lists below 3.12 ----------------------
  *
  * 3.12 visits them with PyUnstable_GC_VisitObjects; below, they live in

@@ -41,11 +41,34 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../engine/alloc_hook.h"
 #include "../engine/hook_install.h"
 #include "lines_internal.h"
 
 static int trace_hook(PyObject *unused, PyFrameObject *frame, int what,
                       PyObject *arg);
+static int profile_hook(PyObject *unused, PyFrameObject *frame, int what,
+                        PyObject *arg);
+
+/* A call event of a C trace or profile function: on 3.11 the interpreter
+ * has just materialised the frame object for it (and, the first time the
+ * code runs traced, its line array), which a plain run never makes: they
+ * are disowned, so they are not charged to the program.  3.10's frames
+ * are objects anyway. */
+static void
+disown_call_objects(PyFrameObject *frame)
+{
+#if PY_VERSION_HEX >= 0x030B0000
+    PyCodeObject *code = pyprof_frame_code(frame);
+    if (code->_co_linearray != NULL) {
+        pyprof_alloc_disown((PyObject *)code->_co_linearray, 0);
+    }
+    pyprof_alloc_disown((PyObject *)frame,
+                        pyprof_object_preheader_size(Py_TYPE(frame)));
+#else
+    (void)frame;
+#endif
+}
 
 /* A frame starts or resumes: push it if it is selected.  Returns the
  * thread when it was pushed, else NULL. */
@@ -136,7 +159,7 @@ on_return(pyprof_lines_t *lines, PyFrameObject *frame)
 }
 
 static int
-profile_hook(PyObject *unused, PyFrameObject *frame, int what, PyObject *arg)
+profile_event(PyFrameObject *frame, int what)
 {
     pyprof_lines_t *lines = pyprof_lines_active;
     if (lines == NULL) {
@@ -162,7 +185,7 @@ profile_hook(PyObject *unused, PyFrameObject *frame, int what, PyObject *arg)
 }
 
 static int
-trace_hook(PyObject *unused, PyFrameObject *frame, int what, PyObject *arg)
+trace_event(PyFrameObject *frame, int what)
 {
     pyprof_lines_t *lines = pyprof_lines_active;
     if (lines == NULL) {
@@ -197,6 +220,33 @@ trace_hook(PyObject *unused, PyFrameObject *frame, int what, PyObject *arg)
         break;
     }
     return 0;
+}
+
+/* The C profile and trace functions.  Each event runs as pyprof's own
+ * code: what it allocates (a thread's stack, a function's line table) is
+ * not the program's. */
+static int
+profile_hook(PyObject *unused, PyFrameObject *frame, int what, PyObject *arg)
+{
+    pyprof_alloc_suspend();
+    if (what == PyTrace_CALL) {
+        disown_call_objects(frame);
+    }
+    int rc = profile_event(frame, what);
+    pyprof_alloc_resume();
+    return rc;
+}
+
+static int
+trace_hook(PyObject *unused, PyFrameObject *frame, int what, PyObject *arg)
+{
+    pyprof_alloc_suspend();
+    if (what == PyTrace_CALL) {
+        disown_call_objects(frame);
+    }
+    int rc = trace_event(frame, what);
+    pyprof_alloc_resume();
+    return rc;
 }
 
 /* ---- frame hook mode ---------------------------------------------------- */
@@ -266,7 +316,10 @@ eval_frame_hook(PyThreadState *tstate, pyprof_eval_frame_t *frame,
         PyObject *code = pyprof_eval_frame_code(frame);
         int64_t fn = lines_lookup(lines, code);
         if (fn < 0 && lines->nrules != 0) {
+            pyprof_alloc_suspend();     /* the selection's, not the
+                                           program's */
             fn = pyprof_lines_select_by_rules(lines, code);
+            pyprof_alloc_resume();
         }
         if (fn >= 0) {
             return eval_traced(tstate, frame, throwflag);

@@ -20,6 +20,7 @@
 
 #if PYPROF_USE_MONITORING
 
+#include "../engine/alloc_hook.h"
 #include "../engine/hook_install.h"
 #include "lines_internal.h"
 
@@ -32,8 +33,29 @@ enum {
     CB_START, CB_RESUME, CB_LEAVE, CB_YIELD, CB_LINE, CB_JUMP, NCALLBACKS
 };
 
+/* Every callback runs as pyprof's own code: what it allocates (a thread's
+ * stack, a function's line table) is not the program's.  And the ints
+ * sys.monitoring makes for the event (a line or offset above the small
+ * int cache) are made only for us: args[1..nints] are disowned. */
+static inline void
+event_begin(PyObject *const *args, Py_ssize_t nargs, Py_ssize_t nints)
+{
+    pyprof_alloc_suspend();
+    for (Py_ssize_t i = 1; i <= nints && i < nargs; i++) {
+        pyprof_alloc_disown(args[i], 0);
+    }
+}
+
+/* Returns `result` (a new reference, passed through). */
+static inline PyObject *
+event_end(PyObject *result)
+{
+    pyprof_alloc_resume();
+    return result;
+}
+
 static PyObject *
-on_start(PyObject *unused, PyObject *const *args, Py_ssize_t nargs)
+on_start_event(PyObject *const *args, Py_ssize_t nargs)
 {
     pyprof_lines_t *lines = pyprof_lines_active;
     if (lines == NULL || nargs < 1) {
@@ -56,7 +78,7 @@ on_start(PyObject *unused, PyObject *const *args, Py_ssize_t nargs)
 
 /* PY_RESUME and PY_THROW: (code, offset[, exception]). */
 static PyObject *
-on_resume(PyObject *unused, PyObject *const *args, Py_ssize_t nargs)
+on_resume_event(PyObject *const *args, Py_ssize_t nargs)
 {
     pyprof_lines_t *lines = pyprof_lines_active;
     if (lines == NULL || nargs < 2) {
@@ -87,7 +109,7 @@ on_resume(PyObject *unused, PyObject *const *args, Py_ssize_t nargs)
 
 /* PY_RETURN and PY_UNWIND. */
 static PyObject *
-on_leave(PyObject *unused, PyObject *const *args, Py_ssize_t nargs)
+on_leave_event(PyObject *const *args, Py_ssize_t nargs)
 {
     pyprof_lines_t *lines = pyprof_lines_active;
     if (lines == NULL || nargs < 1) {
@@ -104,7 +126,7 @@ on_leave(PyObject *unused, PyObject *const *args, Py_ssize_t nargs)
 }
 
 static PyObject *
-on_yield(PyObject *unused, PyObject *const *args, Py_ssize_t nargs)
+on_yield_event(PyObject *const *args, Py_ssize_t nargs)
 {
     pyprof_lines_t *lines = pyprof_lines_active;
     if (lines == NULL || nargs < 1) {
@@ -128,7 +150,7 @@ on_yield(PyObject *unused, PyObject *const *args, Py_ssize_t nargs)
 }
 
 static PyObject *
-on_line(PyObject *unused, PyObject *const *args, Py_ssize_t nargs)
+on_line_event(PyObject *const *args, Py_ssize_t nargs)
 {
     pyprof_lines_t *lines = pyprof_lines_active;
     if (lines != NULL && nargs >= 2) {
@@ -143,7 +165,7 @@ on_line(PyObject *unused, PyObject *const *args, Py_ssize_t nargs)
 /* JUMP (code, from, to): a backward jump within one line is a line event,
  * as sys.settrace reports it; any other jump never will be. */
 static PyObject *
-on_jump(PyObject *unused, PyObject *const *args, Py_ssize_t nargs)
+on_jump_event(PyObject *const *args, Py_ssize_t nargs)
 {
     pyprof_lines_t *lines = pyprof_lines_active;
     if (lines == NULL || nargs < 3) {
@@ -165,6 +187,22 @@ on_jump(PyObject *unused, PyObject *const *args, Py_ssize_t nargs)
     }
     Py_RETURN_NONE;
 }
+
+/* The callbacks sys.monitoring calls: each event bracketed as ours. */
+#define EVENT_CALLBACK(name, nints)                                         \
+    static PyObject *name(PyObject *unused, PyObject *const *args,         \
+                          Py_ssize_t nargs)                                \
+    {                                                                      \
+        event_begin(args, nargs, nints);                                   \
+        return event_end(name##_event(args, nargs));                       \
+    }
+
+EVENT_CALLBACK(on_start, 1)
+EVENT_CALLBACK(on_resume, 1)
+EVENT_CALLBACK(on_leave, 1)
+EVENT_CALLBACK(on_yield, 1)
+EVENT_CALLBACK(on_line, 1)
+EVENT_CALLBACK(on_jump, 2)
 
 static PyMethodDef callback_defs[NCALLBACKS] = {
     [CB_START] = {"_pyprof_lines_start", (PyCFunction)(void (*)(void))on_start,

@@ -336,17 +336,25 @@ pyprof_line_memory_call_hooks(void)
     return &decorated_hooks;
 }
 
+/* The decorator runs as pyprof's own code: selecting the function and
+ * making its wrapper are not the program's allocations. */
 PyObject *
 pyprof_line_memory_decorate(PyObject *func)
 {
+    pyprof_alloc_suspend();
+    PyObject *result = NULL;
     pyprof_lines_t *lines = pyprof_lines_current();
     if (lines != NULL && pyprof_lines_add(lines, func) < 0) {
-        return NULL;
+        goto done;
     }
     if (!PyFunction_Check(func)) {
-        return Py_NewRef(func);     /* classmethod, property...: no wrap */
+        result = Py_NewRef(func);   /* classmethod, property...: no wrap */
+        goto done;
     }
-    return pyprof_call_wrapper_new(func, &decorated_hooks);
+    result = pyprof_call_wrapper_new(func, &decorated_hooks);
+done:
+    pyprof_alloc_resume();
+    return result;
 }
 
 /* ------------------------------------------------------------------ */
