@@ -38,6 +38,11 @@ def pyenv_pythons():
 
 
 PYENV = pyenv_pythons()
+# The targets and the other tools are not pyprof: under `make test-asan`
+# they must not inherit the sanitizer preload (the chroot has no libasan).
+PLAIN_ENV = {k: v for k, v in os.environ.items()
+             if k not in ("LD_PRELOAD", "ASAN_OPTIONS", "UBSAN_OPTIONS",
+                          "PYTHONMALLOC")}
 VERSIONS = ["3.10", "3.11", "3.12", "3.13", "3.14", "3.15"]
 
 
@@ -58,7 +63,8 @@ class Target:
             shutil.copy(TARGET, SID + name)
             self.chroot_copy = SID + name
             argv = ["chroot", SID, f"python{version}", name, str(seconds)]
-        self.proc = subprocess.Popen(argv, stdout=subprocess.PIPE, text=True)
+        self.proc = subprocess.Popen(argv, stdout=subprocess.PIPE, text=True,
+                                     env=PLAIN_ENV)
         line = self.proc.stdout.readline()
         assert line, f"the {version} target died before reporting"
         self.report = json.loads(line)
@@ -82,9 +88,9 @@ def target(request):
     t.close()
 
 
-def dump_json(pid):
+def dump_json(pid, *options):
     started = time.monotonic()
-    result = run_pyprof("dump", "--pid", str(pid), "--json")
+    result = run_pyprof("dump", "--pid", str(pid), "--json", *options)
     elapsed = time.monotonic() - started
     assert result.returncode == 0, result.stderr
     return json.loads(result.stdout), elapsed
@@ -96,7 +102,11 @@ def comm(pid, tid):
 
 
 def test_dump_matches_the_targets_own_stacks(target):
-    dump, elapsed = dump_json(target.pid)
+    check_dump(target)
+
+
+def check_dump(target, *options):
+    dump, elapsed = dump_json(target.pid, *options)
     assert elapsed < 1.0
     assert dump["python_version"] == target.report["version"]
     threads = {t["native_id"]: t for t in dump["threads"]}
@@ -130,6 +140,39 @@ def test_dump_matches_the_targets_own_stacks(target):
     assert spinner[0]["running"] is True
 
 
+def thread_states(pid):
+    states = {}
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        with open(f"/proc/{pid}/task/{tid}/stat") as f:
+            states[int(tid)] = f.read().rsplit(")", 1)[1].split()[0]
+    return states
+
+
+@pytest.mark.parametrize("version", ["3.10", "3.12", "3.14"])
+def test_blocking_dump_stops_only_while_reading(version):
+    """--blocking ptrace-stops the Python threads for the read: the same
+    stacks and states (read before the stop), and afterwards no thread is
+    left stopped and the spinner still spins."""
+    if version not in PYENV and version < "3.14":
+        pytest.skip(f"no CPython {version} under pyenv")
+    t = Target(version)
+    try:
+        for _ in range(3):
+            check_dump(t, "--blocking")
+        states = thread_states(t.pid)
+        assert not any(state in "tT" for state in states.values()), states
+        spinner = [int(tid) for tid, info in t.report["threads"].items()
+                   if info and info["name"] == "spinner"][0]
+        with open(f"/proc/{t.pid}/task/{spinner}/schedstat") as f:
+            ran_before = int(f.read().split()[0])
+        time.sleep(0.5)
+        with open(f"/proc/{t.pid}/task/{spinner}/schedstat") as f:
+            # on a loaded machine it may get little CPU, but some
+            assert int(f.read().split()[0]) > ran_before + 5_000_000
+    finally:
+        t.close()
+
+
 def test_dump_text_is_innermost_last(target):
     result = run_pyprof("dump", "--pid", str(target.pid))
     assert result.returncode == 0, result.stderr
@@ -158,7 +201,8 @@ def test_dump_agrees_with_py_spy(version):
         ours, _ = dump_json(t.pid)
         theirs = json.loads(subprocess.run(
             [py_spy, "dump", "--nonblocking", "--json", "--pid", str(t.pid)],
-            capture_output=True, text=True, check=True, timeout=60).stdout)
+            capture_output=True, text=True, check=True, timeout=60,
+            env=PLAIN_ENV).stdout)
     finally:
         t.close()
     # keyed by pthread id: py-spy leaves os_thread_id empty on 3.10
@@ -177,7 +221,7 @@ def test_dump_agrees_with_py_spy(version):
 
 
 def test_not_python_is_one_line_error():
-    sleeper = subprocess.Popen(["sleep", "10"])
+    sleeper = subprocess.Popen(["sleep", "10"], env=PLAIN_ENV)
     try:
         result = run_pyprof("dump", "--pid", str(sleeper.pid))
     finally:
@@ -191,7 +235,7 @@ def test_not_python_is_one_line_error():
 
 
 def test_no_such_process():
-    probe = subprocess.Popen(["true"])
+    probe = subprocess.Popen(["true"], env=PLAIN_ENV)
     probe.wait()        # its pid is free now (and not reused this soon)
     result = run_pyprof("dump", "--pid", str(probe.pid))
     assert result.returncode == 1
@@ -219,7 +263,8 @@ def test_target_exiting_mid_dump_is_a_clean_error():
     outcomes = set()
     for _ in range(3):
         proc = subprocess.Popen([PYENV.get("3.12", sys.executable), "-c",
-                                 code], stdout=subprocess.PIPE, text=True)
+                                 code], stdout=subprocess.PIPE, text=True,
+                                env=PLAIN_ENV)
         proc.stdout.readline()
         while proc.poll() is None:
             result = run_pyprof("dump", "--pid", str(proc.pid))
@@ -244,11 +289,10 @@ def test_another_users_process_names_the_cause():
     target = subprocess.Popen(
         ["chroot", "--userspec=65534:65534", SID, "python3.14", "-c",
          "print('up', flush=True); import time; time.sleep(60)"],
-        stdout=subprocess.PIPE, text=True)
+        stdout=subprocess.PIPE, text=True, env=PLAIN_ENV)
     try:
-        target.stdout.readline()
-        pid = int(subprocess.run(["pgrep", "-n", "-u", "65534", "python3.14"],
-                                 capture_output=True, text=True).stdout)
+        assert target.stdout.readline() == "up\n"
+        pid = target.pid    # chroot execs python3.14 in the same process
         result = subprocess.run(
             ["setpriv", "--bounding-set=-sys_ptrace",
              "--inh-caps=-sys_ptrace", sys.executable, "-m", "pyprof",

@@ -23,7 +23,8 @@
 #define MAX_ATTEMPTS 200
 #define RETRY_BUDGET_NS 500000000LL
 
-static const char usage[] = "usage: pyprof dump --pid PID [--json]\n";
+static const char usage[] =
+    "usage: pyprof dump --pid PID [--json] [--blocking]\n";
 
 static const char help_text[] =
     "\n"
@@ -35,6 +36,8 @@ static const char help_text[] =
     "options:\n"
     "  -p, --pid PID  the process to look at (any CPython 3.10-3.15)\n"
     "  --json         print one JSON object instead of text\n"
+    "  --blocking     stop the process's Python threads while they are\n"
+    "                 read (ptrace), for stacks read at one instant\n"
     "  -h, --help     show this help\n"
     "\n"
     "Reading another process's memory needs the permission to ptrace it:\n"
@@ -106,15 +109,13 @@ now_ns(void)
 
 /* Take one whole sample into *dump.  Returns 0 or a sampler status. */
 static int
-take_sample(pyprof_sampler_t *sampler, dump_t *dump)
+take_sample(pyprof_sampler_t *sampler, unsigned flags, dump_t *dump)
 {
     long long deadline = now_ns() + RETRY_BUDGET_NS;
     int rc = PYPROF_SAMPLER_INCONSISTENT;
     for (int attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
         dump_clear(dump);
-        rc = pyprof_sampler_sample(sampler,
-                                   PYPROF_SAMPLE_RUNNING | PYPROF_SAMPLE_NAMES,
-                                   collect_thread, dump);
+        rc = pyprof_sampler_sample(sampler, flags, collect_thread, dump);
         if (dump->out_of_memory) {
             return PYPROF_SAMPLER_NO_MEMORY;
         }
@@ -247,12 +248,13 @@ print_json(pyprof_sink_t *out, const pyprof_sampler_t *sampler,
 }
 
 static int
-parse_args(int argc, char **argv, long *pid, int *json)
+parse_args(int argc, char **argv, long *pid, int *json, int *blocking)
 {
     pyprof_options_t scan;
     pyprof_options_init(&scan, "pyprof dump", argc, argv);
     *pid = 0;
     *json = 0;
+    *blocking = 0;
     while (pyprof_options_current(&scan)) {
         const char *value;
         int got;
@@ -263,6 +265,10 @@ parse_args(int argc, char **argv, long *pid, int *json)
         }
         if (pyprof_options_flag(&scan, NULL, "--json")) {
             *json = 1;
+            continue;
+        }
+        if (pyprof_options_flag(&scan, NULL, "--blocking")) {
+            *blocking = 1;
             continue;
         }
         got = pyprof_options_value(&scan, "-p", "--pid", &value);
@@ -291,8 +297,8 @@ int
 pyprof_cmd_dump(int argc, char **argv)
 {
     long pid;
-    int json;
-    int parsed = parse_args(argc, argv, &pid, &json);
+    int json, blocking;
+    int parsed = parse_args(argc, argv, &pid, &json, &blocking);
     if (parsed != 0) {
         return parsed > 0 ? 0 : 2;
     }
@@ -305,7 +311,9 @@ pyprof_cmd_dump(int argc, char **argv)
         return 1;
     }
     dump_t dump = {0};
-    int rc = take_sample(sampler, &dump);
+    unsigned flags = PYPROF_SAMPLE_RUNNING | PYPROF_SAMPLE_NAMES
+                     | (blocking ? PYPROF_SAMPLE_BLOCKING : 0u);
+    int rc = take_sample(sampler, flags, &dump);
     int exit_status = 0;
     if (rc == 0) {
         char cmdline[1024];

@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "linetable.h"
+#include "pause.h"
 #include "permission.h"
 #include "sampler_internal.h"
 
@@ -30,6 +31,8 @@
  * /proc/PID/task before use */
 #define GLIBC_PTHREAD_TID_OFFSET 720
 #define MAX_CODE_BYTES (1 << 24)
+/* internal flag: take `running` from task->running_before */
+#define SAMPLE_RUNNING_BEFORE (1u << 30)
 
 const char *
 pyprof_sampler_status_name(int status)
@@ -397,7 +400,10 @@ sample_thread(pyprof_sampler_t *sampler, walk_t *walk, uint64_t tstate_addr,
         if (task) {
             thread.name = pyprof_tasks_name(
                 &sampler->tasks, task, walk->flags & PYPROF_SAMPLE_NAMES);
-            if (walk->flags & PYPROF_SAMPLE_RUNNING) {
+            if (walk->flags & SAMPLE_RUNNING_BEFORE) {
+                thread.running = task->running_before;
+            }
+            else if (walk->flags & PYPROF_SAMPLE_RUNNING) {
                 thread.running = pyprof_tasks_running(&sampler->tasks, task);
             }
         }
@@ -455,18 +461,12 @@ sample_interpreter(pyprof_sampler_t *sampler, walk_t *walk, uint64_t interp,
     return 0;
 }
 
-int
-pyprof_sampler_sample(pyprof_sampler_t *sampler, unsigned flags,
-                      pyprof_sample_cb cb, void *ctx)
+/* The whole walk: every interpreter, thread and frame. */
+static int
+walk_all(pyprof_sampler_t *sampler, unsigned flags, pyprof_sample_cb cb,
+         void *ctx)
 {
     const pyprof_layout_t *layout = &sampler->layout;
-    sampler->stats.samples++;
-    sampler->error[0] = '\0';
-    if (flags & PYPROF_SAMPLE_BLOCKING) {
-        sampler->stats.failed++;
-        return fail(sampler, PYPROF_SAMPLER_BAD_ARGUMENT,
-                    "blocking samples are not implemented yet");
-    }
     walk_t walk = {.flags = flags, .cb = cb, .ctx = ctx};
     uint64_t interp;
     int rc = pyprof_remote_u64(
@@ -489,6 +489,103 @@ pyprof_sampler_sample(pyprof_sampler_t *sampler, unsigned flags,
         }
         rc = sample_interpreter(sampler, &walk, interp, &interp);
     }
+    return rc;
+}
+
+/* The kernel tids of every Python thread, into tids[0..*count). */
+static int
+collect_tids(pyprof_sampler_t *sampler, long *tids, size_t *count)
+{
+    const pyprof_layout_t *layout = &sampler->layout;
+    uint64_t interp;
+    *count = 0;
+    int rc = pyprof_remote_u64(
+        &sampler->remote,
+        sampler->runtime_addr + layout->runtime_interpreters_head, &interp);
+    for (int i = 0; rc == 0 && interp != 0 && i < MAX_INTERPRETERS; i++) {
+        uint64_t tstate;
+        rc = pyprof_remote_u64(&sampler->remote,
+                               interp + layout->interp_threads_head, &tstate);
+        for (int k = 0; rc == 0 && tstate != 0 && k < MAX_THREADS; k++) {
+            uint64_t id = 0;
+            if (layout->tstate_native_thread_id) {
+                rc = pyprof_remote_u64(
+                    &sampler->remote,
+                    tstate + layout->tstate_native_thread_id, &id);
+            }
+            else {
+                uint64_t pthread_self = 0;
+                rc = pyprof_remote_u64(&sampler->remote,
+                                       tstate + layout->tstate_thread_id,
+                                       &pthread_self);
+                id = (uint64_t)tid_from_pthread(sampler, pthread_self);
+            }
+            if (rc == 0 && id > 0 && id < (1u << 30)
+                && *count < MAX_THREADS) {
+                tids[(*count)++] = (long)id;
+            }
+            if (rc == 0) {
+                rc = pyprof_remote_u64(&sampler->remote,
+                                       tstate + layout->tstate_next, &tstate);
+            }
+        }
+        if (rc == 0) {
+            rc = pyprof_remote_u64(&sampler->remote,
+                                   interp + layout->interp_next, &interp);
+        }
+    }
+    return rc;
+}
+
+/* A walk with the Python threads stopped for its duration. */
+static int
+walk_blocking(pyprof_sampler_t *sampler, unsigned flags, pyprof_sample_cb cb,
+              void *ctx)
+{
+    if (sampler->pid <= 0) {
+        return fail(sampler, PYPROF_SAMPLER_BAD_ARGUMENT,
+                    "a blocking sample needs a live process");
+    }
+    long *tids = malloc(2 * MAX_THREADS * sizeof(*tids));
+    if (tids == NULL) {
+        return PYPROF_SAMPLER_NO_MEMORY;
+    }
+    long *paused = tids + MAX_THREADS;
+    size_t count, npaused = 0;
+    int rc = collect_tids(sampler, tids, &count);
+    if (rc == 0 && (flags & PYPROF_SAMPLE_RUNNING)) {
+        /* a stopped thread is never running: ask before stopping it */
+        for (size_t i = 0; i < count; i++) {
+            pyprof_task_t *task = pyprof_tasks_get(&sampler->tasks, tids[i],
+                                                   sampler->stats.samples);
+            if (task) {
+                task->running_before =
+                    pyprof_tasks_running(&sampler->tasks, task);
+            }
+        }
+        flags |= SAMPLE_RUNNING_BEFORE;
+    }
+    if (rc == 0) {
+        rc = pyprof_pause_threads(sampler->pid, tids, count, paused,
+                                  &npaused);
+    }
+    if (rc == 0) {
+        rc = walk_all(sampler, flags, cb, ctx);
+        pyprof_resume_threads(paused, npaused);
+    }
+    free(tids);
+    return rc;
+}
+
+int
+pyprof_sampler_sample(pyprof_sampler_t *sampler, unsigned flags,
+                      pyprof_sample_cb cb, void *ctx)
+{
+    sampler->stats.samples++;
+    sampler->error[0] = '\0';
+    int rc = (flags & PYPROF_SAMPLE_BLOCKING)
+                 ? walk_blocking(sampler, flags, cb, ctx)
+                 : walk_all(sampler, flags, cb, ctx);
     if (sampler->stats.samples % TASK_PRUNE_EVERY == 0
         && sampler->stats.samples > TASK_PRUNE_EVERY) {
         pyprof_tasks_prune(&sampler->tasks,

@@ -20,6 +20,8 @@ typedef struct {
     int stat_fd;             /* -1 until first needed */
     int name_read;
     uint64_t last_seen;      /* the sample that last saw the thread */
+    int running_before;      /* state read before a blocking sample
+                                stopped the thread (stopped reads 't') */
     char name[PYPROF_TASK_NAME_MAX];
 } pyprof_task_t;
 
