@@ -28,7 +28,11 @@ _Static_assert(sizeof(void *) >= 8, "keys pack a function and a line");
  * per-function counts must stay within int64 for every reader. */
 #define SAMPLE_LIMIT (INT64_C(1) << 40)
 
-static const char section_magic[16] = "PYPROF-SAMPLE-v1";
+/* The bytes on disk, not C strings: no NUL (a string literal filling the
+ * array exactly is an error for GCC 15+ under -Werror). */
+static const char section_magic[16] = {'P', 'Y', 'P', 'R', 'O', 'F', '-',
+                                       'S', 'A', 'M', 'P', 'L', 'E', '-',
+                                       'v', '1'};
 static const char section_foot[8] = {'P', 'Y', 'P', 'R', 'O', 'F', 'S', 'M'};
 static const char paths_foot[8] = {'P', 'Y', 'P', 'R', 'O', 'F', 'P', 'T'};
 
