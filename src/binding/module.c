@@ -2,10 +2,12 @@
  *
  * Multi-phase init; the Profile type is a heap type created per module
  * (profile_type.c).  main(argv) hands the command line to the C CLI.
+ * The module needs the GIL (Py_MOD_GIL_USED; why: engine/compat.h).
  */
 #include <Python.h>
 
 #include "../cli/cli.h"
+#include "../engine/compat.h"
 #include "heap_api.h"
 #include "lines_type.h"
 #include "memory_binding.h"
@@ -52,9 +54,43 @@ error:
     return result;
 }
 
+#if PYPROF_FREE_THREADED_BUILD
+/* Whether the GIL was enabled when the import began (PyInit__pyprof runs
+ * before the interpreter reads the module's Py_mod_gil slot): 1, 0, or -1
+ * unknown.  Written once, under the import lock. */
+static int gil_enabled_before_import = -1;
+
+/* On a free-threaded build, one line on stderr saying what importing
+ * pyprof did to the GIL, and why; nothing when the GIL was on already. */
+static void
+report_gil(void)
+{
+    int now = pyprof_gil_enabled();
+    if (gil_enabled_before_import != 0 || now < 0) {
+        return;
+    }
+    if (now) {
+        PySys_WriteStderr(
+            "pyprof: re-enabled the GIL, which pyprof needs: its engines' "
+            "shared tables and per-thread stacks have no other lock "
+            "(free-threaded CPython is not supported yet)\n");
+    }
+    else {
+        PySys_WriteStderr(
+            "pyprof: running without the GIL (PYTHON_GIL=0 or -X gil=0), "
+            "which pyprof needs: its engines' shared tables and per-thread "
+            "stacks have no other lock; results may be wrong and the "
+            "process may crash\n");
+    }
+}
+#endif
+
 static int
 module_exec(PyObject *module)
 {
+#if PYPROF_FREE_THREADED_BUILD
+    report_gil();
+#endif
     PyTypeObject *profile_type = pyprof_profile_type_create(module);
     if (profile_type == NULL) {
         return -1;
@@ -95,6 +131,9 @@ static PyMethodDef module_methods[] = {
 
 static PyModuleDef_Slot module_slots[] = {
     {Py_mod_exec, module_exec},
+#if PYPROF_HAS_MOD_GIL
+    {Py_mod_gil, Py_MOD_GIL_USED},
+#endif
     {0, NULL},
 };
 
@@ -110,5 +149,8 @@ static struct PyModuleDef module_def = {
 PyMODINIT_FUNC
 PyInit__pyprof(void)
 {
+#if PYPROF_FREE_THREADED_BUILD
+    gil_enabled_before_import = pyprof_gil_enabled();
+#endif
     return PyModuleDef_Init(&module_def);
 }

@@ -83,6 +83,50 @@ pyprof_error_take(void)
 #define PYPROF_MAIN_HAS_CACHED 0
 #endif
 
+/* Free-threaded builds (PEP 703: 3.13t, 3.14t; Py_GIL_DISABLED).  pyprof
+ * needs the GIL.  Its engines keep shared tables that every thread's hook
+ * writes -- the calling-context tree and its function table
+ * (engine/profiler.c), the line engine's selection and per-code tables
+ * (lines/), the heap census's walk and the mprof call queue -- and each
+ * thread's shadow stack is read by enable/disable/export from another
+ * thread; the GIL is the one lock they all rely on (every such global says
+ * so where it is defined).  The allocation hook's own mutex covers only the
+ * block map.  So the module declares Py_MOD_GIL_USED (the Py_mod_gil slot
+ * exists since 3.13; without it, 3.13t re-enables the GIL anyway and warns
+ * in general terms), and on a free-threaded build says once, at import,
+ * what happened and why (binding/module.c). */
+#if PY_VERSION_HEX >= 0x030D0000
+#define PYPROF_HAS_MOD_GIL 1
+#else
+#define PYPROF_HAS_MOD_GIL 0
+#endif
+#ifdef Py_GIL_DISABLED
+#define PYPROF_FREE_THREADED_BUILD 1
+#else
+#define PYPROF_FREE_THREADED_BUILD 0
+#endif
+
+/* Whether the GIL is enabled now: always on a GIL build; on a
+ * free-threaded one, sys._is_gil_enabled() (3.13+).  1, 0, or -1 when it
+ * cannot be told (no exception left set). */
+static inline int
+pyprof_gil_enabled(void)
+{
+#if PYPROF_FREE_THREADED_BUILD
+    PyObject *is_enabled = PySys_GetObject("_is_gil_enabled"); /* borrowed */
+    PyObject *answer = is_enabled == NULL ? NULL
+                                          : PyObject_CallNoArgs(is_enabled);
+    int enabled = answer == NULL ? -1 : PyObject_IsTrue(answer);
+    Py_XDECREF(answer);
+    if (enabled < 0) {
+        PyErr_Clear();
+    }
+    return enabled;
+#else
+    return 1;
+#endif
+}
+
 /* The sort `python -m cProfile` prints with when -s is not given: standard
  * name up to 3.10, cumulative time from 3.11. */
 #if PY_VERSION_HEX >= 0x030B0000
