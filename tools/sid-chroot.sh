@@ -8,16 +8,20 @@
 # The mirror is this machine's own: the URIs of the Debian archive in its apt
 # configuration (/etc/apt/sources.list.d/*.sources in deb822 form, or
 # *.list / /etc/apt/sources.list in one-line form), read at run time; no host
-# name is written here.  MIRROR=URI in the environment overrides it.
+# name is written here.  MIRROR=URI in the environment overrides it;
+# `tools/sid-chroot.sh --print-mirror` prints the one it would use.
+# DIR may already hold a chroot: debootstrap is then skipped and the
+# listed packages installed (a no-op when they are).
 set -eu
 
 dir=${1:?usage: tools/sid-chroot.sh DIR}
+apt_etc=${APT_ETC:-/etc/apt}   # another apt configuration, for testing
 
 # Prints the URI of the first Debian archive (a suite without "-", such as
 # bookworm or sid, not bookworm-security or bookworm-updates) configured in
 # apt, deb822 stanzas first, then one-line entries.
 apt_debian_uri() {
-    for f in /etc/apt/sources.list.d/*.sources; do
+    for f in "$apt_etc"/sources.list.d/*.sources; do
         [ -f "$f" ] || continue
         awk '
             function flush() {
@@ -32,7 +36,7 @@ apt_debian_uri() {
             END { flush() }
         ' "$f"
     done
-    for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list; do
+    for f in "$apt_etc"/sources.list "$apt_etc"/sources.list.d/*.list; do
         [ -f "$f" ] || continue
         # deb [options] URI SUITE COMPONENT...
         sed -e 's/\[[^]]*\]//' "$f" | awk '$1 == "deb" && $3 !~ /-/ { print $2 }'
@@ -48,9 +52,14 @@ if [ -z "$mirror" ]; then
     done
 fi
 if [ -z "$mirror" ]; then
-    echo "sid-chroot: no Debian archive found in /etc/apt (set MIRROR=URI)" >&2
+    echo "sid-chroot: no Debian archive found in $apt_etc (set MIRROR=URI)" >&2
     exit 2
 fi
+if [ "$dir" = --print-mirror ]; then
+    echo "$mirror"
+    exit 0
+fi
+echo "sid-chroot: mirror $mirror"
 command -v debootstrap >/dev/null || { echo "sid-chroot: debootstrap not installed" >&2; exit 2; }
 
 start=$(date +%s)
@@ -69,15 +78,20 @@ echo 'Acquire::Check-Valid-Until "false";' > "$dir/etc/apt/apt.conf.d/99pyprof-s
 in_chroot apt-get update -q
 # The interpreters under test with their headers, venv, and test suites
 # (test.support, which the suite's programs may import); build-essential
-# builds pyprof (and is GCC 16 for `make ctest`); chromium: the suite
-# renders pyprof view's pages in it (headless).  A missing name fails here,
-# loudly, rather than testing fewer versions.
-pkgs="build-essential ca-certificates chromium"
+# builds pyprof (and is GCC 16 for `make ctest`); the tools the suite
+# drives, as on the host: chromium renders pyprof view's pages (headless),
+# graphviz's dot draws show_refs, golang-go's `go tool pprof` reads pprof
+# files.  A missing name fails here, loudly, rather than testing less.
+pkgs="build-essential ca-certificates chromium graphviz golang-go"
 for v in 3.14 3.15; do
     pkgs="$pkgs python$v python$v-dev python$v-venv libpython$v-testsuite"
 done
 in_chroot apt-get install -y -q --no-install-recommends $pkgs
 in_chroot apt-get clean
+# sid's Go (1.24+) builds `go tool pprof` from source at its first use
+# (40 s and more); built here once, into root's Go cache inside, so that no
+# test waits for it.
+in_chroot go tool pprof -h >/dev/null 2>&1
 
 # pip inside verifies TLS with the host's CA bundle (the same trust as the
 # host's own pip), whatever ca-certificates sid shipped.

@@ -21,9 +21,17 @@ fi
 dir=$(cd "$dir" && pwd -P)
 [ -x "$dir/usr/bin/env" ] || { echo "sid-run: $dir is not a chroot (tools/sid-chroot.sh $dir makes one)" >&2; exit 2; }
 
+cd=${repo:-/}
+# CMD starts in $cd, in a clean environment but for PYPROF_* settings
+# (PYPROF_REQUIRE_GO and the like must mean the same inside).
+set -- sh -c 'cd "$0" && exec "$@"' "$cd" "$@"
+for name in $(env | sed -n 's/^\(PYPROF_[A-Za-z0-9_]*\)=.*/\1/p'); do
+    set -- "$name=$(printenv "$name")" "$@"
+done
+
 # The body runs in the new namespace: $1 chroot, $2 repo ('' for none),
-# then CMD.  Bind mounts one by one (not --rbind), so nothing of the
-# host's mount tree propagates in or out.
+# then the environment and CMD.  Bind mounts one by one (not --rbind), so
+# nothing of the host's mount tree propagates in or out.
 exec unshare --mount --propagation private sh -eu -c '
     dir=$1; repo=$2; shift 2
     mount --bind /proc "$dir/proc"
@@ -31,15 +39,11 @@ exec unshare --mount --propagation private sh -eu -c '
     for m in dev/pts dev/shm; do
         if mountpoint -q "/$m" && [ -d "$dir/$m" ]; then mount --bind "/$m" "$dir/$m"; fi
     done
-    cd=/
     if [ -n "$repo" ]; then
         mkdir -p "$dir$repo"
         mount --bind "$repo" "$dir$repo"
-        cd=$repo
     fi
     exec chroot "$dir" /usr/bin/env -i \
         PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
-        HOME=/root LANG=C.UTF-8 DEBIAN_FRONTEND=noninteractive \
-        ${TERM:+TERM=$TERM} \
-        sh -c "cd \"\$0\" && exec \"\$@\"" "$cd" "$@"
+        HOME=/root LANG=C.UTF-8 DEBIAN_FRONTEND=noninteractive "$@"
 ' sid-run "$dir" "$repo" "$@"
