@@ -4,6 +4,7 @@
  * this file only picks one and prints the overall usage.
  */
 #include <Python.h>
+#include <errno.h>
 #include <string.h>
 
 #include "cli.h"
@@ -17,6 +18,7 @@
 #include "cmd_stats.h"
 #include "cmd_time.h"
 #include "cmd_view.h"
+#include "../core/output.h"
 
 typedef struct {
     const char *name;
@@ -60,8 +62,32 @@ print_usage(FILE *out)
     fprintf(out, "\n`pyprof COMMAND --help` describes a command.\n");
 }
 
-int
-pyprof_cli_main(int argc, char **argv)
+/* Flush what a command left in sys.stdout and C's stdout.  When the
+ * reader of stdout went away (`pyprof ... | head`), say nothing -- as
+ * `seq`, `cat` or `python -m cProfile` say nothing -- and exit with
+ * PYPROF_EXIT_PIPE_CLOSED unless the command already failed; python's
+ * own flush at exit then writes to /dev/null instead of printing
+ * "Exception ignored ... BrokenPipeError".  What went through sys.stdout
+ * may have failed without a trace (PySys_WriteStdout drops errors), so
+ * the pipe itself is asked too. */
+static int
+finish_output(int status)
+{
+    PyObject *out = PySys_GetObject("stdout");                  /* borrowed */
+    if (out != NULL && out != Py_None) {
+        PyObject *flushed = PyObject_CallMethod(out, "flush", NULL);
+        Py_XDECREF(flushed);
+        PyErr_Clear();
+    }
+    int err = fflush(stdout) != 0 ? errno : 0;
+    if (pyprof_output_pipe_closed(err) && status == 0) {
+        status = PYPROF_EXIT_PIPE_CLOSED;
+    }
+    return status;
+}
+
+static int
+dispatch(int argc, char **argv)
 {
     if (argc < 2) {
         print_usage(stderr);
@@ -84,4 +110,10 @@ pyprof_cli_main(int argc, char **argv)
     fprintf(stderr, "pyprof: unknown command '%s' (try 'pyprof --help')\n",
             name);
     return 2;
+}
+
+int
+pyprof_cli_main(int argc, char **argv)
+{
+    return finish_output(dispatch(argc, argv));
 }

@@ -9,6 +9,7 @@
  */
 #include "cmd_export.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -136,8 +137,10 @@ pyprof_cmd_export(int argc, char **argv)
     }
     else if (pyprof_output_write(output, sink.data ? sink.data : "",
                                  sink.len, errbuf, sizeof(errbuf)) < 0) {
-        fprintf(stderr, "pyprof export: cannot write %s\n", errbuf);
-        status = 1;
+        if (!pyprof_output_pipe_closed(errno)) {
+            fprintf(stderr, "pyprof export: cannot write %s\n", errbuf);
+        }
+        status = pyprof_output_failure_status();
     }
     else if (strcmp(output, "-") != 0) {
         fprintf(stderr, "pyprof: wrote %s\n", output);

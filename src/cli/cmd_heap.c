@@ -18,6 +18,7 @@
 #include <Python.h>
 #include <structmember.h>
 
+#include <errno.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,6 +29,7 @@
 #include "../engine/alloc_hook.h"
 #include "../heap/census.h"
 #include "../heap/walk.h"
+#include "../core/output.h"
 #include "cmd_heap.h"
 #include "options.h"
 #include "runner.h"
@@ -780,9 +782,11 @@ pyprof_cmd_heap(int argc, char **argv)
         pyprof_sink_init_file(&out, stdout);
         print_report(session, &out);
         if (fflush(stdout) != 0 || pyprof_sink_failed(&out)) {
-            fprintf(stderr, "pyprof heap: cannot print the report\n");
+            if (!pyprof_output_pipe_closed(errno)) {
+                fprintf(stderr, "pyprof heap: cannot print the report\n");
+            }
             if (status == 0) {
-                status = 1;
+                status = pyprof_output_failure_status();
             }
         }
     }

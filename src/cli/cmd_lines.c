@@ -237,7 +237,9 @@ report(session_t *session, const lines_options_t *opts, const char *outpath)
     if (outpath != NULL && write_outfile(model, opts, outpath) < 0) {
         rc = -1;
     }
-    if (outpath == NULL || opts->view) {
+    /* With nothing profiled there is no table to print: the one line
+     * above says so (kernprof would print a bare "Timer unit" line). */
+    if ((outpath == NULL || opts->view) && model->nfuncs > 0) {
         fflush(stdout);
         pyprof_sink_t sink;
         pyprof_sink_init_file(&sink, stdout);
@@ -248,8 +250,11 @@ report(session_t *session, const lines_options_t *opts, const char *outpath)
         }
         render(&sink, model, format, opts);
         if (fflush(stdout) != 0 || pyprof_sink_failed(&sink)) {
-            fprintf(stderr, "pyprof lines: cannot print the timings: %s\n",
-                    strerror(errno));
+            if (!pyprof_output_pipe_closed(errno)) {
+                fprintf(stderr,
+                        "pyprof lines: cannot print the timings: %s\n",
+                        strerror(errno));
+            }
             rc = -1;
         }
     }
@@ -386,7 +391,7 @@ pyprof_cmd_lines(int argc, char **argv)
                                                  &status);
     if (session.started && outcome != PYPROF_OUTCOME_NOT_FOUND
         && report(&session, &opts, outpath) < 0 && status == 0) {
-        status = 1;
+        status = pyprof_output_failure_status();
     }
     pyprof_lines_free(session.lines);
     free(outpath);

@@ -128,8 +128,10 @@ print_profile(const pyprof_stats_t *stats, const run_options_t *opts)
         fprintf(stderr, "pyprof run: %s\n", errbuf);
     }
     else if (fflush(stdout) != 0 || pyprof_sink_failed(&sink)) {
-        fprintf(stderr, "pyprof run: cannot print the profile: %s\n",
-                strerror(errno));
+        if (!pyprof_output_pipe_closed(errno)) {
+            fprintf(stderr, "pyprof run: cannot print the profile: %s\n",
+                    strerror(errno));
+        }
         rc = -1;
     }
     pyprof_stats_free(stripped);
@@ -323,7 +325,7 @@ pyprof_cmd_run(int argc, char **argv)
                                                  &status);
     if (session.started && outcome != PYPROF_OUTCOME_NOT_FOUND &&
         report_profile(&session, &opts, outfile_path) < 0 && status == 0) {
-        status = 1;
+        status = pyprof_output_failure_status();
     }
     pyprof_profiler_free(session.profiler);
     free(outfile_path);

@@ -23,6 +23,7 @@
 #include "../core/report.h"
 #include "../core/sink.h"
 #include "../core/stats.h"
+#include "../core/output.h"
 
 static const char usage_text[] =
     "usage: pyprof stats FILE... [--sort KEY]... [--limit N] [--strip-dirs]\n"
@@ -276,8 +277,11 @@ pyprof_cmd_stats(int argc, char **argv)
         goto done;
     }
     if (pyprof_sink_failed(&out) || fflush(stdout) != 0) {
-        fprintf(stderr, "pyprof: cannot write the report: %s\n",
-                strerror(errno));
+        if (!pyprof_output_pipe_closed(errno)) {
+            fprintf(stderr, "pyprof: cannot write the report: %s\n",
+                    strerror(errno));
+        }
+        status = pyprof_output_failure_status();
         goto done;
     }
     status = 0;

@@ -175,7 +175,9 @@ render_to(const char *path, const char *what,
                                  sizeof(errbuf));
     pyprof_sink_free_buffer(&sink);
     if (rc < 0) {
-        fprintf(stderr, "pyprof view: cannot write %s\n", errbuf);
+        if (!pyprof_output_pipe_closed(errno)) {
+            fprintf(stderr, "pyprof view: cannot write %s\n", errbuf);
+        }
         return -1;
     }
     fprintf(stderr, "pyprof: wrote %s %s\n", what, path);
@@ -273,8 +275,10 @@ view_lines(const view_args_t *args, const char *data, size_t len,
     }
     else if (pyprof_output_write(report_path, sink.data, sink.len, errbuf,
                                  sizeof(errbuf)) < 0) {
-        fprintf(stderr, "pyprof view: cannot write %s\n", errbuf);
-        status = 1;
+        if (!pyprof_output_pipe_closed(errno)) {
+            fprintf(stderr, "pyprof view: cannot write %s\n", errbuf);
+        }
+        status = pyprof_output_failure_status();
     }
     else {
         fprintf(stderr, "pyprof: wrote report %s\n", report_path);
@@ -345,8 +349,10 @@ view_mprof(const view_args_t *args, const char *report_path)
     }
     else if (pyprof_output_write(report_path, sink.data, sink.len, errbuf,
                                  sizeof(errbuf)) < 0) {
-        fprintf(stderr, "pyprof view: cannot write %s\n", errbuf);
-        status = 1;
+        if (!pyprof_output_pipe_closed(errno)) {
+            fprintf(stderr, "pyprof view: cannot write %s\n", errbuf);
+        }
+        status = pyprof_output_failure_status();
     }
     else {
         fprintf(stderr, "pyprof: wrote report %s\n", report_path);
@@ -421,13 +427,13 @@ pyprof_cmd_view(int argc, char **argv)
     if (report_path != NULL
         && render_to(report_path, "report", pyprof_html_report, stats,
                      &tree, title) < 0) {
-        status = 1;
+        status = pyprof_output_failure_status();
         goto done;
     }
     if (args.flamegraph != NULL
         && render_to(args.flamegraph, "flame graph", pyprof_flamegraph_svg,
                      stats, &tree, title) < 0) {
-        status = 1;
+        status = pyprof_output_failure_status();
         goto done;
     }
     if (args.open) {

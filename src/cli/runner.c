@@ -19,9 +19,12 @@
  *                 so PEP 263 cookies and tracebacks behave as in python.
  *
  * Modules (-m) and directories or zip files with a __main__.py go through
- * runpy as python does; for -m the search is split from the run so that
- * "No module named x" is told apart from the program failing (so a
- * traceback under -m lacks python's outermost _run_module_as_main line).
+ * runpy as python does; the search is split from the run so that "No
+ * module named x" or "can't find '__main__' module" is told apart from
+ * the program failing (so a traceback lacks python's outermost
+ * _run_module_as_main line).  A directory's search runs before the hooks:
+ * it runs none of the program's code, and when it fails there is nothing
+ * to report but python's message.
  *
  * After the run sys.argv, sys.path (object and items), the standard
  * streams and __main__ are put back, so pyprof's own output still reaches
@@ -699,6 +702,64 @@ compile_program(const program_t *prog, int *cannot_open)
     return code;
 }
 
+/* Run what runpy's search found -- details (borrowed) is its (name,
+ * spec, code) -- in `globals` (borrowed) as runpy._run_module_as_main
+ * does, sys.argv[0] set to the module's file when `alter_argv`.  New
+ * reference, or NULL with an exception set. */
+static PyObject *
+run_found_module(const program_t *prog, PyObject *details, PyObject *globals,
+                 int alter_argv)
+{
+    if (!PyTuple_Check(details) || PyTuple_GET_SIZE(details) != 3) {
+        PyErr_SetString(PyExc_RuntimeError,
+                        "runpy's module search returned an unexpected "
+                        "value");
+        return NULL;
+    }
+    PyObject *spec = PyTuple_GET_ITEM(details, 1);              /* borrowed */
+    PyObject *code = PyTuple_GET_ITEM(details, 2);              /* borrowed */
+    if (alter_argv) {
+        PyObject *origin = PyObject_GetAttrString(spec, "origin");
+        PyObject *argv = PySys_GetObject("argv");               /* borrowed */
+        int rc = origin == NULL || argv == NULL
+                     ? -1 : PySequence_SetItem(argv, 0, origin);
+        Py_XDECREF(origin);
+        if (rc < 0) {
+            if (!PyErr_Occurred()) {
+                PyErr_SetString(PyExc_RuntimeError, "lost sys.argv");
+            }
+            return NULL;
+        }
+    }
+    return PyObject_CallMethod(prog->runpy, "_run_code", "OOOsO", code,
+                               globals, Py_None, "__main__", spec);
+}
+
+/* runpy's search for the program: -m's module (_get_module_details) or
+ * the __main__ of a directory or zip file (_get_main_module_details).
+ * New reference to (name, spec, code), or NULL with an exception set;
+ * *search_failed tells that the exception is runpy's "not found" (which
+ * python reports as "EXECUTABLE: message", exit status 1). */
+static PyObject *
+find_module(const program_t *prog, int *search_failed)
+{
+    PyObject *error_type = PyObject_GetAttrString(prog->runpy, "_Error");
+    if (error_type == NULL) {
+        return NULL;
+    }
+    PyObject *details =
+        prog->mode == RUN_MODULE
+            ? PyObject_CallMethod(prog->runpy, "_get_module_details", "OO",
+                                  prog->name, error_type)
+            : PyObject_CallMethod(prog->runpy, "_get_main_module_details",
+                                  "O", error_type);
+    if (details == NULL) {
+        *search_failed = PyErr_ExceptionMatches(error_type);
+    }
+    Py_DECREF(error_type);
+    return details;
+}
+
 /* -m: find the module as runpy._run_module_as_main does, set sys.argv[0]
  * to its file and run it in `globals` (borrowed).  New reference, or NULL
  * with an exception set; *search_failed tells that the exception says the
@@ -706,41 +767,27 @@ compile_program(const program_t *prog, int *cannot_open)
 static PyObject *
 run_module(const program_t *prog, PyObject *globals, int *search_failed)
 {
-    PyObject *details = NULL, *origin = NULL, *result = NULL;
-    PyObject *error_type = PyObject_GetAttrString(prog->runpy, "_Error");
-    if (error_type == NULL) {
+    PyObject *details = find_module(prog, search_failed);
+    if (details == NULL) {
         return NULL;
     }
-    details = PyObject_CallMethod(prog->runpy, "_get_module_details", "OO",
-                                  prog->name, error_type);
-    if (details == NULL) {
-        *search_failed = PyErr_ExceptionMatches(error_type);
-        goto done;
-    }
-    if (!PyTuple_Check(details) || PyTuple_GET_SIZE(details) != 3) {
-        PyErr_SetString(PyExc_RuntimeError,
-                        "runpy._get_module_details() returned an unexpected "
-                        "value");
-        goto done;
-    }
-    PyObject *spec = PyTuple_GET_ITEM(details, 1);              /* borrowed */
-    PyObject *code = PyTuple_GET_ITEM(details, 2);              /* borrowed */
-    origin = PyObject_GetAttrString(spec, "origin");
-    PyObject *argv = PySys_GetObject("argv");                   /* borrowed */
-    if (origin == NULL || argv == NULL ||
-        PySequence_SetItem(argv, 0, origin) < 0) {
-        if (!PyErr_Occurred()) {
-            PyErr_SetString(PyExc_RuntimeError, "lost sys.argv");
-        }
-        goto done;
-    }
-    result = PyObject_CallMethod(prog->runpy, "_run_code", "OOOsO", code,
-                                 globals, Py_None, "__main__", spec);
-done:
-    Py_XDECREF(origin);
-    Py_XDECREF(details);
-    Py_DECREF(error_type);
+    PyObject *result = run_found_module(prog, details, globals, 1);
+    Py_DECREF(details);
     return result;
+}
+
+/* Print runpy's "not found" exception `exc` (borrowed) as python does
+ * (runpy exits with "%s: %s" % (sys.executable, exc)). */
+static void
+report_not_found(PyObject *exc)
+{
+    PyObject *executable = PySys_GetObject("executable");      /* borrowed */
+    if (executable != NULL) {
+        PySys_FormatStderr("%S: %S\n", executable, exc);
+    }
+    else {
+        PySys_FormatStderr("pyprof: %S\n", exc);
+    }
 }
 
 /* Run the installed program between the hooks and report how it ended. */
@@ -764,8 +811,30 @@ execute(const program_t *prog, const pyprof_run_hooks_t *hooks,
             return outcome;
         }
     }
+    /* A directory's __main__ is found before the program starts: the
+     * search runs no code of the program's, and when there is none the
+     * command has nothing to report (python: "can't find '__main__'
+     * module in 'DIR'", exit status 1). */
+    PyObject *main_details = NULL;
+    if (prog->mode == RUN_MAIN_OF_PATH) {
+        main_details = find_module(prog, &search_failed);
+        if (main_details == NULL) {
+            exc = pyprof_error_take();
+            if (search_failed) {
+                report_not_found(exc);
+                *exit_code = 1;
+                outcome = PYPROF_OUTCOME_NOT_FOUND;
+            }
+            else {
+                *exit_code = report_exception(exc, &outcome);
+            }
+            Py_XDECREF(exc);
+            return outcome;
+        }
+    }
     if (hooks != NULL && hooks->start != NULL &&
         hooks->start(hooks->ctx) < 0) {
+        Py_XDECREF(main_details);
         Py_XDECREF(code);
         exc = pyprof_error_take();
         *exit_code = report_exception(exc, &outcome);
@@ -782,8 +851,7 @@ execute(const program_t *prog, const pyprof_run_hooks_t *hooks,
         result = run_module(prog, globals, &search_failed);
         break;
     case RUN_MAIN_OF_PATH:
-        result = PyObject_CallMethod(prog->runpy, "_run_module_as_main", "sO",
-                                     "__main__", Py_False);
+        result = run_found_module(prog, main_details, globals, 0);
         break;
     }
     if (result == NULL) {
@@ -806,6 +874,7 @@ execute(const program_t *prog, const pyprof_run_hooks_t *hooks,
     }
     Py_XDECREF(exc);
     Py_XDECREF(result);
+    Py_XDECREF(main_details);
     Py_XDECREF(code);
     return outcome;
 }

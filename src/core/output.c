@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -105,4 +106,37 @@ pyprof_output_check(const char *path, char *errbuf, size_t errlen)
     close(fd);
     unlink(path);
     return 0;
+}
+
+/* Set once the reader of stdout went away; never cleared.  A process-wide
+ * fact, set and read by the CLI's one thread (with the GIL held). */
+static int stdout_pipe_closed;
+
+int
+pyprof_output_pipe_closed(int err)
+{
+    /* errno alone is not enough: a sink's failed fwrite may be followed
+     * by a fflush that returns 0.  A pipe (or socket) with no reader
+     * left polls as an error. */
+    struct pollfd out = {STDOUT_FILENO, POLLOUT, 0};
+    if (err != EPIPE && !stdout_pipe_closed &&
+        !(poll(&out, 1, 0) == 1 && (out.revents & (POLLERR | POLLHUP)))) {
+        return 0;
+    }
+    if (!stdout_pipe_closed) {
+        int devnull = open("/dev/null", O_WRONLY | O_CLOEXEC);
+        if (devnull >= 0) {
+            dup2(devnull, STDOUT_FILENO);
+            close(devnull);
+            clearerr(stdout);
+        }
+        stdout_pipe_closed = 1;
+    }
+    return 1;
+}
+
+int
+pyprof_output_failure_status(void)
+{
+    return stdout_pipe_closed ? PYPROF_EXIT_PIPE_CLOSED : 1;
 }

@@ -9,7 +9,8 @@
  * a temporary file renamed over the path would replace each of them.  Every
  * write() and the close() are checked: ENOSPC on /dev/full is an error
  * naming the path.  The price: a write that fails half-way (disk full)
- * leaves a truncated file, as cProfile's would.
+ * leaves a truncated file, as cProfile's would.  A reader of stdout that
+ * goes away (a pipe into `head`) is not an error to report.
  *
  * Plain C: never includes Python.h.
  */
@@ -33,5 +34,22 @@ int pyprof_output_write(const char *path, const char *data, size_t len,
  * EISDIR.  "-" is always writable.  Returns 0, or -1 with "PATH: strerror"
  * in errbuf. */
 int pyprof_output_check(const char *path, char *errbuf, size_t errlen);
+
+/* The exit status of a command whose report could not be printed because
+ * the reader of its standard output went away (`pyprof run x.py | head`):
+ * what a shell reports for a tool that SIGPIPE stopped.  Like such a
+ * tool, the command says nothing about it on stderr. */
+#define PYPROF_EXIT_PIPE_CLOSED 141
+
+/* Non-zero when stdout's reader went away: `err` (the errno of a failed
+ * write to stdout) is EPIPE, or stdout is a pipe that polls as closed.
+ * Then stdout's descriptor is pointed at /dev/null, so that nothing
+ * written after it fails again (python's own flush at exit included), and
+ * pyprof_output_failure_status() knows. */
+int pyprof_output_pipe_closed(int err);
+
+/* The exit status for a report that could not be written: 1, or
+ * PYPROF_EXIT_PIPE_CLOSED once pyprof_output_pipe_closed() said so. */
+int pyprof_output_failure_status(void);
 
 #endif
