@@ -15,6 +15,10 @@
  *     mean and population standard deviation of the per-loop times, then
  *     the best (minimum) per-loop time, the number worth trusting.
  *
+ * On a terminal (stderr), the command says first that the program is run
+ * repeatedly in this process -- side effects included -- and then how far
+ * it is (progress.h); elsewhere it prints nothing but the results.
+ *
  * Time is integer nanoseconds (pyprof_ns_t) throughout; seconds exist
  * only in the formatting.  All output goes through sys.stdout, like the
  * program's own, so the two never interleave out of order.
@@ -34,6 +38,7 @@
 #include "../core/clock.h"
 #include "cmd_time.h"
 #include "options.h"
+#include "progress.h"
 #include "runner.h"
 
 #define AUTORANGE_MIN_BATCH (PYPROF_NS_PER_SEC / 5) /* %timeit: 0.2 s */
@@ -84,6 +89,16 @@ typedef struct {
     int status;
 } failure_t;
 
+/* The runs of one `pyprof time`, for the progress line. */
+typedef struct {
+    const pyprof_target_t *target;  /* borrowed */
+    pyprof_progress_t progress;
+    const char *stage;      /* "choosing loops" or "timing", for the line */
+    long done;              /* runs of this stage finished */
+    long total;             /* runs this stage will make */
+    int clear_each_run;     /* the program prints to the same terminal */
+} session_t;
+
 /* ---------------------------------------------------------------------- */
 /* Clocks */
 
@@ -112,10 +127,19 @@ process_cpu_now(pyprof_ns_t *user, pyprof_ns_t *system)
 /* Run the program once.  Returns 0 when it succeeded (ran to the end or
  * exited with status 0), else -1 with *failure filled in. */
 static int
-run_program(const pyprof_target_t *target, failure_t *failure)
+run_program(session_t *session, failure_t *failure)
 {
+    if (session->clear_each_run) {
+        pyprof_progress_clear(&session->progress);
+    }
     int status = 0;
-    pyprof_outcome_t outcome = pyprof_runner_run(target, NULL, &status);
+    pyprof_outcome_t outcome = pyprof_runner_run(session->target, NULL,
+                                                 &status);
+    session->done++;
+    pyprof_progress_status(&session->progress,
+                           session->done == session->total,
+                           "%s: run %ld of %ld", session->stage,
+                           session->done, session->total);
     if ((outcome == PYPROF_OUTCOME_OK || outcome == PYPROF_OUTCOME_EXIT) &&
         status == 0) {
         return 0;
@@ -127,13 +151,15 @@ run_program(const pyprof_target_t *target, failure_t *failure)
 
 /* Run the program once, measured as %time measures. */
 static int
-time_single_run(const pyprof_target_t *target, run_times_t *times,
-                failure_t *failure)
+time_single_run(session_t *session, run_times_t *times, failure_t *failure)
 {
+    session->stage = "cold run";
+    session->done = 0;
+    session->total = 1;
     pyprof_ns_t user0, system0, user1, system1;
     process_cpu_now(&user0, &system0);
     pyprof_ns_t wall0 = pyprof_clock_read_ns(CLOCK_MONOTONIC);
-    int rc = run_program(target, failure);
+    int rc = run_program(session, failure);
     pyprof_ns_t wall1 = pyprof_clock_read_ns(CLOCK_MONOTONIC);
     process_cpu_now(&user1, &system1);
     times->user = user1 - user0;
@@ -144,12 +170,12 @@ time_single_run(const pyprof_target_t *target, run_times_t *times,
 
 /* Run the program `loops` times back to back; *elapsed is the total. */
 static int
-time_batch(const pyprof_target_t *target, long loops, pyprof_ns_t *elapsed,
+time_batch(session_t *session, long loops, pyprof_ns_t *elapsed,
            failure_t *failure)
 {
     pyprof_ns_t start = pyprof_clock_read_ns(CLOCK_MONOTONIC);
     for (long i = 0; i < loops; i++) {
-        if (run_program(target, failure) < 0) {
+        if (run_program(session, failure) < 0) {
             return -1;
         }
     }
@@ -160,12 +186,15 @@ time_batch(const pyprof_target_t *target, long loops, pyprof_ns_t *elapsed,
 /* %timeit's autorange: the first of 1, 10, 100, ... loops whose trial
  * batch takes at least 0.2 s (the trial batches are not kept). */
 static int
-choose_loops(const pyprof_target_t *target, long *loops, failure_t *failure)
+choose_loops(session_t *session, long *loops, failure_t *failure)
 {
     long candidate = 1;
+    session->stage = "choosing loops";
     for (int power = 0; power <= AUTORANGE_MAX_POWER; power++) {
         pyprof_ns_t elapsed;
-        if (time_batch(target, candidate, &elapsed, failure) < 0) {
+        session->done = 0;
+        session->total = candidate;
+        if (time_batch(session, candidate, &elapsed, failure) < 0) {
             return -1;
         }
         if (elapsed >= AUTORANGE_MIN_BATCH || power == AUTORANGE_MAX_POWER) {
@@ -419,6 +448,37 @@ print_results(const pyprof_ns_t *batches, long repeat, long loops,
 /* ---------------------------------------------------------------------- */
 /* Command */
 
+/* loops * repeat, at most LONG_MAX (-n and -r are bounded apart). */
+static long
+batch_runs(long loops, long repeat)
+{
+    return loops > LONG_MAX / repeat ? LONG_MAX : loops * repeat;
+}
+
+/* Say, before the first run, how often the program will run: a user who
+ * expected one run sees why its side effects repeat. */
+static void
+announce_runs(pyprof_progress_t *progress, const time_options_t *opts)
+{
+    if (opts->loops == 0) {
+        pyprof_progress_note(progress,
+                             "runs the program repeatedly in this process, "
+                             "side effects included: once cold, then 1, "
+                             "10, 100, ... times until a batch takes "
+                             "0.2 s, then %ld batches of that many",
+                             opts->repeat);
+    }
+    else {
+        pyprof_progress_note(progress,
+                             "runs the program %ld times in this process, "
+                             "side effects included (once cold, then %ld "
+                             "batches of %ld)",
+                             batch_runs(opts->loops, opts->repeat) + 1,
+                             opts->repeat,
+                             opts->loops);
+    }
+}
+
 /* Returns 0 to go on, 1 after printing help, 2 after a usage error. */
 static int
 parse_options(int argc, char **argv, time_options_t *opts)
@@ -494,12 +554,27 @@ pyprof_cmd_time(int argc, char **argv)
     failure_t failure = {PYPROF_OUTCOME_OK, 0};
     run_times_t first;
     long loops = opts.loops;
-    int failed = time_single_run(&opts.target, &first, &failure) < 0 ||
-                 (loops == 0 &&
-                  choose_loops(&opts.target, &loops, &failure) < 0);
-    for (long i = 0; !failed && i < opts.repeat; i++) {
-        failed = time_batch(&opts.target, loops, &batches[i], &failure) < 0;
+    session_t session;
+    memset(&session, 0, sizeof(session));
+    session.target = &opts.target;
+    pyprof_progress_init(&session.progress, "pyprof time", 0);
+    session.clear_each_run = !opts.quiet && isatty(STDOUT_FILENO);
+    announce_runs(&session.progress, &opts);
+    int failed = time_single_run(&session, &first, &failure) < 0 ||
+                 (loops == 0 && choose_loops(&session, &loops, &failure) < 0);
+    if (!failed && opts.loops == 0) {
+        pyprof_progress_note(&session.progress,
+                             "%ld loop%s per batch: %ld more runs", loops,
+                             loops == 1 ? "" : "s",
+                             batch_runs(loops, opts.repeat));
     }
+    session.stage = "timing";
+    session.done = 0;
+    session.total = batch_runs(loops, opts.repeat);
+    for (long i = 0; !failed && i < opts.repeat; i++) {
+        failed = time_batch(&session, loops, &batches[i], &failure) < 0;
+    }
+    pyprof_progress_clear(&session.progress);
     restore_stdout(saved_stdout);
 
     int status = 0;

@@ -1,0 +1,52 @@
+/* progress.h - what a long command is doing, on a terminal only.
+ *
+ * `pyprof time` runs a program dozens or thousands of times, `pyprof heap`
+ * takes a census per call, `pyprof view` of a big profile renders for
+ * seconds.  When stderr is a terminal, these say so as they go: notes
+ * (whole lines that stay) and a status line redrawn in place ("run 12 of
+ * 70"), at most every PYPROF_PROGRESS_REDRAW_NS and erased when the work
+ * is done.  When stderr is not a terminal (a pipe, a file, a test)
+ * nothing at all is printed, so scripts see the same output as before.
+ *
+ * Plain C: never includes Python.h.
+ */
+#ifndef PYPROF_PROGRESS_H
+#define PYPROF_PROGRESS_H
+
+#include "../core/clock.h"
+
+#define PYPROF_PROGRESS_REDRAW_NS (PYPROF_NS_PER_SEC / 10)
+
+typedef struct {
+    const char *command;    /* "pyprof time": each line starts with it */
+    int enabled;            /* stderr is a terminal */
+    int line_shown;         /* a status line is on screen */
+    pyprof_ns_t quiet_until;    /* no status line before this time */
+    pyprof_ns_t last_drawn;     /* when the status line was drawn */
+} pyprof_progress_t;
+
+/* Start reporting for `command` (borrowed; must outlive *progress).  A
+ * status line appears only once `delay_ns` has passed, so quick work
+ * shows none; notes are printed at once. */
+void pyprof_progress_init(pyprof_progress_t *progress, const char *command,
+                          pyprof_ns_t delay_ns);
+
+/* Non-zero when anything will be shown (stderr is a terminal). */
+int pyprof_progress_enabled(const pyprof_progress_t *progress);
+
+/* A line that stays: "COMMAND: text". */
+void pyprof_progress_note(pyprof_progress_t *progress, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* Redraw the status line as "COMMAND: text", unless it was drawn less
+ * than PYPROF_PROGRESS_REDRAW_NS ago (or the delay has not passed) and
+ * `force` is 0. */
+void pyprof_progress_status(pyprof_progress_t *progress, int force,
+                            const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Erase the status line, if one is shown (before printing results, or
+ * before anything else is written to the terminal). */
+void pyprof_progress_clear(pyprof_progress_t *progress);
+
+#endif

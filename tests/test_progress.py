@@ -1,0 +1,85 @@
+"""Long work says what it is doing -- on a terminal only.
+
+`pyprof time` runs the program many times in one process; on a terminal
+(stderr a tty, here a pty from python's pty module) it says so before the
+first run and shows "run k of N" as it goes.  Without a terminal it prints
+exactly what it printed before: nothing on stderr.
+"""
+import os
+import pty
+import re
+import subprocess
+import sys
+import textwrap
+
+PYPROF = [sys.executable, "-m", "pyprof"]
+ERASE = "\r\x1b[K"
+
+
+def write(path, source):
+    with open(path, "w") as f:
+        f.write(textwrap.dedent(source))
+    return str(path)
+
+
+def run_with_tty_stderr(args, cwd):
+    """Run args with stderr a pty (stdout a pipe); (returncode, stdout,
+    everything written to the terminal)."""
+    master, slave = pty.openpty()
+    proc = subprocess.Popen(args, cwd=str(cwd), stdin=subprocess.DEVNULL,
+                            stdout=subprocess.PIPE, stderr=slave)
+    os.close(slave)
+    chunks = []
+    while True:
+        try:
+            chunk = os.read(master, 65536)
+        except OSError:         # EIO: the last writer closed the pty
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    os.close(master)
+    out = proc.stdout.read()
+    proc.stdout.close()
+    proc.wait(timeout=300)
+    return proc.returncode, out.decode(), b"".join(chunks).decode()
+
+
+def test_time_on_a_terminal_says_it_repeats_and_shows_progress(tmp_path):
+    prog = write(tmp_path / "p.py", "x = sum(range(100))\n")
+    status, out, terminal = run_with_tty_stderr(
+        [*PYPROF, "time", "-n", "3", "-r", "4", prog], tmp_path)
+    assert status == 0, terminal
+    # said before the first run: 1 cold + 3 x 4 timed
+    first = terminal.splitlines()[0]
+    assert "runs the program 13 times in this process" in first
+    assert "side effects included" in first
+    # the last run of the timed batches is always drawn, then erased
+    assert "run 12 of 12" in terminal
+    assert terminal.endswith(ERASE)
+    assert "per loop" in out and "pyprof time" not in out
+
+
+def test_time_autorange_names_the_loops_it_chose(tmp_path):
+    prog = write(tmp_path / "p.py", "x = sum(range(100))\n")
+    status, out, terminal = run_with_tty_stderr(
+        [*PYPROF, "time", "-r", "2", prog], tmp_path)
+    assert status == 0, terminal
+    assert "repeatedly" in terminal.splitlines()[0]
+    chosen = re.search(r"(\d+) loops? per batch: (\d+) more runs", terminal)
+    assert chosen, terminal
+    loops = int(chosen.group(1))
+    assert int(chosen.group(2)) == 2 * loops
+    # the table reports the same loops as the terminal said
+    assert re.search(r"%s loops? each" % format(loops, ","), out) or \
+        re.search(r"%d loops? each" % loops, out), out
+
+
+def test_time_without_a_terminal_prints_no_progress(tmp_path):
+    prog = write(tmp_path / "p.py", "x = sum(range(100))\n")
+    got = subprocess.run([*PYPROF, "time", "-n", "3", "-r", "4", prog],
+                         cwd=str(tmp_path), capture_output=True, text=True,
+                         timeout=300)
+    assert got.returncode == 0
+    assert got.stderr == ""
+    assert got.stdout.count("\n") == 4     # %timeit, best, CPU, Wall
