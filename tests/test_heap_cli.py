@@ -69,7 +69,9 @@ def test_growth_per_call_and_census_at_exit(script):
     second = table(out, "heap growth in grow, call 2")
     assert second["Leaf"] == [120, 127, 7, 7 * leaf_size]
     # The method's scratch list died with the call: nothing grew.
-    assert "== heap growth in Shop.scratch, call 1\nno type grew" in out
+    assert "== heap growth in Shop.scratch: 1 of 1 call: no type grew\n" \
+        in out
+    assert "Shop.scratch, call" not in out
     census = re.search(r"== heap at exit: 5 of \d+ types .*\n(.*\n){6}",
                        out)
     assert census, out
@@ -194,3 +196,58 @@ def test_trace_allocations_names_the_line(script):
     assert result.returncode == 0, result.stderr
     line = [l for l in result.stdout.splitlines() if l.startswith("Leaf")][0]
     assert re.search(r"leaky\.py:12 \(120 of 120 new\)", line), line
+
+
+LOOP = textwrap.dedent("""
+    class Leak:
+        pass
+
+    kept = []
+
+    @profile
+    def handle(i):
+        scratch = [dict(i=i) for _ in range(3)]
+        if i % 100 == 99:
+            kept.append(Leak())
+        return None
+
+    for i in range(N):
+        handle(i)
+""")
+
+
+def test_calls_where_nothing_grew_are_one_line(tmp_path):
+    """A 300-call loop that leaks on 3 calls: three tables, one line for
+    the other 297, and where the time went; no section per quiet call."""
+    path = tmp_path / "loop.py"
+    path.write_text("N = 300\n" + LOOP)
+    result = run_pyprof("heap", str(path))
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    grown = re.findall(r"^== heap growth in handle, call (\d+)$", out, re.M)
+    assert grown == ["100", "200", "300"]
+    for call in grown:
+        assert table(out, "heap growth in handle, call " + call)["Leak"][2] \
+            == 1
+    assert "== heap growth in handle: 297 of 300 calls: no type grew\n" in out
+    spent = re.search(r"^== time: the program ([\d.]+) s; measuring its 300 "
+                      r"calls ([\d.]+) s \(full collections ([\d.]+) s, "
+                      r"censuses ([\d.]+) s", out, re.M)
+    assert spent, out
+    measuring, collecting, counting = map(float, spent.groups()[1:])
+    assert abs(collecting + counting - measuring) <= 0.002
+    assert len(out.splitlines()) < 40
+
+
+def test_quiet_calls_leave_nothing_of_pyprofs_on_the_heap(tmp_path):
+    """pyprof's record of a call where nothing grew is a count, not an
+    object per call: the lists at exit do not grow with the calls."""
+    def lists_at_exit(n):
+        path = tmp_path / ("loop%d.py" % n)
+        path.write_text("N = %d\n" % n + LOOP)
+        out = run_pyprof("heap", "--limit", "1000", str(path)).stdout
+        row = re.search(r"^list +(\d+) ", out.split("== heap at exit")[1],
+                        re.M)
+        return int(row.group(1))
+    # 200 more quiet calls, 2 more calls that grew (a table each)
+    assert lists_at_exit(300) - lists_at_exit(100) <= 4

@@ -82,4 +82,34 @@ def test_time_without_a_terminal_prints_no_progress(tmp_path):
                          timeout=300)
     assert got.returncode == 0
     assert got.stderr == ""
-    assert got.stdout.count("\n") == 4     # %timeit, best, CPU, Wall
+    assert "pyprof time" not in got.stdout and "run " not in got.stdout
+
+
+HEAP_LOOP = """\
+@profile
+def handle(i):
+    return None
+
+for i in range(600):
+    handle(i)
+"""
+
+
+def test_heap_on_a_terminal_counts_the_calls_it_measures(tmp_path):
+    prog = write(tmp_path / "loop.py", HEAP_LOOP)
+    status, out, terminal = run_with_tty_stderr(
+        [*PYPROF, "heap", prog], tmp_path)
+    assert status == 0, terminal
+    counts = [int(n) for n in re.findall(
+        r"pyprof heap: (\d+) calls measured \(2 full collections", terminal)]
+    assert counts and counts == sorted(counts) and counts[-1] <= 600
+    assert terminal.endswith(ERASE)
+    assert "calls measured" not in out
+
+
+def test_heap_without_a_terminal_prints_no_progress(tmp_path):
+    prog = write(tmp_path / "loop.py", HEAP_LOOP)
+    got = subprocess.run([*PYPROF, "heap", prog], cwd=str(tmp_path),
+                         capture_output=True, text=True, timeout=300)
+    assert got.returncode == 0
+    assert got.stderr == ""

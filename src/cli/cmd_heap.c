@@ -8,8 +8,14 @@
  * allocator hooks of engine/alloc_hook.h run for the whole program, and
  * each grown type's row names the source line that allocated most of its
  * new objects (objects alive after the call that were not alive before
- * it).  When the program ends, however it ends, the tables and a census
- * of the heap at exit are printed, and the exit status is the program's.
+ * it).  When the program ends, however it ends, the tables of the calls
+ * that grew, one line per function for its calls where no type grew, a
+ * census of the heap at exit and where the time went are printed, and the
+ * exit status is the program's.
+ *
+ * A call costs two full collections and two censuses.  The census after
+ * the call counts first and sizes (sys.getsizeof, most of a census's
+ * cost) only when some type grew, which most calls of a loop do not.
  *
  * The session is owned by a capsule that the `profile` builtin and every
  * wrapper hold, so a wrapper called after the command has returned (an
@@ -28,10 +34,12 @@
 #include "../core/sink.h"
 #include "../engine/alloc_hook.h"
 #include "../heap/census.h"
+#include "../core/clock.h"
 #include "../heap/walk.h"
 #include "../core/output.h"
 #include "cmd_heap.h"
 #include "options.h"
+#include "progress.h"
 #include "runner.h"
 
 /* The allocation tracker comes with the memory feature; until it is
@@ -73,8 +81,15 @@ typedef struct {
     int trace_allocations;
     PyObject *calls;        /* list of (qualname, call number, rows) */
     PyObject *call_numbers; /* dict qualname -> calls so far */
+    PyObject *quiet_calls;  /* dict qualname -> calls where nothing grew */
     PyObject *exit_rows;    /* census at exit: (name, count, bytes) */
     PyTypeObject *wrapper_type;
+    pyprof_ns_t collecting;     /* in full collections, all calls */
+    pyprof_ns_t counting;       /* in censuses, all calls */
+    pyprof_ns_t program_start;  /* when the program started */
+    pyprof_ns_t program_wall;   /* how long it ran, censuses included */
+    long ncensused;             /* calls measured */
+    pyprof_progress_t progress;
 } session_t;
 
 #define SESSION_CAPSULE "pyprof.heap.session"
@@ -89,6 +104,7 @@ session_capsule_free(PyObject *capsule)
     }
     Py_XDECREF(session->calls);
     Py_XDECREF(session->call_numbers);
+    Py_XDECREF(session->quiet_calls);
     Py_XDECREF(session->exit_rows);
     Py_XDECREF(session->wrapper_type);
     free(session);
@@ -130,18 +146,31 @@ alive_visit(PyObject *obj, void *arg)
     return 0;
 }
 
-/* Collect, then count and size every tracked object by short name, but
- * for the decorated call's argument tuple and keyword dict (NULL or not),
- * which exist only because the wrapper is a C callable, and for the
- * result dicts of the `before` census (NULL for the census before the
- * call), which exist only to be compared with this one: from 3.14 the
- * collector tracks every dict, and they showed as `dict +2` per call. */
+/* What one side of a call measures. */
+enum {
+    SIDE_COLLECT = 1,       /* run a full collection first */
+    SIDE_SIZES = 2,         /* sys.getsizeof() sums, not counts only */
+    SIDE_ALIVE = 4,         /* remember every object alive */
+};
+
+/* Collect (with SIDE_COLLECT), then count (and with SIDE_SIZES size)
+ * every tracked object by short name, but for the decorated call's
+ * argument tuple and keyword dict (NULL or not), which exist only because
+ * the wrapper is a C callable, and for the result dicts of the `before`
+ * census (NULL for the census before the call), which exist only to be
+ * compared with this one: from 3.14 the collector tracks every dict, and
+ * they showed as `dict +2` per call.  The time it takes is added to
+ * `session` (may be NULL). */
 static int
-side_take(side_t *side, const side_t *before, int remember_alive,
-          PyObject *args, PyObject *kwargs)
+side_take(side_t *side, const side_t *before, int what, PyObject *args,
+          PyObject *kwargs, session_t *session)
 {
     memset(side, 0, sizeof(*side));
-    PyGC_Collect();
+    pyprof_ns_t start = pyprof_clock_read_ns(CLOCK_MONOTONIC);
+    if (what & SIDE_COLLECT) {
+        PyGC_Collect();
+    }
+    pyprof_ns_t collected = pyprof_clock_read_ns(CLOCK_MONOTONIC);
     pyprof_census_t census;
     if (pyprof_census_init(&census) < 0) {
         return -1;
@@ -153,11 +182,14 @@ side_take(side_t *side, const side_t *before, int remember_alive,
         pyprof_census_skip(&census, before->bytes);
     }
     int rc = -1;
-    if (pyprof_census_take(&census, NULL, NULL, 1) == 0) {
-        side->counts = pyprof_census_by_name(&census, 1, &side->bytes);
+    int sizes = (what & SIDE_SIZES) != 0;
+    if (pyprof_census_take(&census, NULL, NULL, sizes) == 0) {
+        side->counts = pyprof_census_by_name(&census, 1,
+                                             sizes ? &side->bytes : NULL);
         rc = side->counts == NULL ? -1 : 0;
     }
     pyprof_census_clear(&census);
+    int remember_alive = (what & SIDE_ALIVE) != 0;
     if (rc == 0 && remember_alive) {
         if (pyprof_ptrmap_init(&side->alive) < 0) {
             PyErr_NoMemory();
@@ -172,6 +204,11 @@ side_take(side_t *side, const side_t *before, int remember_alive,
             PyErr_NoMemory();
             return -1;
         }
+    }
+    if (session != NULL) {
+        pyprof_ns_t done = pyprof_clock_read_ns(CLOCK_MONOTONIC);
+        session->collecting += collected - start;
+        session->counting += done - collected;
     }
     return rc;
 }
@@ -302,6 +339,25 @@ done:
     return rc;
 }
 
+/* Non-zero when some name counts more objects in `after` than in
+ * `before`; -1 with an exception set. */
+static int
+any_grew(const side_t *before, const side_t *after)
+{
+    PyObject *name, *count;
+    Py_ssize_t pos = 0;
+    while (PyDict_Next(after->counts, &pos, &name, &count)) {
+        Py_ssize_t was = dict_ssize(before->counts, name);
+        if (PyErr_Occurred()) {
+            return -1;
+        }
+        if (PyLong_AsSsize_t(count) > was) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
 /* One table: (name, before, after, delta, +bytes, site or None) of the
  * names that grew, most first, cut to the limit. */
 static PyObject *
@@ -356,14 +412,29 @@ record_call(session_t *session, PyObject *func, const side_t *before,
             PyObject *args, PyObject *kwargs)
 {
     side_t after;
-    if (side_take(&after, before, 0, args, kwargs) < 0) {
+    if (side_take(&after, before, SIDE_COLLECT, args, kwargs, session) < 0) {
         side_clear(&after);
         return -1;
     }
-    PyObject *rows = growth_rows(session, before, &after);
+    int grew = any_grew(before, &after);
+    if (grew > 0) {
+        /* Sized now, on the heap just counted: nothing ran since. */
+        side_clear(&after);
+        if (side_take(&after, before, SIDE_SIZES, args, kwargs, session) <
+            0) {
+            side_clear(&after);
+            return -1;
+        }
+    }
+    PyObject *rows = grew < 0    ? NULL
+                     : grew == 0 ? Py_NewRef(Py_None)
+                                 : growth_rows(session, before, &after);
     side_clear(&after);
     if (rows == NULL) {
         return -1;
+    }
+    if (rows != Py_None && PyList_GET_SIZE(rows) == 0) {
+        Py_SETREF(rows, Py_NewRef(Py_None));
     }
     PyObject *name = PyObject_GetAttrString(func, "__qualname__");
     if (name == NULL || !PyUnicode_Check(name)) {
@@ -373,14 +444,25 @@ record_call(session_t *session, PyObject *func, const side_t *before,
     }
     PyObject *number = name == NULL ? NULL : PyLong_FromSsize_t(
         dict_ssize(session->call_numbers, name) + 1);
-    PyObject *entry = number == NULL ? NULL : PyTuple_Pack(3, name, number,
-                                                           rows);
-    int rc = entry == NULL ||
-                     PyDict_SetItem(session->call_numbers, name, number) <
-                         0 ||
-                     PyList_Append(session->calls, entry) < 0
+    int rc = number == NULL ||
+                     PyDict_SetItem(session->call_numbers, name, number) < 0
                  ? -1 : 0;
-    Py_XDECREF(entry);
+    if (rc == 0 && rows == Py_None) {
+        /* Only counted: a table per call would say "no type grew" each
+         * time, and an entry per call would itself grow the heap. */
+        PyObject *quiet = PyLong_FromSsize_t(
+            dict_ssize(session->quiet_calls, name) + 1);
+        rc = quiet == NULL ||
+                     PyDict_SetItem(session->quiet_calls, name, quiet) < 0
+                 ? -1 : 0;
+        Py_XDECREF(quiet);
+    }
+    else if (rc == 0) {
+        PyObject *entry = PyTuple_Pack(3, name, number, rows);
+        rc = entry == NULL || PyList_Append(session->calls, entry) < 0
+                 ? -1 : 0;
+        Py_XDECREF(entry);
+    }
     Py_XDECREF(number);
     Py_XDECREF(name);
     Py_DECREF(rows);
@@ -398,8 +480,9 @@ wrapper_call(PyObject *self, PyObject *args, PyObject *kwargs)
         return PyObject_Call(wrapper->func, args, kwargs);
     }
     side_t before;
-    if (side_take(&before, NULL, session->trace_allocations, args,
-                  kwargs) < 0) {
+    int what = SIDE_COLLECT | SIDE_SIZES |
+               (session->trace_allocations ? SIDE_ALIVE : 0);
+    if (side_take(&before, NULL, what, args, kwargs, session) < 0) {
         side_clear(&before);
         return NULL;
     }
@@ -410,8 +493,13 @@ wrapper_call(PyObject *self, PyObject *args, PyObject *kwargs)
     PyErr_Fetch(&type, &value, &traceback);
     if (session->active && record_call(session, wrapper->func, &before,
                                        args, kwargs) < 0) {
+        pyprof_progress_clear(&session->progress);
         pyprof_runner_print_error("pyprof heap: cannot take the census");
     }
+    session->ncensused++;
+    pyprof_progress_status(&session->progress, 0,
+                           "%ld calls measured (2 full collections and 2 "
+                           "censuses each)", session->ncensused);
     PyErr_Restore(type, value, traceback);
     side_clear(&before);
     return result;
@@ -544,6 +632,7 @@ run_start(void *ctx)
         return -1;
     }
     state->started = 1;
+    state->session->program_start = pyprof_clock_read_ns(CLOCK_MONOTONIC);
     return 0;
 }
 
@@ -556,8 +645,12 @@ run_stop(void *ctx)
      * exist: what it leaves, not what the interpreter keeps. */
     PyObject *type, *value, *traceback;
     PyErr_Fetch(&type, &value, &traceback);
+    session->program_wall =
+        pyprof_clock_read_ns(CLOCK_MONOTONIC) - session->program_start;
+    pyprof_progress_clear(&session->progress);
     side_t side;
-    if (side_take(&side, NULL, 0, NULL, NULL) == 0) {
+    if (side_take(&side, NULL, SIDE_COLLECT | SIDE_SIZES, NULL, NULL,
+                  NULL) == 0) {
         PyObject *rows = PyList_New(0);
         PyObject *name, *count;
         Py_ssize_t pos = 0;
@@ -612,6 +705,72 @@ widest_name(PyObject *rows, Py_ssize_t limit)
     return width;
 }
 
+/* "1,980": `value` with thousands separators, as the summaries print
+ * counts of calls. */
+static const char *
+with_commas(char *buf, size_t size, long value)
+{
+    char digits[32];
+    int n = snprintf(digits, sizeof(digits), "%ld", value);
+    size_t used = 0;
+    for (int i = 0; i < n && used + 2 < size; i++) {
+        if (i > 0 && digits[i - 1] != '-' && (n - i) % 3 == 0) {
+            buf[used++] = ',';
+        }
+        buf[used++] = digits[i];
+    }
+    buf[used] = '\0';
+    return buf;
+}
+
+/* One line per function that had calls where no type grew: "== heap
+ * growth in NAME: 1,980 of 2,000 calls: no type grew", in the order the
+ * functions first had one.  Their tables would all say the same. */
+static void
+print_calls_without_growth(const session_t *session, pyprof_sink_t *out)
+{
+    PyObject *name, *n;
+    Py_ssize_t pos = 0;
+    while (PyDict_Next(session->quiet_calls, &pos, &name, &n)) {
+        char some[32], all[32];
+        long total = (long)dict_ssize(session->call_numbers, name);
+        pyprof_sink_printf(out, "== heap growth in %s: %s of %s call%s: "
+                                "no type grew\n",
+                           utf8_or(name, "?"),
+                           with_commas(some, sizeof(some), PyLong_AsLong(n)),
+                           with_commas(all, sizeof(all), total),
+                           total == 1 ? "" : "s");
+    }
+    if (PyDict_GET_SIZE(session->quiet_calls) > 0) {
+        pyprof_sink_putc(out, '\n');
+    }
+    PyErr_Clear();
+}
+
+/* Where the time went: the program, and what measuring its calls added
+ * (a full collection and a census on each side of every call). */
+static void
+print_time_spent(const session_t *session, pyprof_sink_t *out)
+{
+    if (session->ncensused == 0) {
+        return;
+    }
+    char calls[32];
+    pyprof_ns_t measuring = session->collecting + session->counting;
+    pyprof_ns_t program = session->program_wall > measuring
+                              ? session->program_wall - measuring : 0;
+    pyprof_sink_printf(
+        out,
+        "== time: the program %.3f s; measuring its %s call%s %.3f s "
+        "(full collections %.3f s, censuses %.3f s: two of each per "
+        "call)\n\n",
+        pyprof_ns_to_seconds(program),
+        with_commas(calls, sizeof(calls), session->ncensused),
+        session->ncensused == 1 ? "" : "s", pyprof_ns_to_seconds(measuring),
+        pyprof_ns_to_seconds(session->collecting),
+        pyprof_ns_to_seconds(session->counting));
+}
+
 static void
 print_report(const session_t *session, pyprof_sink_t *out)
 {
@@ -621,10 +780,6 @@ print_report(const session_t *session, pyprof_sink_t *out)
         pyprof_sink_printf(out, "== heap growth in %s, call %ld\n",
                            utf8_or(PyTuple_GET_ITEM(call, 0), "?"),
                            PyLong_AsLong(PyTuple_GET_ITEM(call, 1)));
-        if (PyList_GET_SIZE(rows) == 0) {
-            pyprof_sink_puts(out, "no type grew\n\n");
-            continue;
-        }
         int width = (int)widest_name(rows, PY_SSIZE_T_MAX);
         pyprof_sink_printf(out, "%-*s %9s %9s %9s %11s%s\n", width, "type",
                            "before", "after", "+delta", "+bytes",
@@ -650,6 +805,8 @@ print_report(const session_t *session, pyprof_sink_t *out)
         }
         pyprof_sink_putc(out, '\n');
     }
+    print_calls_without_growth(session, out);
+    print_time_spent(session, out);
     if (session->exit_rows == NULL) {
         return;
     }
@@ -732,6 +889,8 @@ pyprof_cmd_heap(int argc, char **argv)
     }
     session->limit = opts.limit;
     session->trace_allocations = opts.trace_allocations;
+    pyprof_progress_init(&session->progress, "pyprof heap",
+                         PYPROF_NS_PER_SEC / 2);
     PyObject *capsule = PyCapsule_New(session, SESSION_CAPSULE,
                                       session_capsule_free);
     if (capsule == NULL) {
@@ -743,10 +902,12 @@ pyprof_cmd_heap(int argc, char **argv)
     PyObject *decorator = NULL, *builtins = NULL, *saved = NULL;
     session->calls = PyList_New(0);
     session->call_numbers = PyDict_New();
+    session->quiet_calls = PyDict_New();
     session->wrapper_type = (PyTypeObject *)PyType_FromSpec(&wrapper_spec);
     decorator = PyCFunction_New(&profile_def, capsule);
     builtins = PyEval_GetBuiltins(); /* borrowed */
     if (session->calls == NULL || session->call_numbers == NULL ||
+        session->quiet_calls == NULL ||
         session->wrapper_type == NULL || decorator == NULL ||
         builtins == NULL) {
         pyprof_runner_print_error("pyprof heap");
