@@ -52,7 +52,44 @@
   var maxDepth = 0;
   for (n = 0; n < nnodes; n++) { if (depth[n] > maxDepth) maxDepth = depth[n]; }
 
-  function fmt(s) { return s.toFixed(3); }
+  /* Times.  Each time column of a table gets one unit (s, ms, \u00b5s or
+   * ns: the largest in which its biggest value is at least 1) and as many
+   * decimals as its smallest non-zero value needs for two significant
+   * digits (at most MAX_DIGITS), so every non-zero time reads as a number
+   * -- never "0.000" for 16.6 \u00b5s, as three decimals of seconds show
+   * a short profile.  A value still too small for the column's decimals
+   * gets its own exponent ("4.5e-7"); an exact zero is "0".  A lone time
+   * (tooltip, summary) is scaled on its own. */
+  var UNITS = [["s", 1], ["ms", 1e-3], ["\u00b5s", 1e-6], ["ns", 1e-9]];
+  var MAX_DIGITS = 6;
+  function timeScale(values) {
+    var least = Infinity, most = 0;
+    for (var k = 0; k < values.length; k++) {
+      if (values[k] > 0 && values[k] < least) least = values[k];
+      if (values[k] > most) most = values[k];
+    }
+    if (least === Infinity) return { unit: "s", factor: 1, digits: 3 };
+    var u = 0;
+    while (u < UNITS.length - 1 && most / UNITS[u][1] < 1) u++;
+    var digits = 2 - Math.floor(Math.log10(least / UNITS[u][1]));
+    return { unit: UNITS[u][0], factor: UNITS[u][1],
+             digits: Math.max(0, Math.min(MAX_DIGITS, digits)) };
+  }
+  function fmtIn(scale, s) {
+    if (s === 0) return "0";
+    var v = s / scale.factor, text = v.toFixed(scale.digits);
+    return Number(text) === 0 ? v.toPrecision(2) : text;
+  }
+  function fmt(s) { var scale = timeScale([s]); return fmtIn(scale, s) + " " + scale.unit; }
+  /* Put each time column's unit in its header: "tottime (ms)". */
+  function labelUnits(table, scales) {
+    var ths = document.querySelectorAll("#" + table + " thead th");
+    for (var k = 0; k < ths.length; k++) {
+      var base = ths[k].getAttribute("data-label") || ths[k].textContent;
+      ths[k].setAttribute("data-label", base);
+      ths[k].textContent = scales[k] ? base + " (" + scales[k].unit + ")" : base;
+    }
+  }
   function pct(s) { return (100 * s / total).toFixed(1) + "%"; }
   function nodeName(n) { return n === 0 ? "all" : label[N.func[n]]; }
   /* Warm colours as flamegraph.pl uses, from the function's name so the
@@ -81,7 +118,7 @@
   document.getElementById("summary").textContent =
     D.calls + " function calls " +
     (D.calls !== D.primCalls ? "(" + D.primCalls + " primitive calls) " : "") + "in " +
-    fmt(D.totalTT) + " seconds; " + nfuncs + " functions, " + nnodes +
+    fmt(D.totalTT) + "; " + nfuncs + " functions, " + nnodes +
     " call paths shown";
   document.getElementById("provenance").textContent = "Call paths: " + D.provenance +
     (D.exact ? "" : ". The icicle and sunburst split each function's time among its callers in proportion; the table is exact.");
@@ -90,7 +127,7 @@
   var tip = document.getElementById("tooltip");
   function showTip(ev, n) {
     var text = nodeName(n) + "\nncalls: " + N.calls[n] + "\ntottime: " +
-      fmt(N.self[n]) + " s\ncumtime: " + fmt(N.cum[n]) + " s (" +
+      fmt(N.self[n]) + "\ncumtime: " + fmt(N.cum[n]) + " (" +
       pct(N.cum[n]) + " of total)";
     tip.textContent = text;
     tip.hidden = false;
@@ -249,11 +286,14 @@
   function fillPairs(id, edges, other) {
     var body = document.querySelector("#" + id + " tbody");
     body.replaceChildren();
+    var tt = timeScale(edges.map(function (e) { return E.tt[e]; }));
+    var ct = timeScale(edges.map(function (e) { return E.ct[e]; }));
+    labelUnits(id, [null, tt, ct, null]);
     edges.slice().sort(function (a, b) { return E.ct[b] - E.ct[a]; }).forEach(function (e) {
       var tr = el("tr");
       tr.appendChild(el("td", null, String(E.nc[e])));
-      tr.appendChild(el("td", null, fmt(E.tt[e])));
-      tr.appendChild(el("td", null, fmt(E.ct[e])));
+      tr.appendChild(el("td", null, fmtIn(tt, E.tt[e])));
+      tr.appendChild(el("td", null, fmtIn(ct, E.ct[e])));
       tr.appendChild(el("td", null, label[other[e]]));
       tr.addEventListener("click", function () { selectFunc(other[e]); });
       body.appendChild(tr);
@@ -294,14 +334,19 @@
     });
     var body = document.querySelector("#stats tbody");
     var frag = document.createDocumentFragment();
-    ids.slice(0, MAX_ROWS_TABLE).forEach(function (f) {
+    var shown = ids.slice(0, MAX_ROWS_TABLE), scales = [null];
+    ["tt", "ttpc", "ct", "ctpc"].forEach(function (key) {
+      scales.push(timeScale(shown.map(function (f) { return keyValue(f, key); })));
+    });
+    labelUnits("stats", scales);
+    shown.forEach(function (f) {
       var tr = el("tr", { "data-func": f });
       if (f === state.selectedFunc) tr.className = "selected";
       tr.appendChild(el("td", null, F.nc[f] === F.cc[f] ? String(F.nc[f]) : F.nc[f] + "/" + F.cc[f]));
-      tr.appendChild(el("td", null, fmt(F.tt[f])));
-      tr.appendChild(el("td", null, fmt(keyValue(f, "ttpc"))));
-      tr.appendChild(el("td", null, fmt(F.ct[f])));
-      tr.appendChild(el("td", null, fmt(keyValue(f, "ctpc"))));
+      tr.appendChild(el("td", null, fmtIn(scales[1], F.tt[f])));
+      tr.appendChild(el("td", null, fmtIn(scales[2], keyValue(f, "ttpc"))));
+      tr.appendChild(el("td", null, fmtIn(scales[3], F.ct[f])));
+      tr.appendChild(el("td", null, fmtIn(scales[4], keyValue(f, "ctpc"))));
       tr.appendChild(el("td", null, stdName(f)));
       tr.addEventListener("click", function () { selectFunc(f); });
       frag.appendChild(tr);

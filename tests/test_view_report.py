@@ -1,0 +1,138 @@
+"""The HTML report and flame graph as a person reads them, in headless
+Chromium (the DevTools harness of test_view.py), for issue #13's report
+items: readable times in short profiles, a sunburst whose labels do not
+overlap and a tooltip that stays on screen, search in the flame graph and
+the icicle, import machinery folded away by default."""
+import os
+import pstats
+import re
+
+import pytest
+
+from conftest import run_pyprof
+from test_view import Browser, needs_chromium  # noqa: F401 (fixture's)
+
+SHORT = """
+def leaf():
+    return 1
+
+def middle():
+    return leaf() + leaf()
+
+def main():
+    for _ in range(3):
+        middle()
+
+main()
+"""
+
+UNIT = {"s": 1.0, "ms": 1e-3, "\u00b5s": 1e-6, "ns": 1e-9}
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from test_view import CHROMIUM
+    if CHROMIUM is None:
+        pytest.skip("chromium is not installed")
+    b = Browser()
+    yield b
+    b.close()
+
+
+def make_report(directory, source, name="prog", *view_args):
+    script = directory / (name + ".py")
+    script.write_text(source)
+    prof = directory / (name + ".pstats")
+    r = run_pyprof("run", "-o", str(prof), str(script))
+    assert r.returncode == 0, r.stderr
+    html = directory / (name + ".html")
+    svg = directory / (name + ".svg")
+    r = run_pyprof("view", str(prof), "-o", str(html), "--flamegraph",
+                   str(svg), *view_args)
+    assert r.returncode == 0, r.stderr
+    return {"pstats": str(prof), "html": str(html), "svg": str(svg)}
+
+
+@pytest.fixture(scope="module")
+def short(tmp_path_factory):
+    return make_report(tmp_path_factory.mktemp("short"), SHORT)
+
+
+TABLE = """(function () {
+  var heads = Array.prototype.map.call(
+      document.querySelectorAll('#stats thead th'),
+      function (th) { return th.textContent; });
+  var rows = Array.prototype.map.call(
+      document.querySelectorAll('#stats tbody tr'),
+      function (tr) { return Array.prototype.map.call(
+          tr.children, function (td) { return td.textContent; }); });
+  return [heads, rows];
+})()"""
+
+
+def read_time(text, header):
+    """(seconds, half a unit of the last digit shown) of one cell."""
+    unit = re.search(r"\((\S+)\)$", header)
+    factor = UNIT[unit.group(1)] if unit else 1.0
+    value = float(text) * factor
+    if "e" in text:             # "4.5e-7": two significant digits
+        return value, abs(value) * 0.06
+    decimals = len(text.split(".")[1]) if "." in text else 0
+    return value, 0.5 * 10 ** -decimals * factor
+
+
+@needs_chromium
+def test_short_profile_times_are_readable(browser, short):
+    """Every time pstats has as non-zero is shown as a non-zero number
+    that rounds to pstats' own value: no column of 0.000s."""
+    st = pstats.Stats(short["pstats"])
+    expected = {}
+    for func, (cc, nc, tt, ct, _) in st.stats.items():
+        expected[pstats.func_std_string(func)] = (
+            tt, tt / nc if nc else 0, ct, ct / cc if cc else 0)
+    browser.open(short["html"])
+    browser.screenshot(os.path.join(os.path.dirname(short["html"]),
+                                    "short.png"))
+    heads, rows = browser.js(TABLE)
+    assert rows
+    checked = 0
+    for row in rows:
+        want = next(v for k, v in expected.items() if row[5].endswith(k)
+                    or k.endswith(row[5]))
+        for column, value in zip((1, 2, 3, 4), want):
+            shown, half_digit = read_time(row[column], heads[column])
+            if value > 0:
+                assert shown > 0, (row, heads)
+                assert abs(shown - value) <= half_digit * 1.001 + 1e-12, \
+                    (row[column], heads[column], value)
+                checked += 1
+            else:
+                assert shown == 0, (row, heads)
+    assert checked >= 8
+    # the header says the unit of each time column
+    assert all(re.search(r"\((s|ms|\u00b5s|ns)\)$", heads[k])
+               for k in (1, 2, 3, 4)), heads
+
+
+@needs_chromium
+def test_short_profile_callers_and_tooltip_are_readable(browser, short):
+    browser.open(short["html"])
+    node = browser.js("""Array.prototype.find.call(
+        document.querySelectorAll('#icicle rect.node'),
+        function (r) { return r.getAttribute('aria-label')
+                               .indexOf('middle') === 0; })
+        .getAttribute('data-node')""")
+    browser.click('#icicle rect[data-node="%s"]' % node)
+    callees = browser.js("""Array.prototype.map.call(
+        document.querySelectorAll('#callees tbody td'),
+        function (td) { return td.textContent; })""")
+    times = [t for k, t in enumerate(callees) if k % 4 in (1, 2)]
+    assert times and all(float(t) > 0 for t in times), callees
+    tip = browser.js("""(function () {
+        var r = document.querySelector('#icicle rect[data-node="%s"]');
+        var b = r.getBoundingClientRect();
+        r.dispatchEvent(new MouseEvent('mousemove', {clientX: b.x + 2,
+            clientY: b.y + 2, bubbles: true}));
+        return document.getElementById('tooltip').textContent; })()""" % node)
+    assert not re.search(r"\b0\.000\b", tip), tip
+    assert re.search(r"cumtime: [0-9.]*[1-9][0-9.]* (s|ms|\u00b5s|ns)", tip)
