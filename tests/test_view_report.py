@@ -136,3 +136,82 @@ def test_short_profile_callers_and_tooltip_are_readable(browser, short):
         return document.getElementById('tooltip').textContent; })()""" % node)
     assert not re.search(r"\b0\.000\b", tip), tip
     assert re.search(r"cumtime: [0-9.]*[1-9][0-9.]* (s|ms|\u00b5s|ns)", tip)
+
+
+CROWDED = """
+def leaf_with_a_rather_long_name(n):
+    s = 0
+    for i in range(n):
+        s += i
+    return s
+
+def first_helper_function():
+    return leaf_with_a_rather_long_name(40000)
+
+def second_helper_function():
+    return leaf_with_a_rather_long_name(30000)
+
+def third_helper_function():
+    return leaf_with_a_rather_long_name(30000)
+
+def fourth_helper_function():
+    return leaf_with_a_rather_long_name(20000)
+
+def main_entry_point_of_program():
+    for _ in range(5):
+        first_helper_function()
+        second_helper_function()
+        third_helper_function()
+        fourth_helper_function()
+
+main_entry_point_of_program()
+"""
+
+
+@pytest.fixture(scope="module")
+def crowded(tmp_path_factory):
+    return make_report(tmp_path_factory.mktemp("crowded"), CROWDED)
+
+
+LABEL_BOXES = """Array.prototype.map.call(
+    document.querySelectorAll('#sunburst text'), function (t) {
+        var b = t.getBoundingClientRect();
+        return [t.textContent, b.left, b.top, b.right, b.bottom]; })"""
+
+
+@needs_chromium
+def test_sunburst_labels_do_not_overlap(browser, crowded):
+    browser.open(crowded["html"])
+    browser.click("#show-sunburst")
+    browser.screenshot(os.path.join(os.path.dirname(crowded["html"]),
+                                    "sunburst.png"))
+    boxes = browser.js(LABEL_BOXES)
+    assert len(boxes) >= 5, boxes        # the centre and the big arcs
+    for i, a in enumerate(boxes):
+        for b in boxes[i + 1:]:
+            overlap_w = min(a[3], b[3]) - max(a[1], b[1])
+            overlap_h = min(a[4], b[4]) - max(a[2], b[2])
+            assert overlap_w <= 0.5 or overlap_h <= 0.5, (a, b)
+    # the labels still name the biggest arcs
+    texts = [b[0] for b in boxes]
+    assert any(t.startswith("main_entry") for t in texts), texts
+
+
+@needs_chromium
+def test_tooltip_stays_inside_the_window(browser, crowded):
+    browser.open(crowded["html"])
+    for view in ("#show-icicle", "#show-sunburst"):
+        browser.click(view)
+        box = browser.js("""(function () {
+            var shapes = document.querySelectorAll('#chart .node');
+            var r = shapes[shapes.length - 1];
+            var vw = document.documentElement.clientWidth;
+            var vh = window.innerHeight;
+            r.dispatchEvent(new MouseEvent('mousemove', {clientX: vw - 3,
+                clientY: vh - 3, bubbles: true}));
+            var b = document.getElementById('tooltip').getBoundingClientRect();
+            return [b.left, b.top, b.right, b.bottom, vw, vh]; })()""")
+        left, top, right, bottom, vw, vh = box
+        assert right - left > 100, box          # it is shown, with text
+        assert left >= 0 and top >= 0, box
+        assert right <= vw and bottom <= vh, box

@@ -131,8 +131,14 @@
       pct(N.cum[n]) + " of total)";
     tip.textContent = text;
     tip.hidden = false;
-    tip.style.left = Math.min(ev.clientX + 12, window.innerWidth - 320) + "px";
-    tip.style.top = (ev.clientY + 12) + "px";
+    /* Beside the pointer, on whichever side it fits: never cut off by the
+     * window's right or bottom edge. */
+    var w = tip.offsetWidth, h = tip.offsetHeight, gap = 12;
+    var vw = document.documentElement.clientWidth, vh = window.innerHeight;
+    var left = ev.clientX + gap + w <= vw ? ev.clientX + gap : ev.clientX - gap - w;
+    var top = ev.clientY + gap + h <= vh ? ev.clientY + gap : ev.clientY - gap - h;
+    tip.style.left = Math.max(0, Math.min(left, vw - w)) + "px";
+    tip.style.top = Math.max(0, Math.min(top, vh - h)) + "px";
   }
   function hideTip() { tip.hidden = true; }
 
@@ -221,8 +227,10 @@
     center.addEventListener("mousemove", function (ev) { showTip(ev, state.focus); });
     svg.appendChild(center);
     var t = svgEl("text", { x: cx, y: cy + 4, "text-anchor": "middle" });
-    t.textContent = state.focus === 0 ? "all" : F.name[N.func[state.focus]];
+    t.textContent = shorten(state.focus === 0 ? "all" : F.name[N.func[state.focus]],
+                            Math.floor((2 * ring - 6) / CHAR_W));
     svg.appendChild(t);
+    var placed = [labelBox(cx, cy + 4, t.textContent.length)];
     var stack = [[state.focus, 0]], labels = [];
     while (stack.length) {
       var item = stack.pop(), n = item[0], d = item[1];
@@ -237,17 +245,40 @@
         svg.appendChild(path);
         var mid = (a0 + a1) / 2, rmid = ring * (d + 1.5);
         if ((a1 - a0) * rmid > 40) {            /* room for a label */
-          var label = F.name[N.func[c]], fit = Math.floor(((a1 - a0) * rmid - 6) / 6.5);
-          var tx = svgEl("text", { x: cx + rmid * Math.sin(mid), y: cy - rmid * Math.cos(mid) + 4,
-                                   "text-anchor": "middle" });
-          tx.textContent = label.length > fit ? label.slice(0, Math.max(fit - 2, 1)) + ".." : label;
-          labels.push(tx);
+          labels.push({ name: F.name[N.func[c]], room: (a1 - a0) * rmid,
+                        x: cx + rmid * Math.sin(mid), y: cy - rmid * Math.cos(mid) + 4 });
         }
         stack.push([c, d + 1]);
       }
     }
-    labels.forEach(function (t) { svg.appendChild(t); });
+    /* Horizontal labels near the centre crowd each other: the widest arcs
+     * are labelled first, each as long as fits without touching a label
+     * already placed, else not at all. */
+    labels.sort(function (a, b) { return b.room - a.room; });
+    labels.forEach(function (l) {
+      for (var fit = Math.floor((l.room - 6) / CHAR_W); fit >= 4; fit--) {
+        var text = shorten(l.name, fit), box = labelBox(l.x, l.y, text.length);
+        if (placed.some(function (p) { return overlaps(p, box); })) continue;
+        placed.push(box);
+        var tx = svgEl("text", { x: l.x, y: l.y, "text-anchor": "middle" });
+        tx.textContent = text;
+        svg.appendChild(tx);
+        return;
+      }
+    });
     chart.replaceChildren(svg);
+  }
+  /* A label's box: centred on x, baseline y, CHAR_W per character. */
+  var CHAR_W = 6.5;
+  function labelBox(x, y, chars) {
+    var half = chars * CHAR_W / 2 + 2;
+    return [x - half, y - 11, x + half, y + 3];
+  }
+  function overlaps(a, b) {
+    return a[0] < b[2] && b[0] < a[2] && a[1] < b[3] && b[1] < a[3];
+  }
+  function shorten(name, fit) {
+    return name.length > fit ? name.slice(0, Math.max(fit - 2, 1)) + ".." : name;
   }
 
   function drawBreadcrumb() {
