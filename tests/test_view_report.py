@@ -3,6 +3,7 @@ Chromium (the DevTools harness of test_view.py), for issue #13's report
 items: readable times in short profiles, a sunburst whose labels do not
 overlap and a tooltip that stays on screen, search in the flame graph and
 the icicle, import machinery folded away by default."""
+import json
 import os
 import pstats
 import re
@@ -215,3 +216,122 @@ def test_tooltip_stays_inside_the_window(browser, crowded):
         assert right - left > 100, box          # it is shown, with text
         assert left >= 0 and top >= 0, box
         assert right <= vw and bottom <= vh, box
+
+
+SEARCHED = """
+def leaf(n):
+    s = 0
+    for i in range(n):
+        s += i
+    return s
+
+def heavy():
+    for _ in range(30):
+        leaf(20000)
+
+def light():
+    for _ in range(10):
+        leaf(20000)
+
+def other():
+    return sum(range(200000))
+
+def main():
+    heavy()
+    light()
+    other()
+
+main()
+"""
+
+
+@pytest.fixture(scope="module")
+def searched(tmp_path_factory):
+    made = make_report(tmp_path_factory.mktemp("searched"), SEARCHED)
+    st = pstats.Stats(made["pstats"])
+    ct = {k[2]: v[3] for k, v in st.stats.items()}
+    made["leaf share"] = ct["leaf"] / ct["<module>"]
+    return made
+
+
+def answer_prompt(browser, method, text, **params):
+    """Call `method`; when it opens a prompt, type `text` into it."""
+    browser.next_id += 1
+    my_id = browser.next_id
+    browser.ws.send(json.dumps({"id": my_id, "method": method,
+                                "params": params}))
+    while True:
+        msg = json.loads(browser.ws.recv())
+        if msg.get("method") == "Page.javascriptDialogOpening":
+            browser.ws.send(json.dumps({
+                "id": 10 ** 9, "method": "Page.handleJavaScriptDialog",
+                "params": {"accept": True, "promptText": text}}))
+        if msg.get("id") == my_id:
+            return msg.get("result", {})
+
+
+FRAMES = """Array.prototype.map.call(document.querySelectorAll('.frame'),
+    function (g) { return [g.querySelector('title').textContent.split('\\n')[0],
+                           g.classList.contains('match')]; })"""
+
+
+@needs_chromium
+def test_flamegraph_search_highlights_and_shows_the_share(browser, searched):
+    browser.open(searched["svg"])
+    assert browser.js("document.getElementById('search').textContent") \
+        == "Search"
+    # Ctrl-F, as in flamegraph.pl's SVGs, asks for the pattern
+    for kind in ("keyDown", "keyUp"):
+        answer_prompt(browser, "Input.dispatchKeyEvent", "^leaf ", type=kind,
+                      modifiers=2, key="f", code="KeyF",
+                      windowsVirtualKeyCode=70)
+    frames = browser.js(FRAMES)
+    hits = [name for name, hit in frames if hit]
+    assert hits and all(name.startswith("leaf ") for name in hits), frames
+    assert not any(name.startswith("leaf ") and not hit
+                   for name, hit in frames)
+    matched = browser.js("document.getElementById('matched').textContent")
+    share = float(re.match(r"Matched: ([\d.]+)%$", matched).group(1)) / 100
+    assert share == pytest.approx(searched["leaf share"], abs=0.011)
+    browser.screenshot(os.path.join(os.path.dirname(searched["svg"]),
+                                    "search.png"))
+    # the button now resets; the Search button asks again
+    browser.js("document.getElementById('search').dispatchEvent("
+               "new MouseEvent('click'))")
+    assert not any(hit for _, hit in browser.js(FRAMES))
+    assert browser.js("document.getElementById('matched').textContent") \
+        .strip() == ""
+    box = browser.js("(function(){var b=document.getElementById('search')"
+                     ".getBoundingClientRect();return [b.x+b.width/2,"
+                     "b.y+b.height/2];})()")
+    for kind in ("mousePressed", "mouseReleased"):
+        answer_prompt(browser, "Input.dispatchMouseEvent", "heavy|light",
+                      type=kind, x=box[0], y=box[1], button="left",
+                      clickCount=1)
+    hits = {name.split(" ")[0] for name, hit in browser.js(FRAMES) if hit}
+    assert hits == {"heavy", "light"}
+
+
+@needs_chromium
+def test_icicle_search_highlights_and_shows_the_share(browser, searched):
+    browser.open(searched["html"])
+    browser.click("#search")
+    browser.call("Input.insertText", text="^leaf ")
+    rects = browser.js("""Array.prototype.map.call(
+        document.querySelectorAll('#icicle rect.node'), function (r) {
+            return [r.getAttribute('aria-label'),
+                    r.classList.contains('match')]; })""")
+    hits = [name for name, hit in rects if hit]
+    assert len(hits) == 2 and all(h.startswith("leaf ") for h in hits)
+    assert all(hit == name.startswith("leaf ") for name, hit in rects)
+    matched = browser.js("document.getElementById('matched').textContent")
+    share = float(re.match(r"Matched: ([\d.]+)%$", matched).group(1)) / 100
+    assert share == pytest.approx(searched["leaf share"], abs=0.011)
+    color = browser.js("getComputedStyle(document.querySelector("
+                       "'#icicle rect.match')).fill")
+    assert color == "rgb(230, 0, 230)"
+    browser.screenshot(os.path.join(os.path.dirname(searched["html"]),
+                                    "icicle-search.png"))
+    browser.click("#show-sunburst")
+    assert browser.js("document.querySelectorAll('#sunburst path.match')"
+                      ".length") == 2

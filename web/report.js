@@ -144,15 +144,21 @@
 
   /* ---- charts ------------------------------------------------------ */
   var chart = document.getElementById("chart");
-  var state = { focus: 0, view: "icicle", selectedFunc: -1 };
+  var state = { focus: 0, view: "icicle", selectedFunc: -1, search: null };
 
   function pathTo(n) {
     var path = [];
     for (var k = n; ; k = N.parent[k]) { path.push(k); if (k === 0) break; }
     return path.reverse();
   }
+  /* Whether the node's function matches the search (flamegraph.pl's:
+   * a regular expression, else the text as typed). */
+  function matches(n) {
+    return state.search !== null && n !== 0 && state.search.test(label[N.func[n]]);
+  }
   function bind(shape, n) {
     shape.setAttribute("data-node", n);
+    if (matches(n)) shape.classList.add("match");
     shape.setAttribute("aria-label", nodeName(n));
     shape.addEventListener("mousemove", function (ev) { showTip(ev, n); });
     shape.addEventListener("mouseleave", hideTip);
@@ -224,6 +230,7 @@
     var svg = svgEl("svg", { width: W, height: H, id: "sunburst" });
     var center = svgEl("circle", { cx: cx, cy: cy, r: ring, fill: color(state.focus), "class": "node" });
     bind(center, state.focus === 0 ? 0 : N.parent[state.focus]);
+    center.classList.toggle("match", matches(state.focus));
     center.addEventListener("mousemove", function (ev) { showTip(ev, state.focus); });
     svg.appendChild(center);
     var t = svgEl("text", { x: cx, y: cy + 4, "text-anchor": "middle" });
@@ -304,6 +311,29 @@
     document.getElementById("show-sunburst").className = v === "sunburst" ? "active" : "";
     draw();
   }
+  /* ---- search ------------------------------------------------------ */
+  /* The matched share of the total: each matching path's time, a match
+   * inside a matching path counted once, as flamegraph.pl counts it. */
+  function matchedShare() {
+    var sum = 0, stack = [0];
+    while (stack.length) {
+      var n = stack.pop();
+      if (matches(n)) { sum += Math.max(N.cum[n], 0); continue; }
+      for (var c = firstChild[n]; c >= 0; c = nextSibling[c]) stack.push(c);
+    }
+    return sum / total;
+  }
+  document.getElementById("search").addEventListener("input", function () {
+    var term = this.value;
+    if (!term) state.search = null;
+    else {
+      try { state.search = new RegExp(term); }
+      catch (err) { state.search = new RegExp(term.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")); }
+    }
+    document.getElementById("matched").textContent = state.search === null ? ""
+      : "Matched: " + (100 * matchedShare()).toFixed(1) + "%";
+    draw();
+  });
   document.getElementById("show-icicle").addEventListener("click", function () { setView("icicle"); });
   document.getElementById("show-sunburst").addEventListener("click", function () { setView("sunburst"); });
 

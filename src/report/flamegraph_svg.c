@@ -133,9 +133,14 @@ pyprof_flamegraph_svg(pyprof_sink_t *out, const pyprof_stats_t *stats,
     pyprof_escape_markup(out, pyprof_paths_provenance(tree));
     pyprof_sink_printf(out, "</text>\n<text id=\"unzoom\" class=\"hide\" "
                             "x=\"%.0f\" y=\"22\">Reset Zoom</text>\n"
+                            "<text id=\"search\" x=\"%.0f\" y=\"22\" "
+                            "text-anchor=\"end\">Search</text>\n"
                             "<text id=\"details\" x=\"%.0f\" y=\"%.0f\"> "
-                            "</text>\n<g id=\"frames\">\n",
-                       PAD, PAD, height - 12);
+                            "</text>\n<text id=\"matched\" x=\"%.0f\" "
+                            "y=\"%.0f\" text-anchor=\"end\"> </text>\n"
+                            "<g id=\"frames\">\n",
+                       PAD, WIDTH - PAD, PAD, height - 12, WIDTH - PAD,
+                       height - 12);
     int rc = 0;
     for (uint32_t id = 0; id < n; id++) {
         const pyprof_path_node_t *node = &tree->nodes[id];
