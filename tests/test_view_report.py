@@ -335,3 +335,96 @@ def test_icicle_search_highlights_and_shows_the_share(browser, searched):
     browser.click("#show-sunburst")
     assert browser.js("document.querySelectorAll('#sunburst path.match')"
                       ".length") == 2
+
+
+UNITTESTS = """
+import unittest
+import email.mime.text, http.client, xml.dom.minidom, decimal, fractions
+
+def compute(n):
+    return sum(i * i for i in range(n))
+
+class Things(unittest.TestCase):
+    def test_compute(self):
+        for _ in range(20):
+            self.assertEqual(compute(10000), 333283335000)
+"""
+
+MACHINERY = re.compile(r"<frozen (importlib|runpy|zipimport)|runpy\.py|"
+                       r"importlib/_bootstrap")
+
+
+@pytest.fixture(scope="module")
+def unittests(tmp_path_factory):
+    d = tmp_path_factory.mktemp("unittests")
+    (d / "test_things.py").write_text(UNITTESTS)
+    prof = d / "ut.pstats"
+    r = run_pyprof("run", "-o", str(prof), "-m", "unittest", "test_things",
+                   cwd=str(d))
+    assert r.returncode == 0, r.stderr
+    html, svg = d / "ut.html", d / "ut.svg"
+    r = run_pyprof("view", str(prof), "-o", str(html), "--flamegraph",
+                   str(svg))
+    assert r.returncode == 0, r.stderr
+    return {"html": str(html), "svg": str(svg), "dir": str(d)}
+
+
+ICICLE = """Array.prototype.map.call(
+    document.querySelectorAll('#icicle rect.node'), function (r) {
+        return [r.getAttribute('aria-label'), Number(r.getAttribute('y')),
+                Number(r.getAttribute('width'))]; })"""
+
+
+@needs_chromium
+def test_import_machinery_is_folded_in_the_report(browser, unittests):
+    browser.open(unittests["html"])
+    browser.screenshot(os.path.join(unittests["dir"], "folded.png"))
+    folded = browser.js(ICICLE)
+    assert not [n for n, _, _ in folded if MACHINERY.search(n)], folded[:5]
+    button = browser.js("document.getElementById('fold').textContent")
+    count = int(re.match(r"Show import machinery \((\d+) frames folded\)$",
+                         button).group(1))
+    assert count > 100
+    test = next(r for r in folded if r[0].startswith("test_compute"))
+    browser.click("#fold")
+    full = browser.js(ICICLE)
+    assert [n for n, _, _ in full if MACHINERY.search(n)]
+    assert browser.js("document.getElementById('fold').textContent") == \
+        "Fold import machinery"
+    test_full = next(r for r in full if r[0].startswith("test_compute"))
+    # the user's test is nearer the top folded, and takes the same time
+    assert test[1] < test_full[1]
+    # (as a share of the root's width: a taller page may add a scrollbar)
+    assert test[2] / folded[0][2] == pytest.approx(
+        test_full[2] / full[0][2], abs=0.002)
+    browser.click("#fold")
+    assert [r[:2] for r in browser.js(ICICLE)] == [r[:2] for r in folded]
+
+
+SVG_FRAMES = """(function (id) {
+    return Array.prototype.map.call(
+        document.querySelectorAll('#' + id + ' .frame'), function (g) {
+            return g.querySelector('title').textContent.split('\\n')[0]; });
+})"""
+
+
+@needs_chromium
+def test_import_machinery_is_folded_in_the_flamegraph(browser, unittests):
+    browser.open(unittests["svg"])
+    shown = browser.js(SVG_FRAMES + "('frames')")
+    assert shown and not [n for n in shown if MACHINERY.search(n)]
+    assert any(n.startswith("test_compute") for n in shown)
+    assert browser.js("getComputedStyle(document.getElementById("
+                      "'frames-all')).display") == "none"
+    height = browser.js("document.documentElement.getAttribute('height')")
+    browser.click("#fold")
+    assert browser.js("getComputedStyle(document.getElementById("
+                      "'frames-all')).display") != "none"
+    assert browser.js("getComputedStyle(document.getElementById("
+                      "'frames')).display") == "none"
+    everything = browser.js(SVG_FRAMES + "('frames-all')")
+    assert [n for n in everything if MACHINERY.search(n)]
+    assert float(browser.js("document.documentElement.getAttribute("
+                            "'height')")) > float(height)
+    assert browser.js("document.getElementById('fold').textContent") == \
+        "Fold import machinery"

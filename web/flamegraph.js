@@ -14,7 +14,14 @@
   "use strict";
   var svg = document.documentElement;
   var W = Number(svg.getAttribute("data-width")), PAD = 10;
-  var frames = Array.prototype.slice.call(document.querySelectorAll(".frame"));
+  /* With import machinery folded (fold.h) the SVG holds two groups:
+   * #frames (folded, shown first) and #frames-all; zoom and search work on
+   * the group shown. */
+  var frames;
+  function useGroup(id) {
+    frames = Array.prototype.slice.call(document.querySelectorAll("#" + id + " .frame"));
+  }
+  useGroup("frames");
   var details = document.getElementById("details");
   var unzoom = document.getElementById("unzoom");
 
@@ -50,7 +57,7 @@
     });
     unzoom.classList.toggle("hide", zd === 0);
   }
-  frames.forEach(function (g) {
+  Array.prototype.forEach.call(document.querySelectorAll(".frame"), function (g) {
     g.addEventListener("click", function () { zoom(g); });
     g.addEventListener("mouseover", function () {
       details.textContent = g.querySelector("title").textContent.replace(/\n/g, "  ");
@@ -100,6 +107,29 @@
     if (term) search(term);
   }
   searchButton.addEventListener("click", askSearch);
+
+  var fold = document.getElementById("fold");
+  if (fold) {
+    var count = fold.getAttribute("data-folded");
+    fold.addEventListener("click", function () {
+      var all = document.getElementById("frames-all");
+      var showAll = all.classList.contains("hide");
+      zoom(frames[0]);
+      resetSearch();
+      all.classList.toggle("hide", !showAll);
+      document.getElementById("frames").classList.toggle("hide", showAll);
+      useGroup(showAll ? "frames-all" : "frames");
+      /* each group is laid out for its own depth: fit the SVG to it */
+      var h = Number(document.getElementById(showAll ? "frames-all" : "frames")
+                     .getAttribute("data-height"));
+      svg.setAttribute("height", h);
+      svg.setAttribute("viewBox", "0 0 " + W + " " + h);
+      details.setAttribute("y", h - 12);
+      matched.setAttribute("y", h - 12);
+      fold.textContent = showAll ? "Fold import machinery"
+                                 : "Show import machinery (" + count + " frames folded)";
+    });
+  }
   window.addEventListener("keydown", function (e) {
     if ((e.ctrlKey || e.metaKey) && (e.key === "f" || e.key === "F")) {
       e.preventDefault();

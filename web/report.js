@@ -15,6 +15,9 @@
   var D = JSON.parse(document.getElementById("profile-data").textContent);
   var F = D.funcs, E = D.edges, N = D.nodes;
   var nfuncs = F.name.length, nnodes = N.parent.length;
+  /* With import machinery and runpy folded away (fold.h), when the
+   * profile has any: that tree is shown first, the full one a click away. */
+  var folded = D.nfolded > 0 && D.folded ? D.folded : null;
   var ROW = 18, MAX_ROWS_TABLE = 300;
 
   /* ---- derived data ---------------------------------------------- */
@@ -32,25 +35,33 @@
     }
     return F.file[f] + ":" + F.line[f] + "(" + name + ")";
   }
-  var firstChild = new Int32Array(nnodes).fill(-1);
-  var nextSibling = new Int32Array(nnodes).fill(-1);
-  for (var n = nnodes - 1; n >= 1; n--) {
-    var p = N.parent[n];
-    nextSibling[n] = firstChild[p];
-    firstChild[p] = n;
-  }
-  var depth = new Int32Array(nnodes), x0 = new Float64Array(nnodes);
-  var total = N.cum[0] > 0 ? N.cum[0] : 1e-12;
-  for (n = 0; n < nnodes; n++) {
-    var at = x0[n];
-    for (var c = firstChild[n]; c >= 0; c = nextSibling[c]) {
-      depth[c] = depth[n] + 1;
-      x0[c] = at;
-      at += Math.max(N.cum[c], 0);
+  var firstChild, nextSibling, depth, x0, total, maxDepth;
+  /* Make `nodes` the tree every chart draws. */
+  function useTree(nodes) {
+    N = nodes;
+    nnodes = N.parent.length;
+    firstChild = new Int32Array(nnodes).fill(-1);
+    nextSibling = new Int32Array(nnodes).fill(-1);
+    for (var n = nnodes - 1; n >= 1; n--) {
+      var p = N.parent[n];
+      nextSibling[n] = firstChild[p];
+      firstChild[p] = n;
     }
+    depth = new Int32Array(nnodes);
+    x0 = new Float64Array(nnodes);
+    total = N.cum[0] > 0 ? N.cum[0] : 1e-12;
+    for (n = 0; n < nnodes; n++) {
+      var at = x0[n];
+      for (var c = firstChild[n]; c >= 0; c = nextSibling[c]) {
+        depth[c] = depth[n] + 1;
+        x0[c] = at;
+        at += Math.max(N.cum[c], 0);
+      }
+    }
+    maxDepth = 0;
+    for (n = 0; n < nnodes; n++) { if (depth[n] > maxDepth) maxDepth = depth[n]; }
   }
-  var maxDepth = 0;
-  for (n = 0; n < nnodes; n++) { if (depth[n] > maxDepth) maxDepth = depth[n]; }
+  useTree(folded || D.nodes);
 
   /* Times.  Each time column of a table gets one unit (s, ms, \u00b5s or
    * ns: the largest in which its biggest value is at least 1) and as many
@@ -334,6 +345,24 @@
       : "Matched: " + (100 * matchedShare()).toFixed(1) + "%";
     draw();
   });
+  var foldButton = document.getElementById("fold");
+  function showFolding() {
+    var on = N === folded;
+    foldButton.textContent = on ? "Show import machinery (" + D.nfolded + " frames folded)"
+                                : "Fold import machinery";
+    foldButton.className = on ? "" : "active";
+  }
+  if (folded) {
+    foldButton.hidden = false;
+    showFolding();
+    foldButton.addEventListener("click", function () {
+      useTree(N === folded ? D.nodes : folded);
+      state.focus = 0;
+      showFolding();
+      var search = document.getElementById("search");
+      search.dispatchEvent(new Event("input"));   /* its share, redrawn */
+    });
+  }
   document.getElementById("show-icicle").addEventListener("click", function () { setView("icicle"); });
   document.getElementById("show-sunburst").addEventListener("click", function () { setView("sunburst"); });
 

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "escape.h"
+#include "fold.h"
 #include "paths.h"
 #include "web_assets.h"
 
@@ -133,9 +134,9 @@ put_edges(pyprof_sink_t *out, const pyprof_stats_t *stats)
     pyprof_sink_putc(out, '}');
 }
 
-/* The visible part of the tree, renumbered. */
+/* The visible part of the tree, renumbered, as "KEY":{...}. */
 static int
-put_nodes(pyprof_sink_t *out, const pyprof_pathtree_t *tree)
+put_nodes(pyprof_sink_t *out, const char *key, const pyprof_pathtree_t *tree)
 {
     uint32_t n = tree->count;
     uint32_t *new_id = malloc(n * sizeof(uint32_t));
@@ -155,7 +156,7 @@ put_nodes(pyprof_sink_t *out, const pyprof_pathtree_t *tree)
             kept[nkept++] = i;
         }
     }
-    pyprof_sink_puts(out, "\"nodes\":{\"parent\":[");
+    pyprof_sink_printf(out, "\"%s\":{\"parent\":[", key);
     for (uint32_t k = 0; k < nkept; k++) {
         pyprof_sink_printf(out, k ? ",%u" : "%u",
                            k ? new_id[tree->nodes[kept[k]].parent] : 0u);
@@ -213,7 +214,24 @@ pyprof_html_report_data(pyprof_sink_t *out, const pyprof_stats_t *stats,
     pyprof_sink_putc(out, ',');
     put_edges(out, stats);
     pyprof_sink_putc(out, ',');
-    if (put_nodes(out, tree) < 0) {
+    if (put_nodes(out, "nodes", tree) < 0) {
+        return -1;
+    }
+    /* The same tree with the import machinery folded, shown first when
+     * there is any (fold.h). */
+    pyprof_pathtree_t folded;
+    uint32_t nfolded;
+    if (pyprof_fold_machinery(tree, stats, &folded, &nfolded) < 0) {
+        return -1;
+    }
+    pyprof_sink_printf(out, ",\"nfolded\":%u", (unsigned)nfolded);
+    int rc = 0;
+    if (nfolded > 0) {
+        pyprof_sink_putc(out, ',');
+        rc = put_nodes(out, "folded", &folded);
+    }
+    pyprof_pathtree_free(&folded);
+    if (rc < 0) {
         return -1;
     }
     pyprof_sink_putc(out, '}');
