@@ -113,3 +113,39 @@ def test_heap_without_a_terminal_prints_no_progress(tmp_path):
                          capture_output=True, text=True, timeout=300)
     assert got.returncode == 0
     assert got.stderr == ""
+
+
+def big_pstats(path, n=100_000):
+    """A cProfile-format file of n functions (several MB)."""
+    import marshal
+    root = ("big.py", 1, "root")
+    stats = {root: (1, 1, 0.001, 100.0, {})}
+    for i in range(n - 1):
+        t = 0.5 if i < 50 else 99.0 / (n - 51) * 0.5
+        stats[("big.py", i + 2, "f%d" % i)] = (1, 1, t, t,
+                                               {root: (1, 1, t, t)})
+    path.write_bytes(marshal.dumps(stats))
+    return str(path)
+
+
+def test_view_of_a_big_profile_says_what_it_is_doing(tmp_path):
+    prof = big_pstats(tmp_path / "big.pstats")
+    status, out, terminal = run_with_tty_stderr(
+        [*PYPROF, "view", prof, "-o", str(tmp_path / "big.html"),
+         "--flamegraph", str(tmp_path / "big.svg")], tmp_path)
+    assert status == 0, terminal
+    assert re.search(r"pyprof view: reading \S*big\.pstats \([\d.]+ MB\)",
+                     terminal), terminal
+    assert "pyprof view: drawing the report (" in terminal
+    assert "pyprof view: drawing the flame graph (" in terminal
+    assert out == ""
+
+
+def test_view_without_a_terminal_prints_no_progress(tmp_path):
+    prof = big_pstats(tmp_path / "big.pstats")
+    got = subprocess.run([*PYPROF, "view", prof, "-o",
+                          str(tmp_path / "big.html")], cwd=str(tmp_path),
+                         capture_output=True, text=True, timeout=300)
+    assert got.returncode == 0, got.stderr
+    assert "reading" not in got.stderr and "drawing" not in got.stderr
+    assert "\r" not in got.stderr

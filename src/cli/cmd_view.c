@@ -36,6 +36,10 @@
 #include "../core/output.h"
 #include "../report/paths.h"
 #include "options.h"
+#include "progress.h"
+
+/* A profile file this big takes seconds to draw: progress shows at once. */
+#define BIG_PROFILE_BYTES (4 * 1000 * 1000)
 
 extern char **environ;
 
@@ -160,12 +164,16 @@ render_to(const char *path, const char *what,
           int (*render)(pyprof_sink_t *, const pyprof_stats_t *,
                         const pyprof_pathtree_t *, const char *),
           const pyprof_stats_t *stats, const pyprof_pathtree_t *tree,
-          const char *title)
+          const char *title, pyprof_progress_t *progress)
 {
     pyprof_sink_t sink;
     pyprof_sink_init_buffer(&sink);
     char errbuf[512];
-    if (render(&sink, stats, tree, title) < 0 || pyprof_sink_failed(&sink)) {
+    pyprof_progress_status(progress, 0, "drawing the %s (%u call paths)",
+                           what, (unsigned)tree->count);
+    int rendered = render(&sink, stats, tree, title);
+    pyprof_progress_clear(progress);
+    if (rendered < 0 || pyprof_sink_failed(&sink)) {
         pyprof_sink_free_buffer(&sink);
         fprintf(stderr, "pyprof view: out of memory rendering the %s\n",
                 what);
@@ -402,10 +410,19 @@ pyprof_cmd_view(int argc, char **argv)
         return status;
     }
     free(data);
+    /* A big profile takes seconds: on a terminal, say what is being done
+     * (a small one says nothing unless it is still busy after 0.5 s). */
+    pyprof_progress_t progress;
+    pyprof_progress_init(&progress, "pyprof view",
+                         len >= BIG_PROFILE_BYTES ? 0 : PYPROF_NS_PER_SEC / 2);
+    pyprof_progress_status(&progress, 0, "reading %s (%.1f MB)", args.file,
+                           len / 1e6);
     pyprof_stats_t *stats = NULL;
     pyprof_pathtree_t tree;
-    if (pyprof_paths_load(args.file, &stats, &tree, errbuf,
-                          sizeof(errbuf)) < 0) {
+    int loaded = pyprof_paths_load(args.file, &stats, &tree, errbuf,
+                                   sizeof(errbuf));
+    pyprof_progress_clear(&progress);
+    if (loaded < 0) {
         fprintf(stderr, "pyprof view: %s\n", errbuf);
         return 1;
     }
@@ -426,13 +443,13 @@ pyprof_cmd_view(int argc, char **argv)
     const char *report_path = args.output != NULL ? args.output : html;
     if (report_path != NULL
         && render_to(report_path, "report", pyprof_html_report, stats,
-                     &tree, title) < 0) {
+                     &tree, title, &progress) < 0) {
         status = pyprof_output_failure_status();
         goto done;
     }
     if (args.flamegraph != NULL
         && render_to(args.flamegraph, "flame graph", pyprof_flamegraph_svg,
-                     stats, &tree, title) < 0) {
+                     stats, &tree, title, &progress) < 0) {
         status = pyprof_output_failure_status();
         goto done;
     }
