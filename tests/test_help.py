@@ -30,7 +30,7 @@ FUNCTION = re.compile(r"^[a-z_]+\([^;]*?\)\n\{\n(.*?)^\}", re.S | re.M)
 HELP_OPTION = re.compile(r"^  (-[-\w]+)(?:, (--[-\w]+))?", re.M)
 
 COMMANDS = ["run", "stats", "lines", "heap", "memory", "time", "view",
-            "export", "dump", "mprof run", "mprof plot", "mprof list", "mprof clean",
+            "export", "dump", "record", "top", "mprof run", "mprof plot", "mprof list", "mprof clean",
             "mprof rm", "mprof peak"]
 # mprof list takes no option; its parser shares clean's, guarded by `clean &&`.
 NOT_ACCEPTED = {("mprof list", "--dry-run")}

@@ -14,9 +14,11 @@
 #include "cmd_export.h"
 #include "cmd_memory.h"
 #include "cmd_mprof.h"
+#include "cmd_record.h"
 #include "cmd_run.h"
 #include "cmd_stats.h"
 #include "cmd_time.h"
+#include "cmd_top.h"
 #include "cmd_view.h"
 #include "../core/output.h"
 
@@ -39,8 +41,12 @@ static const command_t commands[] = {
      "memory line by line (python -m memory_profiler), with allocations"},
     {"mprof", pyprof_cmd_mprof,
      "memory over time, as memory_profiler's mprof run/plot/list/clean"},
+    {"record", pyprof_cmd_record,
+     "sample a running program from outside (py-spy record), no slowdown"},
     {"time", pyprof_cmd_time,
      "time a whole program as %timeit and %time do"},
+    {"top", pyprof_cmd_top,
+     "a live view of a running program's functions (py-spy top)"},
     {"view", pyprof_cmd_view,
      "draw a profile as an HTML report or a flame graph SVG"},
     {"dump", pyprof_cmd_dump,

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "../core/calltree_file.h"
+#include "../core/recording.h"
 #include "../core/sink.h"
 #include "../core/stats.h"
 #include "../report/export_formats.h"
@@ -45,6 +46,32 @@ static const char help_text[] =
     "  -f, --format FORMAT  one of the above (required)\n"
     "  -o, --output FILE    write to FILE instead of stdout\n"
     "  -h, --help           show this help\n";
+
+/* Write a recording as pprof with its lines; takes ownership of rec. */
+static int
+export_recording_pprof(pyprof_recording_t *rec, const char *output)
+{
+    pyprof_sink_t sink;
+    pyprof_sink_init_buffer(&sink);
+    char errbuf[512];
+    int status = 0;
+    if (pyprof_export_pprof_recording(&sink, rec) < 0
+        || pyprof_sink_failed(&sink)) {
+        fprintf(stderr, "pyprof export: out of memory\n");
+        status = 1;
+    }
+    else if (pyprof_output_write(output, sink.data, sink.len, errbuf,
+                                 sizeof(errbuf)) < 0) {
+        fprintf(stderr, "pyprof export: cannot write %s\n", errbuf);
+        status = 1;
+    }
+    else if (strcmp(output, "-") != 0) {
+        fprintf(stderr, "pyprof: wrote %s\n", output);
+    }
+    pyprof_sink_free_buffer(&sink);
+    pyprof_recording_free(rec);
+    return status;
+}
 
 int
 pyprof_cmd_export(int argc, char **argv)
@@ -108,6 +135,19 @@ pyprof_cmd_export(int argc, char **argv)
         return 2;
     }
     char errbuf[512];
+    if (which == 4) {
+        /* A recording keeps every frame's line: pprof gets them all. */
+        pyprof_recording_t *rec = NULL;
+        int found = pyprof_recording_read_file(file, &rec, errbuf,
+                                               sizeof(errbuf));
+        if (found < 0) {
+            fprintf(stderr, "pyprof export: %s\n", errbuf);
+            return 1;
+        }
+        if (found == 1) {
+            return export_recording_pprof(rec, output);
+        }
+    }
     pyprof_stats_t *stats;
     pyprof_pathtree_t tree;
     if (pyprof_paths_load(file, &stats, &tree, errbuf, sizeof(errbuf)) < 0) {

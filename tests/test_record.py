@@ -1,0 +1,452 @@
+"""pyprof record: sampling a program from outside.
+
+Oracles: `pyprof run`'s tottime (each function's share of the samples must
+be within 2 percentage points of its share of the deterministic profile,
+for every function above 5%), py-spy sampling the same process at the same
+time (the top functions agree), go tool pprof reading the pprof output,
+pstats reading the recording file.  Targets: a sibling process started by
+the test (not by pyprof), children started by pyprof, every CPython found
+(pyenv 3.10-3.13) and 3.14/3.15 in the sid chroot when it exists."""
+import glob
+import os
+import pstats
+import re
+import shutil
+import subprocess
+import sys
+import time
+
+import pytest
+
+from conftest import ROOT, run_pyprof
+
+# Two functions burning CPU 70/30, with few calls (so pyprof run's
+# per-call cost does not move the split), for SECONDS of wall time.
+SPLIT = """
+import sys, time
+
+def burn_a(n):
+    s = 0
+    for i in range(n):
+        s += i * i
+    return s
+
+def burn_b(n):
+    s = 0
+    for i in range(n):
+        s += i * i
+    return s
+
+def main(seconds):
+    t = time.perf_counter()
+    while time.perf_counter() - t < seconds:
+        burn_a(70000)
+        burn_b(30000)
+
+main(float(sys.argv[1]) if len(sys.argv) > 1 else 3.0)
+"""
+
+# A sibling that lets any process read it (as ptrace_scope 1 requires of
+# a non-child when not root), says it is ready, then burns CPU.
+SIBLING = """
+import ctypes, sys, time
+try:
+    ctypes.CDLL(None).prctl(0x59616d61, ctypes.c_ulong(-1), 0, 0, 0)
+except Exception:
+    pass
+def spin_here(n):
+    s = 0
+    for i in range(n):
+        s += i
+    return s
+def main():
+    print("ready", flush=True)
+    t = time.perf_counter()
+    while time.perf_counter() - t < float(sys.argv[1]):
+        spin_here(50000)
+main()
+"""
+
+# The same, timing its own calls: prints burn_a's true share of the two.
+SPLIT_TIMED = SPLIT.replace("""        burn_a(70000)
+        burn_b(30000)
+""", """        t0 = time.perf_counter()
+        burn_a(70000)
+        t1 = time.perf_counter()
+        burn_b(30000)
+        t2 = time.perf_counter()
+        shares[0] += t1 - t0
+        shares[1] += t2 - t1
+    print("true share %.4f" % (shares[0] / sum(shares)), file=sys.stderr)
+""").replace("def main(seconds):", "def main(seconds):\n    shares = [0.0, 0.0]")
+
+SUMMARY = re.compile(r"pyprof record: (\d+) samples in ([\d.]+) s from (\d+) "
+                     r"process(?:es)? at ([\d.]+) Hz: (\d+) of (\d+) expected")
+
+
+def write(tmp_path, name, text):
+    path = tmp_path / name
+    path.write_text(text)
+    return path
+
+
+def summary(stderr):
+    m = SUMMARY.search(stderr)
+    assert m, stderr
+    return {"samples": int(m.group(1)), "processes": int(m.group(3)),
+            "taken": int(m.group(5)), "expected": int(m.group(6))}
+
+
+def own_shares(path, filename=None):
+    """{function name: share of samples as innermost frame} of a recording,
+    read with pstats (cc = own samples); with `filename`, shares among the
+    samples whose innermost frame is in that file."""
+    st = pstats.Stats(str(path)).stats
+    own = {key: v[0] for key, v in st.items()
+           if filename is None or key[0] == str(filename)}
+    total = sum(own.values()) or 1
+    return {key[2]: n / total for key, n in own.items()
+            if key[0] != "~"}, st
+
+
+def tottime_shares(path, filename):
+    """{function name: share of tottime} of the functions of `filename` in
+    a deterministic profile, the time of C functions given to their Python
+    callers (a sampler sees only Python frames)."""
+    st = pstats.Stats(str(path)).stats
+    tt = {key: v[2] for key, v in st.items() if key[0] != "~"}
+    for key, (cc, nc, t, ct, callers) in st.items():
+        if key[0] == "~":
+            for caller, edge in callers.items():
+                if caller in tt:
+                    tt[caller] += edge[2]
+    mine = {key[2]: t for key, t in tt.items() if key[0] == str(filename)}
+    total = sum(mine.values())
+    return {name: t / total for name, t in mine.items()}
+
+
+def same_run_shares(tmp_path, prog, *args):
+    """Sample `pyprof run PROG` while it profiles deterministically: both
+    see the same execution.  Returns (sampled shares, tottime shares,
+    record's stderr)."""
+    rec = tmp_path / "same.pyprof"
+    pst = tmp_path / "same.pstats"
+    proc = run_pyprof("record", "--rate", "2000", "-o", str(rec), "--",
+                      sys.executable, "-m", "pyprof", "run", "-o", str(pst),
+                      str(prog), *args)
+    assert proc.returncode == 0, proc.stderr
+    return own_shares(rec, prog)[0], tottime_shares(pst, prog), proc.stderr
+
+
+def check_shares(sampled, truth):
+    """Every function above 5% of the time: within 2 percentage points."""
+    assert max(truth.values()) > 0.5
+    for name, share in truth.items():
+        if share > 0.05:
+            assert sampled.get(name, 0) == pytest.approx(share, abs=0.02), (
+                name, sampled, truth)
+
+
+def test_child_split_matches_tottime(tmp_path):
+    prog = write(tmp_path, "split.py", SPLIT)
+    # 2 points is 3 standard errors of a 70% share at 4,700 samples; a
+    # loaded machine keeps fewer of the 2 kHz rounds, so run long enough.
+    sampled, truth, stderr = same_run_shares(tmp_path, prog, "6")
+    assert summary(stderr)["samples"] > 2000, stderr
+    assert truth["burn_a"] == pytest.approx(0.7, abs=0.06)
+    check_shares(sampled, truth)
+
+
+def test_recording_frames(tmp_path):
+    prog = write(tmp_path, "split.py", SPLIT)
+    rec = tmp_path / "split.pyprof"
+    proc = run_pyprof("record", "-o", str(rec), str(prog), "1")
+    assert proc.returncode == 0, proc.stderr
+    info = summary(proc.stderr)
+    shares, st = own_shares(rec, prog)
+    assert shares["burn_a"] > shares["burn_b"] > 0.1
+    # Process and thread frames are the outermost: every sample has them.
+    procs = [k for k in st if k[0] == "~" and k[2].startswith("<process ")]
+    threads = [k for k in st if k[0] == "~" and k[2].startswith("<thread ")]
+    assert len(procs) == 1 and len(threads) == 1
+    assert st[procs[0]][1] == info["samples"] == st[threads[0]][1]
+    assert "split.py" in procs[0][2]
+
+
+def test_julia_set_shares_match_tottime(tmp_path):
+    julia = os.path.join(ROOT, "examples", "julia_set.py")
+    sampled, truth, _ = same_run_shares(tmp_path, julia)
+    check_shares(sampled, truth)
+
+
+def start_sibling(tmp_path, seconds, python=sys.executable):
+    prog = write(tmp_path, "sibling.py", SIBLING)
+    sib = subprocess.Popen([python, str(prog), str(seconds)],
+                           stdout=subprocess.PIPE, text=True)
+    assert sib.stdout.readline().strip() == "ready"
+    return sib
+
+
+def test_pid_of_a_sibling(tmp_path):
+    sib = start_sibling(tmp_path, 30)
+    try:
+        out = tmp_path / "sib.pb.gz"
+        proc = run_pyprof("record", "--pid", str(sib.pid), "--duration", "1",
+                          "-o", str(out))
+        assert proc.returncode == 0, proc.stderr
+        info = summary(proc.stderr)
+        assert info["samples"] >= 50 and info["expected"] == 100
+        assert sib.poll() is None           # still running, untouched
+        if shutil.which("go"):
+            top = subprocess.run(["go", "tool", "pprof", "-top", str(out)],
+                                 capture_output=True, text=True,
+                                 env=dict(os.environ, HOME="/tmp"))
+            assert "spin_here" in top.stdout, top.stdout + top.stderr
+            lines = subprocess.run(["go", "tool", "pprof", "-top", "-lines",
+                                    str(out)], capture_output=True,
+                                   text=True, env=dict(os.environ,
+                                                       HOME="/tmp"))
+            # spin_here's loop lines are 9-10 of the sibling.
+            assert re.search(r"spin_here \S+sibling\.py:(9|10)\b",
+                             lines.stdout), lines.stdout
+    finally:
+        sib.kill()
+        sib.wait()
+
+
+def test_table_and_exit_status(tmp_path):
+    prog = write(tmp_path, "exit3.py", SPLIT.replace(
+        "main(float", "main(0.5) if 0 else None\nmain(float") +
+        "\nraise SystemExit(3)\n")
+    proc = run_pyprof("record", str(prog), "0.5")
+    assert proc.returncode == 3, proc.stderr
+    assert re.search(r"^\s+[\d.]+\s+[\d.]+\s+[\d.]+s\s+[\d.]+s\s+burn_a "
+                     r"\(.*exit3\.py:4\)$", proc.stdout, re.M), proc.stdout
+    proc = run_pyprof("record", "-c", "import sys; sys.exit(5)")
+    assert proc.returncode == 5, proc.stderr
+
+
+def test_outputs_of_a_recording(tmp_path):
+    prog = write(tmp_path, "split.py", SPLIT)
+    rec = tmp_path / "r.pyprof"
+    assert run_pyprof("record", "-o", str(rec), str(prog), "1").returncode == 0
+    for fmt, check in (("speedscope", b'"$schema"'),
+                       ("collapsed", b"burn_a"), ("chrome", b"traceEvents")):
+        out = tmp_path / ("r." + fmt)
+        proc = run_pyprof("export", str(rec), "--format", fmt, "-o",
+                          str(out))
+        assert proc.returncode == 0, proc.stderr
+        assert check in out.read_bytes()
+    html = tmp_path / "r.html"
+    assert run_pyprof("view", str(rec), "-o", str(html)).returncode == 0
+    assert b"burn_a" in html.read_bytes()
+    # record writes the other formats directly, by extension.
+    col = tmp_path / "d.collapsed"
+    proc = run_pyprof("record", "-o", str(col), str(prog), "1")
+    assert proc.returncode == 0, proc.stderr
+    counts = [int(line.rsplit(" ", 1)[1])
+              for line in col.read_text().splitlines()]
+    assert sum(counts) == summary(proc.stderr)["samples"]
+
+
+def test_bad_input(tmp_path):
+    proc = run_pyprof("record", "--pid", "999999999")
+    assert proc.returncode == 1
+    assert proc.stderr == "pyprof record: no process with pid 999999999\n"
+    sleeper = subprocess.Popen(["sleep", "30"])
+    try:
+        proc = run_pyprof("record", "--pid", str(sleeper.pid))
+        assert proc.returncode == 1
+        assert "not a Python process" in proc.stderr
+        assert len(proc.stderr.strip().splitlines()) == 1
+    finally:
+        sleeper.kill()
+        sleeper.wait()
+    proc = run_pyprof("record", "--rate", "0", "-c", "pass")
+    assert proc.returncode == 2
+    proc = run_pyprof("record", "--", "/nonexistent/program")
+    assert proc.returncode == 127
+    assert proc.stderr == ("pyprof record: cannot run /nonexistent/program: "
+                           "No such file or directory\n")
+
+
+def other_pythons():
+    """Every CPython found but the one running the tests: pyenv builds,
+    then 3.14/3.15 in the sid chroot (run through chroot, as root)."""
+    found = []
+    root = subprocess.run(["pyenv", "root"], capture_output=True,
+                          text=True).stdout.strip() if shutil.which(
+                              "pyenv") else ""
+    for exe in sorted(glob.glob(os.path.join(root, "versions", "3.1[0-3]*",
+                                             "bin", "python3"))):
+        if os.path.realpath(exe) != os.path.realpath(sys._base_executable
+                                                     if hasattr(sys, "_base_executable")
+                                                     else sys.executable):
+            found.append(pytest.param([exe], id=exe.split("/")[-3]))
+    for v in ("3.14", "3.15"):
+        if os.path.exists("/work/sid/usr/bin/python" + v):
+            found.append(pytest.param(["chroot", "/work/sid", "python" + v],
+                                      id="sid-" + v))
+    return found
+
+
+@pytest.mark.parametrize("python", other_pythons() or [
+    pytest.param(None, marks=pytest.mark.skip("no other CPython found"))])
+def test_other_versions(python, tmp_path):
+    if python[0] == "chroot":
+        if os.geteuid() != 0:
+            pytest.skip("the sid chroot needs root")
+        tmp = "/work/sid/tmp/pyprof-record-test"
+        os.makedirs(tmp, exist_ok=True)
+        with open(tmp + "/split.py", "w") as f:
+            f.write(SPLIT_TIMED)
+        prog = "/tmp/pyprof-record-test/split.py"
+    else:
+        prog = str(write(tmp_path, "split.py", SPLIT_TIMED))
+    rec = tmp_path / "v.pyprof"
+    proc = run_pyprof("record", "--rate", "1000", "-o", str(rec), "--",
+                      *python, prog, "2.5")
+    assert proc.returncode == 0, proc.stderr
+    true_a = float(re.search(r"true share ([\d.]+)", proc.stderr).group(1))
+    shares, _ = own_shares(rec, prog)
+    both = shares.get("burn_a", 0) + shares.get("burn_b", 0)
+    assert both > 0.95, shares
+    # 5 points: 3 standard errors at the ~800 samples a loaded machine
+    # keeps.
+    assert shares["burn_a"] / both == pytest.approx(true_a, abs=0.05), (
+        shares, true_a)
+
+
+MULTI = """
+import multiprocessing, sys, time
+
+def worker_burn(seconds):
+    t = time.perf_counter()
+    s = 0
+    while time.perf_counter() - t < seconds:
+        s += 1
+    return s
+
+if __name__ == "__main__":
+    if len(sys.argv) > 1:
+        multiprocessing.set_start_method(sys.argv[1])
+    with multiprocessing.Pool(2) as pool:
+        pool.map(worker_burn, [1.5, 1.5])
+"""
+
+
+@pytest.mark.parametrize("method", ["fork", "forkserver"])
+def test_subprocesses(tmp_path, method):
+    prog = write(tmp_path, "multi.py", MULTI)
+    rec = tmp_path / "m.pyprof"
+    proc = run_pyprof("record", "--subprocesses", "--rate", "200", "-o",
+                      str(rec), str(prog), method)
+    assert proc.returncode == 0, proc.stderr
+    shares, st = own_shares(rec)
+    procs = {k[2] for k in st if k[0] == "~" and k[2].startswith("<process")}
+    assert len(procs) >= 3, procs
+    assert shares.get("worker_burn", 0) > 0.5, shares
+
+
+@pytest.mark.skipif(shutil.which("py-spy") is None
+                    and not os.path.exists(os.path.join(
+                        os.path.dirname(sys.executable), "py-spy")),
+                    reason="py-spy not installed")
+def test_agrees_with_py_spy(tmp_path):
+    """pyprof and py-spy sample the same process at the same time."""
+    py_spy = shutil.which("py-spy") or os.path.join(
+        os.path.dirname(sys.executable), "py-spy")
+    julia = os.path.join(ROOT, "examples", "julia_set.py")
+    prog = write(tmp_path, "split.py", SPLIT)
+    target = subprocess.Popen([sys.executable, str(prog), "6"])
+    try:
+        time.sleep(0.5)
+        raw = tmp_path / "spy.txt"
+        spy = subprocess.Popen([py_spy, "record", "--nonblocking", "-r",
+                                "200", "-d", "4", "-f", "raw", "-o", str(raw),
+                                "--pid", str(target.pid)],
+                               stdout=subprocess.DEVNULL,
+                               stderr=subprocess.PIPE, text=True)
+        rec = tmp_path / "p.pyprof"
+        proc = run_pyprof("record", "--pid", str(target.pid), "-r", "200",
+                          "-d", "4", "-o", str(rec))
+        spy_err = spy.communicate(timeout=60)[1]
+        assert proc.returncode == 0, proc.stderr
+        if spy.returncode != 0:
+            pytest.skip("py-spy cannot sample here: " + spy_err[-200:])
+    finally:
+        target.kill()
+        target.wait()
+    spy_own = {}
+    for line in raw.read_text().splitlines():
+        stack, count = line.rsplit(" ", 1)
+        leaf = stack.split(";")[-1].split(" (")[0]
+        spy_own[leaf] = spy_own.get(leaf, 0) + int(count)
+    total = sum(spy_own.values())
+    shares, _ = own_shares(rec)
+    ours = sorted(shares, key=shares.get, reverse=True)[:2]
+    theirs = sorted(spy_own, key=spy_own.get, reverse=True)[:2]
+    assert ours == theirs == ["burn_a", "burn_b"], (shares, spy_own)
+    for name in ours:
+        assert shares[name] == pytest.approx(spy_own[name] / total,
+                                             abs=0.06)
+    del julia
+
+
+THREADS = """
+import sys, threading, time
+
+def spin_thread(seconds):
+    t = time.perf_counter()
+    s = 0
+    while time.perf_counter() - t < seconds:
+        s += 1
+
+def sleeper(seconds):
+    time.sleep(seconds)
+
+threads = [threading.Thread(target=spin_thread, args=(1.5,)),
+           threading.Thread(target=spin_thread, args=(1.5,)),
+           threading.Thread(target=sleeper, args=(1.5,))]
+for t in threads:
+    t.start()
+for t in threads:
+    t.join()
+"""
+
+
+def thread_samples(st):
+    return {k[2]: v[1] for k, v in st.items()
+            if k[0] == "~" and k[2].startswith("<thread ")}
+
+
+def test_idle_gil_and_blocking(tmp_path):
+    """Default: the two spinning threads (not the sleeper, not the main
+    thread waiting in join); --idle: all four; --gil: at most one thread
+    per sampling round; --blocking: the same stacks, the target unharmed."""
+    prog = write(tmp_path, "threads.py", THREADS)
+    runs = {}
+    for flags in ((), ("--idle",), ("--gil",), ("--blocking",)):
+        rec = tmp_path / "t.pyprof"
+        proc = run_pyprof("record", "-r", "200", *flags, "-o", str(rec),
+                          str(prog))
+        assert proc.returncode == 0, proc.stderr
+        info = summary(proc.stderr)
+        if info["samples"] == 0:
+            assert "warning: no samples" in proc.stderr
+            runs[flags] = (info, {}, {})
+            continue
+        shares, st = own_shares(rec)
+        runs[flags] = (info, shares, thread_samples(st))
+    info, shares, threads = runs[()]
+    assert shares.get("spin_thread", 0) > 0.9, shares
+    assert shares.get("sleeper", 0) < 0.02, shares
+    info, shares, threads = runs[("--idle",)]
+    assert len(threads) == 4, threads
+    assert shares.get("sleeper", 0) > 0.1, shares
+    info, shares, threads = runs[("--gil",)]
+    if info["samples"] == 0:
+        pytest.skip("the GIL holder is unknown on this version")
+    assert info["samples"] <= info["taken"]
+    info, shares, threads = runs[("--blocking",)]
+    assert shares.get("spin_thread", 0) > 0.9, shares
