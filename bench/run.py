@@ -573,7 +573,16 @@ def main(argv=None):
     ap.add_argument("--heap-objects", type=int, default=2_000_000, metavar="N",
                     help="objgraph vs pyprof show_growth() on a heap of N objects "
                          "(bench/heap_growth.py; 0 to skip)")
-    args = ap.parse_args(argv)
+    ap.add_argument("--sampling", action="store_true",
+                    help="sampling profilers instead (bench/sampling.py: py-spy, Austin, "
+                         "pyprof record on self-timed workloads)")
+    args, rest = ap.parse_known_args(argv)
+    if args.sampling:
+        import sampling
+        return sampling.main(["--python", *args.python, "--rounds", str(args.rounds)]
+                             + rest)
+    if rest:
+        ap.error("unrecognized arguments: %s" % " ".join(rest))
     if args.tools is None:
         args.tools = MEMORY_TOOLS if args.memory else [
             t for t in TOOLS if t != "plain" and t not in MEMORY_TOOLS]
