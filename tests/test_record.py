@@ -151,7 +151,7 @@ def test_child_split_matches_tottime(tmp_path):
     prog = write(tmp_path, "split.py", SPLIT)
     # 2 points is 3 standard errors of a 70% share at 4,700 samples; a
     # loaded machine keeps fewer of the 2 kHz rounds, so run long enough.
-    sampled, truth, stderr = same_run_shares(tmp_path, prog, "6")
+    sampled, truth, stderr = same_run_shares(tmp_path, prog, "8")
     assert summary(stderr)["samples"] > 2000, stderr
     assert truth["burn_a"] == pytest.approx(0.7, abs=0.06)
     check_shares(sampled, truth)
