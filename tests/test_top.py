@@ -3,6 +3,7 @@ target runs, `q` and Ctrl-C quit, and the terminal's modes are restored
 (stty says so), also when the target exits."""
 import os
 import re
+import shlex
 import shutil
 import subprocess
 import sys
@@ -16,7 +17,10 @@ pytestmark = pytest.mark.skipif(shutil.which("tmux") is None,
                                 reason="tmux not installed")
 
 # The pane runs top, then prints the terminal's modes and top's status.
-PANE = ("{python} -m pyprof top --pid {pid}; echo EXIT=$?; "
+# A tmux server already running gives its panes its own environment, so the
+# sanitizer settings of `make test-asan` are passed on explicitly.
+PASSED_ENV = ("LD_PRELOAD", "ASAN_OPTIONS", "UBSAN_OPTIONS", "PYTHONMALLOC")
+PANE = ("{env}{python} -m pyprof top --pid {pid}; echo EXIT=$?; "
         "stty -a | tr ' ;' '\\n\\n' | grep -x -e icanon -e -icanon -e echo "
         "-e -echo; sleep 60")
 
@@ -37,6 +41,14 @@ def wait_for(session, pattern, seconds=15):
     raise AssertionError("no %r in:\n%s" % (pattern, text))
 
 
+def pane_env():
+    names = [n for n in PASSED_ENV if os.environ.get(n)]
+    if not names:
+        return ""
+    return "env " + " ".join("%s=%s" % (n, shlex.quote(os.environ[n]))
+                             for n in names) + " "
+
+
 @pytest.fixture
 def pane(tmp_path):
     sib = start_sibling(tmp_path, 60)
@@ -44,7 +56,8 @@ def pane(tmp_path):
     subprocess.run(["tmux", "kill-session", "-t", session],
                    capture_output=True)
     subprocess.run(["tmux", "new-session", "-d", "-s", session, "-x", "120",
-                    "-y", "30", PANE.format(python=sys.executable,
+                    "-y", "30", PANE.format(env=pane_env(),
+                                            python=sys.executable,
                                             pid=sib.pid)], check=True)
     yield session, sib
     subprocess.run(["tmux", "kill-session", "-t", session],
