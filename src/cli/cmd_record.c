@@ -82,8 +82,7 @@ static const char help_text[] =
     "                      workers, forkserver grandchildren), each under\n"
     "                      its pid\n"
     "  --blocking          stop the target's threads while each sample is\n"
-    "                      read (consistent stacks; costs the target time;\n"
-    "                      not available yet: refused)\n"
+    "                      read (consistent stacks; costs the target time)\n"
     "  -h, --help          show this help\n"
     "\n"
     "Without -o the functions are printed by their share of the samples.\n"
@@ -672,14 +671,6 @@ pyprof_cmd_record(int argc, char **argv)
     int rc = parse_options(argc, argv, &opts);
     if (rc != 0) {
         return rc == 1 ? 0 : 2;
-    }
-    if (opts.flags & PYPROF_RECORD_BLOCKING) {
-        /* The sampler core does not stop threads yet (it refuses
-         * PYPROF_SAMPLE_BLOCKING): say so before anything starts. */
-        fprintf(stderr, "pyprof record: --blocking is not available yet: "
-                "the sampler cannot stop the target's threads; record "
-                "without it\n");
-        return 2;
     }
     char errbuf[512];
     if (opts.output != NULL
