@@ -3,7 +3,8 @@
 #   make demo       build, install into .venv/demo, profile examples/julia_set.py
 #                   (time, functions, lines, memory), write its HTML reports,
 #                   flame graph, memory timeline and screenshots in out/
-#   make test       C unit tests, then the pytest suite on every CPython 3.10-3.13 found
+#   make test       C unit tests, then the pytest suite on every CPython 3.10-3.13 found,
+#                   and on 3.14 and 3.15 in the sid chroot at $(SID) when it exists
 #   make test-asan  the suite against an ASan+UBSan build of the extension
 #   make ctest      plain-C unit tests of src/core
 #   make sid        (root) a Debian sid chroot at $(SID) with CPython 3.14 and 3.15
@@ -88,7 +89,11 @@ test: ctest
 	    echo "== tests on Python $$v ($$py)"; \
 	    $(MAKE) --no-print-directory test-one PY=$$py VENV=$(VENVS)/$$v; \
 	    n=$$((n+1)); \
-	done; echo "== ran the suite on $$n Python version(s)"; test $$n -ge 1
+	done; \
+	if [ -x $(SID)/usr/bin/python3.14 ]; then \
+	    $(MAKE) --no-print-directory test-sid; n=$$((n+$(words $(SID_VERSIONS)))); \
+	else echo "== no sid chroot at $(SID): 3.14 and 3.15 not tested (make sid)"; fi; \
+	echo "== ran the suite on $$n Python version(s)"; test $$n -ge 1
 
 venv-one:
 	$(call venv,$(PY),$(VENV),)
