@@ -828,6 +828,7 @@ pyprof_lines_thread_attach(pyprof_lines_t *lines)
     }
     thread->frames = frames;
     thread->capacity = INITIAL_FRAMES;
+    thread->tstate = PyThreadState_Get();
     thread->next = lines->threads;
     lines->threads = thread;
     pyprof_lines_tls.thread = thread;

@@ -54,6 +54,8 @@ typedef struct lines_thread {
     struct lines_thread *next;  /* the engine's list of threads */
     int tracing;                /* below 3.12: this thread's C trace
                                    function is installed */
+    const void *tstate;         /* the PyThreadState it belongs to (only
+                                   compared, never dereferenced) */
 } lines_thread_t;
 
 typedef struct {

@@ -29,6 +29,16 @@
  *   does all the work ("full trace": every frame traced from enable to
  *   disable).
  *
+ * The frame hook costs C stack: while a frame-evaluation function is set,
+ * 3.11 stops inlining Python-to-Python calls, so every nested Python call
+ * nests a C-level evaluation (3.10 always does, but the hook's own C
+ * frames add to each).  A recursion plain python survives could then
+ * overflow the C stack.  So once a thread has used a quarter of its C
+ * stack (engine/cstack.h), the frame hook gives way to profile gating for
+ * the rest of the recording, on every thread ("switched"): 3.11 inlines
+ * calls again and the recursion costs the C stack it costs without
+ * pyprof (3.10: what tracing mode costs, as under cProfile).
+ *
  * Selected frames are keyed by their frame object, which stays the same
  * across a generator's suspensions; a line event of any other frame costs
  * one pointer comparison.
@@ -42,6 +52,7 @@
 #include <string.h>
 
 #include "../engine/alloc_hook.h"
+#include "../engine/cstack.h"
 #include "../engine/hook_install.h"
 #include "lines_internal.h"
 
@@ -69,6 +80,13 @@ disown_call_objects(PyFrameObject *frame)
     (void)frame;
 #endif
 }
+
+/* Non-zero once the frame hook of this recording gave way to profile
+ * gating (a thread went deep): from then on every C frame of a thread
+ * with one of our hooks installed runs with tracing on.  Global because
+ * C frames evaluated through the hook restore their caller's flag after
+ * the engine may be gone; protected by the GIL. */
+static int switched_to_gating;
 
 /* A frame starts or resumes: push it if it is selected.  Returns the
  * thread when it was pushed, else NULL. */
@@ -249,6 +267,29 @@ trace_hook(PyObject *unused, PyFrameObject *frame, int what, PyObject *arg)
     return rc;
 }
 
+/* threading.setprofile()/settrace() target: runs once in each new thread
+ * and installs the C function in its place. */
+static PyObject *
+thread_bootstrap(PyObject *unused, PyObject *args)
+{
+    pyprof_lines_t *lines = pyprof_lines_active;
+    if (lines == NULL) {
+        PyEval_SetProfile(NULL, NULL);
+        PyEval_SetTrace(NULL, NULL);
+    }
+    else if (lines->mode == LINES_MODE_FULL_TRACE) {
+        PyEval_SetTrace(trace_hook, NULL);
+    }
+    else {
+        PyEval_SetProfile(profile_hook, NULL);
+    }
+    Py_RETURN_NONE;
+}
+
+static PyMethodDef thread_bootstrap_def = {
+    "_pyprof_lines_thread_bootstrap", thread_bootstrap, METH_VARARGS, NULL,
+};
+
 /* ---- frame hook mode ---------------------------------------------------- */
 
 /* After an evaluation: give the caller's C frame back the flag it had,
@@ -262,7 +303,8 @@ restore_tracing(PyThreadState *tstate, pyprof_cframe_t *caller, int saved)
         caller->use_tracing = PYPROF_USE_TRACING_ON;
     }
     else if (tstate->c_tracefunc == trace_hook) {
-        caller->use_tracing = saved;
+        caller->use_tracing = switched_to_gating ? PYPROF_USE_TRACING_ON
+                                                 : saved;
     }
 }
 
@@ -304,6 +346,71 @@ eval_traced(PyThreadState *tstate, pyprof_eval_frame_t *frame, int throwflag)
                           saved);
 }
 
+/* The lines thread of `tstate`, or NULL when it has none. */
+static lines_thread_t *
+lines_thread_of(pyprof_lines_t *lines, PyThreadState *tstate)
+{
+    for (lines_thread_t *t = lines->threads; t != NULL; t = t->next) {
+        if (t->tstate == (const void *)tstate) {
+            return t;
+        }
+    }
+    return NULL;
+}
+
+/* Put one thread in gating mode: a thread inside a selected frame keeps
+ * the trace function (with tracing on in its current C frame, so the
+ * calls it makes are seen), any other gets the profile function.  A
+ * thread another tool hooks keeps its hooks. */
+static void
+gate_thread(pyprof_lines_t *lines, PyThreadState *t)
+{
+    lines_thread_t *thread = lines_thread_of(lines, t);
+    if (t->c_tracefunc == trace_hook && thread != NULL
+        && thread->depth > 0) {
+        thread->tracing = 1;
+        t->cframe->use_tracing = PYPROF_USE_TRACING_ON;
+        return;
+    }
+    if (t->c_tracefunc == trace_hook && _PyEval_SetTrace(t, NULL, NULL) < 0) {
+        PyErr_Clear();
+    }
+    if (t->c_tracefunc == NULL && t->c_profilefunc == NULL
+        && _PyEval_SetProfile(t, profile_hook, NULL) < 0) {
+        PyErr_Clear();
+    }
+    if (thread != NULL) {
+        thread->tracing = 0;
+    }
+}
+
+/* A thread went deep: the frame hook gives way to profile gating on
+ * every thread for the rest of the recording (see the top of the file).
+ * Never raises; the pending exception (a throw() into a generator) is
+ * kept. */
+static void
+switch_to_gating(pyprof_lines_t *lines, PyThreadState *tstate)
+{
+    PyObject *type, *value, *traceback;
+    PyErr_Fetch(&type, &value, &traceback);
+    _PyInterpreterState_SetEvalFrameFunc(tstate->interp,
+                                         _PyEval_EvalFrameDefault);
+    lines->mode = LINES_MODE_GATING;
+    switched_to_gating = 1;
+    for (PyThreadState *t = PyInterpreterState_ThreadHead(tstate->interp);
+         t != NULL; t = PyThreadState_Next(t)) {
+        gate_thread(lines, t);
+    }
+    /* threads started from now on */
+    PyObject *bootstrap = PyCFunction_New(&thread_bootstrap_def, NULL);
+    if (bootstrap == NULL
+        || pyprof_threading_set_hook("setprofile", bootstrap) < 0) {
+        PyErr_Clear();
+    }
+    Py_XDECREF(bootstrap);
+    PyErr_Restore(type, value, traceback);
+}
+
 /* The interpreter's frame evaluation while the engine is enabled: every
  * Python frame that starts or resumes, in every thread, comes through
  * here (3.10/3.11 do not inline calls while a hook is set). */
@@ -312,6 +419,12 @@ eval_frame_hook(PyThreadState *tstate, pyprof_eval_frame_t *frame,
                 int throwflag)
 {
     pyprof_lines_t *lines = pyprof_lines_active;
+    if (lines != NULL && pyprof_cstack_deep()) {
+        switch_to_gating(lines, tstate);
+        /* the frame starts with tracing on if we hook this thread: a
+           selected one is pushed at its 'call' event */
+        return _PyEval_EvalFrameDefault(tstate, frame, throwflag);
+    }
     if (lines != NULL) {
         PyObject *code = pyprof_eval_frame_code(frame);
         int64_t fn = lines_lookup(lines, code);
@@ -349,33 +462,11 @@ frame_hook_available(PyThreadState *tstate)
                   == _PyEval_EvalFrameDefault;
 }
 
-/* threading.setprofile()/settrace() target: runs once in each new thread
- * and installs the C function in its place. */
-static PyObject *
-thread_bootstrap(PyObject *unused, PyObject *args)
-{
-    pyprof_lines_t *lines = pyprof_lines_active;
-    if (lines == NULL) {
-        PyEval_SetProfile(NULL, NULL);
-        PyEval_SetTrace(NULL, NULL);
-    }
-    else if (lines->mode == LINES_MODE_FULL_TRACE) {
-        PyEval_SetTrace(trace_hook, NULL);
-    }
-    else {
-        PyEval_SetProfile(profile_hook, NULL);
-    }
-    Py_RETURN_NONE;
-}
-
-static PyMethodDef thread_bootstrap_def = {
-    "_pyprof_lines_thread_bootstrap", thread_bootstrap, METH_VARARGS, NULL,
-};
-
 int
 pyprof_lines_backend_start(pyprof_lines_t *lines)
 {
     PyThreadState *tstate = PyThreadState_Get();
+    switched_to_gating = 0;
     if (frame_hook_available(tstate)) {
         lines->mode = LINES_MODE_FRAME_HOOK;
         _PyInterpreterState_SetEvalFrameFunc(tstate->interp, eval_frame_hook);
@@ -422,6 +513,11 @@ pyprof_lines_backend_stop(pyprof_lines_t *lines)
         PyEval_SetProfile(NULL, NULL);
     }
     PyEval_SetTrace(NULL, NULL);
+    if (switched_to_gating) {
+        /* every thread was hooked at the switch, not only new ones */
+        pyprof_threads_swap_hook(NULL, 0, profile_hook, NULL);
+        pyprof_threads_swap_hook(NULL, 1, trace_hook, NULL);
+    }
     if (pyprof_threading_set_hook(full ? "settrace" : "setprofile",
                                   Py_None) < 0) {
         PyErr_Clear(); /* interpreter shutting down: nothing to undo */

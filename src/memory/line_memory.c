@@ -336,8 +336,8 @@ pyprof_line_memory_call_hooks(void)
     return &decorated_hooks;
 }
 
-/* The decorator runs as pyprof's own code: selecting the function and
- * making its wrapper are not the program's allocations. */
+/* The decorator runs as pyprof's own code: selecting the function is not
+ * the program's allocation. */
 PyObject *
 pyprof_line_memory_decorate(PyObject *func)
 {
@@ -347,11 +347,12 @@ pyprof_line_memory_decorate(PyObject *func)
     if (lines != NULL && pyprof_lines_add(lines, func) < 0) {
         goto done;
     }
-    if (!PyFunction_Check(func)) {
-        result = Py_NewRef(func);   /* classmethod, property...: no wrap */
-        goto done;
-    }
-    result = pyprof_call_wrapper_new(func, &decorated_hooks);
+    /* The function itself, not a wrapper: the engine already sees each
+     * call start and return (frame_start, frame_return), and a wrapper
+     * would cost the program recursion depth (3.12+ count a C call from
+     * the wrapper against the C recursion limit) and C stack (3.11
+     * inlines no call through it). */
+    result = Py_NewRef(func);
 done:
     pyprof_alloc_resume();
     return result;

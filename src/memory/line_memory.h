@@ -46,9 +46,9 @@ void pyprof_line_memory_stop(pyprof_line_memory_t *memory);
 pyprof_memprof_t *pyprof_line_memory_export(pyprof_line_memory_t *memory);
 
 /* The `profile` builtin of `pyprof memory`: selects func with the running
- * engine and wraps it, so each call's start is charged to the def line
- * and each return records the bytes still alive.  New reference, or NULL
- * with an exception set. */
+ * engine and returns it (no wrapper: the engine charges each call's start
+ * to the def line and records the bytes alive after each return).  New
+ * reference, or NULL with an exception set. */
 PyObject *pyprof_line_memory_decorate(PyObject *func);
 
 /* The hooks the `profile` decorator's wrapper calls (charge the def line

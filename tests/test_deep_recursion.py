@@ -1,0 +1,115 @@
+"""A recursive @profile function under every command sees the recursion it
+sees under plain python: with a raised limit it runs as deep, with the
+default limit RecursionError comes at the same depth (a few frames of
+pyprof's runner aside).
+
+Below 3.12 a frame-evaluation hook (or a C wrapper) turns each Python
+call into a C-level recursion, which 3.11 otherwise avoids; on 3.12+ a C
+wrapper counts against the C recursion limit.  Both broke these programs.
+"""
+import subprocess
+import sys
+
+import pytest
+
+from conftest import run_pyprof
+
+COMMANDS = {
+    "run": ["run"],
+    "lines": ["lines"],
+    "memory": ["memory"],
+}
+
+RECURSE = """\
+import sys
+sys.setrecursionlimit({limit})
+try:
+    profile
+except NameError:
+    def profile(func):
+        return func
+
+@profile
+def rec(n):
+    if n == 0:
+        return 0
+    return rec(n - 1) + 1
+
+print("result", rec({depth}))
+"""
+
+MAX_DEPTH = """\
+try:
+    profile
+except NameError:
+    def profile(func):
+        return func
+
+reached = 0
+
+@profile
+def rec(n):
+    global reached
+    reached = n
+    return rec(n + 1)
+
+try:
+    rec(0)
+except RecursionError:
+    print("max depth", reached)
+"""
+
+# 3.10 nests a C evaluation per Python call even without a hook, and
+# tracing mode (cProfile's too) a C frame more: near 16,000 calls cProfile
+# overflows the C stack there, so 3.10's deep case is shallower.
+DEEP = 12000 if sys.version_info < (3, 11) else 20000
+
+
+def command(name, tmp_path):
+    return [a.format(tmp=tmp_path) for a in COMMANDS[name]]
+
+
+def plain(script):
+    return subprocess.run([sys.executable, str(script)], capture_output=True,
+                          text=True, timeout=300)
+
+
+@pytest.mark.parametrize("name", sorted(COMMANDS))
+@pytest.mark.parametrize("depth", [5000, DEEP])
+def test_deep_recursion_runs_as_under_plain_python(tmp_path, name, depth):
+    script = tmp_path / "rec.py"
+    script.write_text(RECURSE.format(limit=5 * depth, depth=depth))
+    expected = plain(script)
+    assert expected.returncode == 0, expected.stderr
+    result = run_pyprof(*command(name, tmp_path), str(script))
+    assert result.returncode == expected.returncode, result.stderr[-2000:]
+    assert "result %d" % depth in result.stdout.splitlines()
+    assert "Error" not in result.stderr, result.stderr[-2000:]
+
+
+@pytest.mark.parametrize("name", sorted(COMMANDS))
+def test_recursion_error_comes_at_plain_pythons_depth(tmp_path, name):
+    script = tmp_path / "maxdepth.py"
+    script.write_text(MAX_DEPTH)
+    expected = plain(script)
+    want = int(expected.stdout.split()[-1])
+    result = run_pyprof(*command(name, tmp_path), str(script))
+    assert result.returncode == 0, result.stderr[-2000:]
+    line = [l for l in result.stdout.splitlines() if l.startswith("max depth")]
+    got = int(line[0].split()[-1])
+    # `python -m pyprof` and pyprof's runner add a few frames below the
+    # program's <module>
+    assert want - 8 <= got <= want, (got, want)
+
+
+def test_lines_counts_stay_right_when_the_recursion_goes_deep(tmp_path):
+    script = tmp_path / "rec.py"
+    script.write_text(RECURSE.format(limit=5 * DEEP, depth=DEEP))
+    result = run_pyprof("lines", str(script))
+    assert result.returncode == 0, result.stderr[-2000:]
+    hits = {}
+    for row in result.stdout.splitlines():
+        fields = row.split()
+        if len(fields) > 2 and fields[0].isdigit() and fields[1].isdigit():
+            hits[int(fields[0])] = int(fields[1])
+    assert hits == {11: DEEP + 1, 12: 1, 13: DEEP}
