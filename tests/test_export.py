@@ -258,13 +258,13 @@ def test_callgrind_reads_in_gprof2dot(profiles, tmp_path):
 def test_export_bad_input(tmp_path):
     r = run_pyprof("export", str(tmp_path / "missing.pstats"), "-f",
                    "collapsed")
-    assert r.returncode == 1
+    assert r.returncode == 2
     assert len(r.stderr.strip().splitlines()) == 1
     assert "missing.pstats" in r.stderr
     junk = tmp_path / "junk.pstats"
     junk.write_bytes(b"not a profile at all")
     r = run_pyprof("export", str(junk), "-f", "speedscope")
-    assert r.returncode == 1 and len(r.stderr.strip().splitlines()) == 1
+    assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1
     r = run_pyprof("export", str(junk), "-f", "nonsense")
     assert r.returncode == 2 and "unknown format" in r.stderr
     r = run_pyprof("export", str(junk))
@@ -283,7 +283,7 @@ def test_damaged_trailer_is_reported(profiles, tmp_path):
     # ...pyprof says what is wrong, in one line, and writes nothing.
     out = tmp_path / "out.json"
     r = run_pyprof("export", str(bad), "-f", "speedscope", "-o", str(out))
-    assert r.returncode == 1
+    assert r.returncode == 2
     assert "call-path trailer" in r.stderr
     assert len(r.stderr.strip().splitlines()) == 1
     assert not out.exists()

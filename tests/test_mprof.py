@@ -429,10 +429,10 @@ def test_view_draws_the_timeline_as_html(tmp_path):
     page = (tmp_path / "c.html").read_text()
     assert "<script>alert(1)" not in page
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
-    # No samples: one line, exit 1; --flamegraph makes no sense here.
+    # No samples: one line, exit 2 (bad input); --flamegraph makes no sense.
     empty = tmp_path / "empty.dat"
     empty.write_text("CMDLINE python x.py\n")
     r = run_pyprof("view", str(empty), "-o", str(tmp_path / "e.html"))
-    assert r.returncode == 1 and len(r.stderr.strip().splitlines()) == 1
+    assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1
     r = run_pyprof("view", dat, "--flamegraph", str(tmp_path / "f.svg"))
     assert r.returncode == 2

@@ -282,8 +282,8 @@ def test_output_writes_what_pstats_would_dump(profiles, tmp_path):
 def test_output_error(profiles, tmp_path):
     status, out, err = pyprof_stats(profiles["recursive"], "--output",
                                     str(tmp_path / "no-dir" / "x.prof"))
-    assert status == 2 and out == ""
-    assert err.startswith("pyprof: ") and err.count("\n") == 1
+    assert status == 1 and out == ""        # an output: exit 1 (README)
+    assert err.startswith("pyprof stats: ") and err.count("\n") == 1
 
 
 def broken_files(tmp_path, good):
@@ -318,7 +318,7 @@ def test_broken_and_foreign_files(profiles, tmp_path):
             status, out, err = pyprof_stats(*args)
             assert status == 2, name
             assert out == "", name
-            assert err.startswith("pyprof: %s: " % path), (name, err)
+            assert err.startswith("pyprof stats: %s: " % path), (name, err)
             assert err.endswith("\n") and err.count("\n") == 1, (name, err)
 
 

@@ -395,12 +395,12 @@ def test_big_profile_stays_usable(browser, tmp_path):
 
 def test_view_bad_input(tmp_path):
     r = run_pyprof("view", str(tmp_path / "nope.pstats"))
-    assert r.returncode == 1
+    assert r.returncode == 2
     assert len(r.stderr.strip().splitlines()) == 1
     junk = tmp_path / "junk.pstats"
     junk.write_bytes(b"\x00\x01garbage")
     r = run_pyprof("view", str(junk), "-o", str(tmp_path / "j.html"))
-    assert r.returncode == 1 and len(r.stderr.strip().splitlines()) == 1
+    assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1
     assert not (tmp_path / "j.html").exists()
     assert run_pyprof("view").returncode == 2
     assert run_pyprof("view", "--bogus", str(junk)).returncode == 2

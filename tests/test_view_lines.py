@@ -89,13 +89,13 @@ def test_line_profile_bad_input(tmp_path, line_profile):
     bad = tmp_path / "bad.json"
     bad.write_text('{"functions": [{"file": "x.py"}]}')
     r = run_pyprof("view", str(bad))
-    assert r.returncode == 1
+    assert r.returncode == 2
     assert "not a pyprof line profile" in r.stderr
     assert len(r.stderr.strip().splitlines()) == 1
     broken = tmp_path / "broken.json"
     broken.write_text('{"functions": [')
     r = run_pyprof("view", str(broken))
-    assert r.returncode == 1 and "not valid JSON" in r.stderr
+    assert r.returncode == 2 and "not valid JSON" in r.stderr
     assert not (tmp_path / "broken.html").exists()
     r = run_pyprof("view", line_profile["json"], "--flamegraph",
                    str(tmp_path / "x.svg"))
@@ -176,7 +176,7 @@ def test_memory_profile_bad_input(tmp_path):
                    '"functions": [{"filename": "x.py", "name": "f", '
                    '"first_line": 1, "lines": [{"lineno": 1}]}]}')
     r = run_pyprof("view", str(bad))
-    assert r.returncode == 1
+    assert r.returncode == 2
     assert "not a pyprof memory profile" in r.stderr
     assert len(r.stderr.strip().splitlines()) == 1
     assert not (tmp_path / "bad.html").exists()

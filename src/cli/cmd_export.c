@@ -152,7 +152,7 @@ pyprof_cmd_export(int argc, char **argv)
     pyprof_pathtree_t tree;
     if (pyprof_paths_load(file, &stats, &tree, errbuf, sizeof(errbuf)) < 0) {
         fprintf(stderr, "pyprof export: %s\n", errbuf);
-        return 1;
+        return 2;
     }
     if (!tree.exact && which != 3) {
         fprintf(stderr, "pyprof export: %s has no recorded call paths; %s\n",

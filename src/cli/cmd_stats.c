@@ -123,7 +123,7 @@ parse_args(int argc, char **argv, stats_args_t *args)
     pyprof_report_options_init(&args->report);
     args->files = calloc((size_t)argc, sizeof(char *));
     if (args->files == NULL) {
-        fprintf(stderr, "pyprof: out of memory\n");
+        fprintf(stderr, "pyprof stats: out of memory\n");
         return 2;
     }
     int only_files = 0;
@@ -194,7 +194,7 @@ load_files(const stats_args_t *args)
 {
     pyprof_stats_t *stats = pyprof_stats_new();
     if (stats == NULL) {
-        fprintf(stderr, "pyprof: out of memory\n");
+        fprintf(stderr, "pyprof stats: out of memory\n");
         return NULL;
     }
     char errbuf[512];
@@ -202,7 +202,7 @@ load_files(const stats_args_t *args)
         int i = k == 0 ? 0 : args->nfiles - k;
         if (pyprof_pstats_read_file(stats, args->files[i], errbuf,
                                     sizeof(errbuf)) < 0) {
-            fprintf(stderr, "pyprof: %s\n", errbuf);
+            fprintf(stderr, "pyprof stats: %s\n", errbuf);
             pyprof_stats_free(stats);
             return NULL;
         }
@@ -254,7 +254,7 @@ pyprof_cmd_stats(int argc, char **argv)
     if (args.strip_dirs) {
         pyprof_stats_t *stripped = pyprof_stats_strip_dirs(stats);
         if (stripped == NULL) {
-            fprintf(stderr, "pyprof: out of memory\n");
+            fprintf(stderr, "pyprof stats: out of memory\n");
             goto done;
         }
         pyprof_stats_free(stats);
@@ -264,7 +264,8 @@ pyprof_cmd_stats(int argc, char **argv)
     if (args.output != NULL) {
         if (pyprof_pstats_write_file(stats, args.output, errbuf,
                                      sizeof(errbuf)) < 0) {
-            fprintf(stderr, "pyprof: %s\n", errbuf);
+            fprintf(stderr, "pyprof stats: cannot write %s\n", errbuf);
+            status = 1;     /* an output that cannot be written */
             goto done;
         }
         status = 0;
@@ -273,12 +274,12 @@ pyprof_cmd_stats(int argc, char **argv)
     pyprof_sink_t out;
     pyprof_sink_init_file(&out, stdout);
     if (print_reports(&out, stats, &args, errbuf, sizeof(errbuf)) < 0) {
-        fprintf(stderr, "pyprof: %s\n", errbuf);
+        fprintf(stderr, "pyprof stats: %s\n", errbuf);
         goto done;
     }
     if (pyprof_sink_failed(&out) || fflush(stdout) != 0) {
         if (!pyprof_output_pipe_closed(errno)) {
-            fprintf(stderr, "pyprof: cannot write the report: %s\n",
+            fprintf(stderr, "pyprof stats: cannot write the report: %s\n",
                     strerror(errno));
         }
         status = pyprof_output_failure_status();

@@ -8,8 +8,10 @@
  * --flamegraph the report goes beside FILE, named after FILE with a suffix
  * per kind of report (default_output), and stderr names it.
  * --open hands the report to the desktop's opener and does not wait.
- * A line profile's JSON (`pyprof lines -o FILE.json`) is recognised by its
- * first bytes and drawn as source with heat bars (report/lines_report.c),
+ * What FILE is comes from core/filekind.h.  A line profile's JSON
+ * (`pyprof lines -o FILE.json`) or .lprof (ours or kernprof's, read by the
+ * strict pickle reader of core/lprof_pickle.h and drawn from the same
+ * JSON) is drawn as source with heat bars (report/lines_report.c),
  * a per-line memory profile's (`pyprof memory -o FILE.json`, known by its
  * "unit") as its lines with allocation bars (report/memory_page.c);
  * a memory timeline (`pyprof mprof run`'s .dat) is drawn as the mprof
@@ -22,9 +24,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 
 #include "../core/calltree_file.h"
+#include "../core/filekind.h"
+#include "../core/lprof_pickle.h"
+#include "../core/lprof_text.h"
 #include "../core/sink.h"
 #include "../core/stats.h"
 #include "../report/flamegraph_svg.h"
@@ -52,7 +58,8 @@ static const char help_text[] =
     "Draw a profile file (pstats: from pyprof run -o, cProfile or\n"
     "pstats) as one self-contained HTML page -- icicle, sunburst, sortable\n"
     "table, callers and callees -- that opens from disk with no network.\n"
-    "A line profile (pyprof lines -o FILE.json) is drawn as each\n"
+    "A line profile (pyprof lines -o FILE.json, a .lprof of pyprof lines\n"
+    "or kernprof) is drawn as each\n"
     "function's source with a heat bar per line; a memory profile\n"
     "(pyprof memory -o FILE.json) as each function's lines with\n"
     "memory_profiler's columns and a bar for the bytes each allocated; a\n"
@@ -267,7 +274,7 @@ view_lines(const view_args_t *args, const char *data, size_t len,
                                            sizeof(errbuf));
     if (doc == NULL) {
         fprintf(stderr, "pyprof view: %s: %s\n", args->file, errbuf);
-        return 1;
+        return 2;
     }
     pyprof_sink_t sink;
     pyprof_sink_init_buffer(&sink);
@@ -279,7 +286,7 @@ view_lines(const view_args_t *args, const char *data, size_t len,
                                        errbuf, sizeof(errbuf));
     if (rc < 0) {
         fprintf(stderr, "pyprof view: %s: %s\n", args->file, errbuf);
-        status = 1;
+        status = 2;
     }
     else if (pyprof_output_write(report_path, sink.data, sink.len, errbuf,
                                  sizeof(errbuf)) < 0) {
@@ -299,31 +306,6 @@ view_lines(const view_args_t *args, const char *data, size_t len,
     return status;
 }
 
-/* Non-zero when the JSON in `data` is a memory profile (its "unit",
- * which pyprof memory writes first). */
-static int
-is_memory_json(const char *data, size_t len)
-{
-    static const char unit[] = "\"unit\": \"MiB";
-    size_t n = sizeof(unit) - 1;
-    return len > n + 1 && memcmp(data + 1, unit, n) == 0;
-}
-
-/* Non-zero when `data` starts like an mprof .dat file. */
-static int
-looks_like_mprof(const char *data, size_t len)
-{
-    static const char *const records[] = {"CMDLINE ", "MEM ", "CHLD ",
-                                          "FUNC "};
-    for (size_t i = 0; i < sizeof(records) / sizeof(records[0]); i++) {
-        size_t n = strlen(records[i]);
-        if (len >= n && memcmp(data, records[i], n) == 0) {
-            return 1;
-        }
-    }
-    return 0;
-}
-
 /* A memory timeline (`pyprof mprof run`'s .dat).  Returns the exit
  * status. */
 static int
@@ -339,7 +321,7 @@ view_mprof(const view_args_t *args, const char *report_path)
                                                   sizeof(errbuf));
     if (data == NULL) {
         fprintf(stderr, "pyprof view: %s\n", errbuf);
-        return 1;
+        return 2;
     }
     int status = 0;
     pyprof_sink_t sink;
@@ -347,7 +329,7 @@ view_mprof(const view_args_t *args, const char *report_path)
     if (data->nmem == 0) {
         fprintf(stderr, "pyprof view: %s: no memory samples (MEM lines) "
                 "to draw\n", args->file);
-        status = 1;
+        status = 2;
     }
     else if (pyprof_mprof_html_write(&sink, data, base_name(args->file))
              < 0) {
@@ -373,6 +355,49 @@ view_mprof(const view_args_t *args, const char *report_path)
     return status;
 }
 
+/* A line or memory profile's JSON, or a .lprof (read strictly, then
+ * drawn from the same JSON `pyprof lines -o F.json` writes).  Returns the
+ * exit status. */
+static int
+view_line_file(const view_args_t *args, pyprof_filekind_t kind)
+{
+    char errbuf[512];
+    size_t len;
+    char *data = read_whole(args->file, &len, errbuf, sizeof(errbuf));
+    if (data == NULL) {
+        fprintf(stderr, "pyprof view: %s\n", errbuf);
+        return 2;
+    }
+    if (kind == PYPROF_FILE_LPROF) {
+        pyprof_lprof_t *model = pyprof_lprof_read_pickle(data, len, errbuf,
+                                                         sizeof(errbuf));
+        free(data);
+        if (model == NULL) {
+            fprintf(stderr, "pyprof view: %s: %s\n", args->file, errbuf);
+            return 2;
+        }
+        pyprof_sink_t sink;
+        pyprof_sink_init_buffer(&sink);
+        pyprof_lprof_write_json(&sink, model);
+        pyprof_lprof_free(model);
+        data = pyprof_sink_take(&sink, &len);
+        if (data == NULL) {
+            fprintf(stderr, "pyprof view: out of memory\n");
+            return 1;
+        }
+    }
+    char *html = args->output == NULL
+        ? default_output(args->file, kind == PYPROF_FILE_MEMORY_JSON
+                                         ? ".memory.html" : ".lines.html")
+        : NULL;
+    int status = args->output == NULL && html == NULL
+        ? 1 : view_lines(args, data, len,
+                         args->output != NULL ? args->output : html);
+    free(html);
+    free(data);
+    return status;
+}
+
 int
 pyprof_cmd_view(int argc, char **argv)
 {
@@ -382,26 +407,21 @@ pyprof_cmd_view(int argc, char **argv)
         return status;
     }
     char errbuf[512];
-    size_t len;
-    char *data = read_whole(args.file, &len, errbuf, sizeof(errbuf));
-    if (data == NULL) {
+    pyprof_filekind_t kind;
+    if (pyprof_filekind_of_path(args.file, &kind, errbuf, sizeof(errbuf))
+        < 0) {
         fprintf(stderr, "pyprof view: %s\n", errbuf);
-        return 1;
+        return 2;
     }
-    if (pyprof_lines_looks_like_json((const unsigned char *)data, len)) {
-        char *html = args.output == NULL
-            ? default_output(args.file, is_memory_json(data, len)
-                                            ? ".memory.html" : ".lines.html")
-            : NULL;
-        status = args.output == NULL && html == NULL
-            ? 1 : view_lines(&args, data, len,
-                             args.output != NULL ? args.output : html);
-        free(html);
-        free(data);
-        return status;
-    }
-    if (looks_like_mprof(data, len)) {
-        free(data);
+    switch (kind) {
+    case PYPROF_FILE_PSTATS:
+        break;
+    case PYPROF_FILE_LINES_JSON:
+    case PYPROF_FILE_MEMORY_JSON:
+    case PYPROF_FILE_JSON:
+    case PYPROF_FILE_LPROF:
+        return view_line_file(&args, kind);
+    case PYPROF_FILE_MPROF: {
         char *html = args.output == NULL
             ? default_output(args.file, ".mprof.html") : NULL;
         status = args.output == NULL && html == NULL
@@ -409,7 +429,15 @@ pyprof_cmd_view(int argc, char **argv)
         free(html);
         return status;
     }
-    free(data);
+    default: {
+        char advice[1024];
+        pyprof_filekind_advice(advice, sizeof(advice), args.file, kind);
+        fprintf(stderr, "pyprof view: %s\n", advice);
+        return 2;
+    }
+    }
+    struct stat st;
+    size_t len = stat(args.file, &st) == 0 ? (size_t)st.st_size : 0;
     /* A big profile takes seconds: on a terminal, say what is being done
      * (a small one says nothing unless it is still busy after 0.5 s). */
     pyprof_progress_t progress;
@@ -424,7 +452,7 @@ pyprof_cmd_view(int argc, char **argv)
     pyprof_progress_clear(&progress);
     if (loaded < 0) {
         fprintf(stderr, "pyprof view: %s\n", errbuf);
-        return 1;
+        return 2;
     }
     if (!tree.exact) {
         fprintf(stderr, "pyprof view: %s has no recorded call paths; %s\n",

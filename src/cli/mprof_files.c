@@ -98,7 +98,7 @@ select_profiles(const char *command, char **args, int nargs)
             goto error;
         }
         else if (S_ISDIR(st.st_mode)) {
-            fprintf(stderr, "%s: %s is a directory\n", command, arg);
+            fprintf(stderr, "%s: %s: %s\n", command, arg, strerror(EISDIR));
             goto error;
         }
         if (add_unique(&chosen, name) < 0) {
@@ -439,6 +439,14 @@ pyprof_mprof_peak(int argc, char **argv)
         if (data == NULL) {
             fprintf(stderr, "pyprof mprof peak: %s\n", errbuf);
             status = 1;
+            continue;
+        }
+        if (data->nmem == 0) {      /* mprof fails here too (exit 1) */
+            fprintf(stderr, "pyprof mprof peak: %s has no memory samples "
+                            "(the run ended or was killed before the first "
+                            "one)\n", chosen[i]);
+            status = 1;
+            pyprof_mprof_data_free(data);
             continue;
         }
         print_peak(chosen[i], data, func);

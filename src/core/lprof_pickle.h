@@ -1,4 +1,4 @@
-/* lprof_pickle.h - line timings as a line_profiler .lprof file.
+/* lprof_pickle.h - line timings as a line_profiler .lprof file, both ways.
  *
  * A .lprof file is a pickle of line_profiler's LineStats: `timings`
  * {(filename, first_line, name): [(lineno, hits, time), ...]} (only lines
@@ -26,5 +26,14 @@ void pyprof_lprof_write_pickle(pyprof_sink_t *sink,
 int pyprof_lprof_write_pickle_file(const pyprof_lprof_t *model,
                                    const char *path, char *errbuf,
                                    size_t errbuf_size);
+
+/* Read a .lprof (ours, or pickle.dump of line_profiler's LineStats as
+ * kernprof writes it) without running anything: a strict reader of the
+ * opcodes those use (fuzzed, fuzz/lprof_fuzzer.c).  Each function gets
+ * every line from its first line to its last hit line (unhit lines with
+ * zero hits), times in ns.  Returns a new model (pyprof_lprof_free), or
+ * NULL with a one-line reason in errbuf. */
+pyprof_lprof_t *pyprof_lprof_read_pickle(const void *data, size_t len,
+                                         char *errbuf, size_t errlen);
 
 #endif

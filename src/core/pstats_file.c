@@ -22,6 +22,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include "pstats_file.h"
 
+#include "filekind.h"
 #include "output.h"
 
 #include <errno.h>
@@ -1054,6 +1055,14 @@ pyprof_pstats_read_file(pyprof_stats_t *stats, const char *path,
     unsigned char *data = slurp(path, &len);
     if (data == NULL) {
         snprintf(errbuf, errlen, "%s: %s", path, strerror(errno));
+        return -1;
+    }
+    /* Another kind of pyprof file gets one line naming the command that
+     * reads it, not "bad marshal data". */
+    pyprof_filekind_t kind = pyprof_filekind_sniff(data, len);
+    if (kind != PYPROF_FILE_PSTATS && kind != PYPROF_FILE_UNKNOWN) {
+        free(data);
+        pyprof_filekind_advice(errbuf, errlen, path, kind);
         return -1;
     }
     /* The first file is taken as it is (pstats.Stats(file)); later ones

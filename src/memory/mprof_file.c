@@ -11,6 +11,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "../core/filekind.h"
+
 char *
 pyprof_mprof_default_name(char *buf, size_t size, long when)
 {
@@ -366,10 +368,20 @@ error:
 pyprof_mprof_data_t *
 pyprof_mprof_read(const char *path, char *errbuf, size_t errsize)
 {
+    /* Another kind of file (a JSON profile, a pstats file) is named, not
+     * read as a .dat without samples; a directory is EISDIR. */
+    pyprof_filekind_t kind;
+    if (pyprof_filekind_of_path(path, &kind, errbuf, errsize) < 0) {
+        return NULL;
+    }
+    if (kind != PYPROF_FILE_MPROF && kind != PYPROF_FILE_EMPTY
+        && kind != PYPROF_FILE_UNKNOWN) {
+        pyprof_filekind_advice(errbuf, errsize, path, kind);
+        return NULL;
+    }
     FILE *f = fopen(path, "r");
     if (f == NULL) {
-        set_error(errbuf, errsize, "cannot open %s: %s", path,
-                  strerror(errno));
+        set_error(errbuf, errsize, "%s: %s", path, strerror(errno));
         return NULL;
     }
     pyprof_mprof_data_t *data = pyprof_mprof_read_stream(f, path, errbuf,

@@ -55,5 +55,6 @@ void test_pprof(void);
 void test_recording(void);
 void test_sampler(void);
 void test_output(void);
+void test_filekind(void);
 
 #endif

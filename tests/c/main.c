@@ -19,6 +19,7 @@ main(void)
     test_recording();
     test_sampler();
     test_output();
+    test_filekind();
     printf("%d passed, %d failed\n", check_passed, check_failed);
     return check_failed != 0;
 }
