@@ -197,3 +197,18 @@ def test_mprof_peak_of_an_empty_dat_is_an_error(files):
     assert "NaN" not in r.stdout
     lines = r.stderr.strip().splitlines()
     assert len(lines) == 1 and "no memory samples" in lines[0], r.stderr
+
+
+def test_mprof_plot_writes_what_the_extension_says(files, tmp_path):
+    svg = tmp_path / "plot.svg"
+    html = tmp_path / "plot.html"
+    for out in (svg, html):
+        r = run_pyprof("mprof", "plot", files["prog.dat"], "-o", str(out))
+        assert r.returncode == 0, r.stderr
+    assert svg.read_text().startswith("<?xml") and "<svg" in svg.read_text()
+    assert html.read_text().lstrip().lower().startswith("<!doctype html")
+    png = tmp_path / "plot.png"
+    r = run_pyprof("mprof", "plot", files["prog.dat"], "-o", str(png))
+    assert r.returncode == 2 and not png.exists()
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1 and ".svg" in lines[0] and ".html" in lines[0]

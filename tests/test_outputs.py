@@ -278,3 +278,27 @@ def test_view_default_names_never_collide(tmp_path, inputs):
     assert len(set(pages.values())) == 4
     assert "prog.pstats" in pages["prog.html"]
     assert "prog.dat" in pages["prog.mprof.html"]
+
+
+# -- -o's format follows its extension, one rule for every command --------
+
+def test_txt_is_the_printed_table_for_lines_and_memory(tmp_path, inputs):
+    for command, header in (("lines", "Timer unit:"),
+                            ("memory", "Filename:")):
+        out = tmp_path / (command + ".txt")
+        r = run_pyprof(command, "-o", str(out), inputs["script"])
+        assert r.returncode == 0, r.stderr
+        assert header in out.read_text().splitlines()[0], command
+
+
+@pytest.mark.parametrize("command", ["lines", "memory"])
+def test_image_extension_refused_before_the_run(tmp_path, command):
+    script = tmp_path / "prog.py"
+    script.write_text(SLOW_PROGRAM)
+    marker = tmp_path / "ran"
+    out = tmp_path / "prof.png"
+    r = run_pyprof(command, "-o", str(out), str(script), str(marker))
+    assert r.returncode == 2, r.stderr
+    assert not marker.exists() and not out.exists()
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1 and ".txt" in lines[0] and "png" in lines[0]

@@ -378,6 +378,18 @@ pyprof_cmd_lines(int argc, char **argv)
         PyErr_Clear();
     }
     char *outpath = NULL;
+    if (opts.outfile != NULL && opts.format == FORMAT_AUTO) {
+        static const char *const formats[] = {".lprof", ".json", ".txt"};
+        static const format_t by_suffix[] = {FORMAT_LPROF, FORMAT_JSON,
+                                             FORMAT_TEXT};
+        int format = pyprof_options_output_format("pyprof lines",
+                                                  opts.outfile, formats, 3);
+        if (format < 0) {
+            pyprof_lines_free(session.lines);
+            return 2;
+        }
+        opts.format = by_suffix[format];
+    }
     if (opts.outfile != NULL) {
         outpath = pyprof_options_output_path("pyprof lines", opts.outfile);
         if (outpath == NULL) {

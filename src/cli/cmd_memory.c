@@ -48,13 +48,15 @@ static const char help_text[] =
     "                      file.py:func, func); repeatable\n"
     "  --module NAME       profile every function of module NAME\n"
     "  --path DIR          profile every function defined below DIR\n"
-    "  -o, --outfile FILE  write the results to FILE as JSON\n"
+    "  -o, --outfile FILE  write the results to FILE: JSON (pyprof view\n"
+    "                      reads it), or the table for *.txt\n"
     "  --rss-only          only memory_profiler's columns\n"
     "  --precision N       decimals of the MiB columns (default 3)\n"
     "  -h, --help          show this help\n";
 
 typedef struct {
     const char *outfile;
+    int outfile_text;           /* -o *.txt: the printed table */
     int rss_only;
     long precision;
     pyprof_target_t target;
@@ -205,7 +207,7 @@ report(const pyprof_memprof_t *profile, const memory_options_t *opts,
 {
     pyprof_sink_t sink;
     pyprof_sink_init_buffer(&sink);
-    if (outpath != NULL) {
+    if (outpath != NULL && !opts->outfile_text) {
         pyprof_memory_report_json(&sink, profile);
     }
     else {
@@ -276,6 +278,15 @@ pyprof_cmd_memory(int argc, char **argv)
         PyErr_Clear();
     }
     char *outpath = NULL;
+    static const char *const formats[] = {".json", ".txt"};
+    int format = opts.outfile == NULL ? 0
+        : pyprof_options_output_format("pyprof memory", opts.outfile,
+                                       formats, 2);
+    if (format < 0) {
+        pyprof_lines_free(s.lines);
+        return 2;
+    }
+    opts.outfile_text = format == 1;
     if (opts.outfile != NULL
         && (outpath = pyprof_options_output_path("pyprof memory",
                                                  opts.outfile)) == NULL) {

@@ -78,8 +78,10 @@ static const action_help_t action_helps[] = {
      "as an SVG, with the peak marked and a bracket per profiled call.\n"
      "\n"
      "options:\n"
-     "  -o, --output FILE  write the plot to FILE (default: the profile's\n"
-     "                     name with .svg)\n"
+     "  -o, --output FILE  write the plot to FILE: SVG, or the HTML page\n"
+     "                     of `pyprof view` for *.html (default: the\n"
+     "                     profile's name with .svg); an image format\n"
+     "                     such as .png is refused\n"
      "  -t, --title TEXT   the plot's title\n"
      "  -h, --help         show this help\n"},
     {"list",

@@ -15,6 +15,7 @@
 #include "../core/output.h"
 #include "../core/sink.h"
 #include "../memory/mprof_file.h"
+#include "../report/mprof_html.h"
 #include "../report/mprof_svg.h"
 #include "cmd_mprof.h"
 #include "options.h"
@@ -167,6 +168,14 @@ pyprof_mprof_plot(int argc, char **argv)
             return 2;
         }
     }
+    /* mprof plot -o writes what matplotlib makes of the extension; we
+     * draw SVG and HTML in C (a PNG would need a rasteriser). */
+    static const char *const formats[] = {".svg", ".html", ".htm"};
+    int format = output == NULL ? 0
+        : pyprof_options_output_format(scan.command, output, formats, 3);
+    if (format < 0) {
+        return 2;
+    }
     char *path = resolve_profile(scan.command, file);
     if (path == NULL) {
         return 1;
@@ -207,7 +216,13 @@ pyprof_mprof_plot(int argc, char **argv)
     }
     pyprof_sink_t sink;
     pyprof_sink_init_buffer(&sink);
-    pyprof_mprof_svg_write(&sink, data, title);
+    if (format == 0) {
+        pyprof_mprof_svg_write(&sink, data, title);
+    }
+    else if (pyprof_mprof_html_write(&sink, data,
+                                     title != NULL ? title : path) < 0) {
+        sink.failed = 1;
+    }
     if (pyprof_sink_failed(&sink)) {
         fprintf(stderr, "pyprof mprof plot: out of memory\n");
     }

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "../core/output.h"
@@ -118,10 +119,16 @@ pyprof_options_parse_long(const pyprof_options_t *scan, const char *name,
     long value = strtol(text, &end, 10);
     if (end == text || *end != '\0' || errno != 0 || value < min ||
         value > max) {
-        fprintf(stderr,
-                "%s: option %s takes a whole number from %ld to %ld, "
-                "not '%s'\n",
-                scan->command, name, min, max, text);
+        if (max >= LONG_MAX / 10) {     /* a bound no one would type */
+            fprintf(stderr, "%s: option %s takes a whole number of at "
+                    "least %ld, not '%s'\n", scan->command, name, min, text);
+        }
+        else {
+            fprintf(stderr,
+                    "%s: option %s takes a whole number from %ld to %ld, "
+                    "not '%s'\n",
+                    scan->command, name, min, max, text);
+        }
         return -1;
     }
     *out = value;
@@ -167,4 +174,45 @@ pyprof_options_output_path(const char *command, const char *path)
         return NULL;
     }
     return absolute;
+}
+
+/* Extensions of formats some pyprof command or another tool writes: a
+ * file named so is never silently given another format. */
+static const char *const known_extensions[] = {
+    ".png", ".jpg", ".jpeg", ".gif", ".bmp", ".tif", ".tiff", ".webp",
+    ".pdf", ".ps", ".eps", ".svg", ".html", ".htm", ".json", ".txt",
+    ".lprof", ".dat", ".csv",
+};
+
+static int
+has_suffix(const char *path, const char *suffix)
+{
+    size_t n = strlen(path), m = strlen(suffix);
+    return n > m && strcasecmp(path + n - m, suffix) == 0;
+}
+
+int
+pyprof_options_output_format(const char *command, const char *path,
+                             const char *const *suffixes, size_t count)
+{
+    for (size_t i = 0; i < count; i++) {
+        if (has_suffix(path, suffixes[i])) {
+            return (int)i;
+        }
+    }
+    size_t nknown = sizeof(known_extensions) / sizeof(known_extensions[0]);
+    for (size_t k = 0; k < nknown; k++) {
+        if (has_suffix(path, known_extensions[k])) {
+            fprintf(stderr, "%s: cannot write %s as %s: it writes", command,
+                    path, known_extensions[k] + 1);
+            for (size_t i = 0; i < count; i++) {
+                fprintf(stderr, "%s %s", i == 0 ? "" : i + 1 == count
+                                                      ? " or" : ",",
+                        suffixes[i]);
+            }
+            fputs("\n", stderr);
+            return -1;
+        }
+    }
+    return 0;
 }

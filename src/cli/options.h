@@ -11,6 +11,8 @@
 #ifndef PYPROF_OPTIONS_H
 #define PYPROF_OPTIONS_H
 
+#include <stddef.h>
+
 typedef struct {
     const char *command;    /* "pyprof run", to prefix messages */
     int argc;
@@ -64,6 +66,16 @@ char *pyprof_options_absolute_path(const char *path);
  * that cannot be written costs no run.  A new malloc'd string, or NULL
  * after printing "COMMAND: cannot write PATH: reason" to stderr. */
 char *pyprof_options_output_path(const char *command, const char *path);
+
+/* The format of output file `path`, by its extension -- one rule for
+ * every command: `suffixes` (".svg", ".html") are the formats the command
+ * writes, the first its own.  Returns the index of the suffix `path` ends
+ * with; 0 (the command's own format) for a name whose extension names no
+ * format (prog.prof, prog.out, no extension); or -1 after printing
+ * "COMMAND: cannot write x.png as png: it writes .svg or .html" when the
+ * extension names a format the command does not write. */
+int pyprof_options_output_format(const char *command, const char *path,
+                                 const char *const *suffixes, size_t count);
 
 /* Print "COMMAND: unknown option 'X' (try 'COMMAND --help')" for the
  * current argument. */
