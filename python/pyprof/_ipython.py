@@ -9,6 +9,7 @@ Option parsing is IPython's; selecting, running, sampling and printing are
 the C engine's (pyprof.LineProfiler, _mprun, memory_usage).
 """
 import gc
+import re
 
 from pyprof._pyprof import LineProfiler, _mprun, memory_usage
 
@@ -24,6 +25,28 @@ def _interrupted(exc):
     return None
 
 
+def _split_statement(parameter_s, spec):
+    """(the options, the statement exactly as typed) of a magic's line.
+
+    getopt would see the statement as shell words, losing its quotes and
+    the spaces inside its strings; the statement starts at the first word
+    that is not an option of `spec` (getopt's rule), and is kept raw."""
+    pos = 0
+    while True:
+        word = re.compile(r"\s*(\S+)").match(parameter_s, pos)
+        if word is None or not word.group(1).startswith("-") \
+                or word.group(1) == "-":
+            break
+        if word.group(1) == "--":
+            return parameter_s[:word.start(1)], parameter_s[word.end():]
+        letter = word.group(1)[1]
+        pos = word.end()
+        if spec.find(letter + ":") >= 0 and len(word.group(1)) == 2:
+            value = re.compile(r"\s*\S+").match(parameter_s, pos)
+            pos = value.end() if value is not None else pos
+    return parameter_s[:pos], parameter_s[pos:].strip()
+
+
 def register(ipython):
     from IPython.core.error import UsageError
     from IPython.core.magic import Magics, line_magic, magics_class
@@ -32,8 +55,10 @@ def register(ipython):
     class LineProfilerMagics(Magics):
         @line_magic
         def lprun(self, parameter_s=""):
-            opts, statement = self.parse_options(
-                parameter_s, "rsf:m:D:T:u:", list_all=True)
+            options, statement = _split_statement(parameter_s,
+                                                  "rsf:m:D:T:u:")
+            opts, _ = self.parse_options(options, "rsf:m:D:T:u:",
+                                         list_all=True)
             namespace = self.shell.user_ns
             profiler = LineProfiler()
             for expr in opts.get("f", []):
@@ -71,8 +96,8 @@ def register(ipython):
 
         @line_magic
         def mprun(self, parameter_s=""):
-            opts, statement = self.parse_options(parameter_s, "rcf:T:",
-                                                 list_all=True)
+            options, statement = _split_statement(parameter_s, "rcf:T:")
+            opts, _ = self.parse_options(options, "rcf:T:", list_all=True)
             namespace = self.shell.user_ns
             funcs = []
             for expr in opts.get("f", []):
