@@ -14,6 +14,7 @@
 
 #if !PYPROF_USE_MONITORING
 
+#include "hook_guard.h"
 #include "hook_install.h"
 #include "profiler_internal.h"
 
@@ -96,6 +97,13 @@ pyprof_tracer_start(pyprof_profiler_t *prof)
     }
     PyEval_SetProfile(profile_hook, NULL);
     pyprof_threads_swap_hook(PyThreadState_Get(), 0, NULL, profile_hook);
+    /* a program's own sys.setprofile/cProfile takes the hook of its
+       thread: named on stderr, and ours comes back when it lets go */
+    if (pyprof_hook_guard_start(0, profile_hook, 1,
+                                "the profile misses what ran while the "
+                                "program's hook was set") < 0) {
+        PyErr_Clear();  /* an audit hook refused: unguarded */
+    }
     return 0;
 }
 
@@ -104,6 +112,7 @@ pyprof_tracer_stop(pyprof_profiler_t *prof)
 {
     PyObject *type, *value, *traceback;
     PyErr_Fetch(&type, &value, &traceback);
+    pyprof_hook_guard_stop(0);
     PyEval_SetProfile(NULL, NULL);
     pyprof_threads_swap_hook(PyThreadState_Get(), 0, profile_hook, NULL);
     if (pyprof_threading_set_hook("setprofile", Py_None) < 0) {

@@ -5,8 +5,9 @@
  * PY_YIELD/PY_UNWIND end one; CALL begins a C function (PyCFunction, or a
  * method descriptor called with its self), C_RETURN/C_RAISE end it.
  * Monitoring is process-wide, so every thread is profiled, including those
- * already running.  We take the PROFILER tool id, or the first free one
- * after it so that a cProfile or another profiler keeps working.
+ * already running.  We take tool id 3 (else 4, else PROFILER, 2): the
+ * program's own cProfile claims PROFILER when it is enabled, and fails
+ * if that id is taken.
  */
 #include "compat.h"
 
@@ -119,9 +120,9 @@ static const struct {
 
 #define NEVENTS (sizeof(event_table) / sizeof(event_table[0]))
 
-/* PROFILER_ID (2) if free, else 3 or 4, so that a cProfile or another
- * profiler keeps working. */
-static const int tool_ids[] = {2, 3, 4};
+/* Not PROFILER_ID (2) unless 3 and 4 are taken: cProfile.enable() needs
+ * it, and a program may start its own cProfile under pyprof run. */
+static const int tool_ids[] = {3, 4, 2};
 
 /* Register our callbacks (or None when `clear`) and return the event mask,
  * or -1 with an exception set. */

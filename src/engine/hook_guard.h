@@ -1,0 +1,36 @@
+/* hook_guard.h - below 3.12: notice when the program takes pyprof's
+ * profile or trace hook (sys.setprofile, sys.settrace, cProfile.enable).
+ *
+ * A thread has one C profile function and one C trace function; a
+ * program that installs its own replaces ours on its thread, and nothing
+ * tells us.  Every install goes through _PyEval_SetProfile/SetTrace, which
+ * raise the "sys.setprofile"/"sys.settrace" audit event first; an audit
+ * hook (added once per process, it cannot be removed) notes where in the
+ * program that happened and queues a pending call, which runs on the main
+ * thread once the install is done.  It then looks at every thread: ours
+ * removed (the program's hook was taken off again: sys.setprofile(None),
+ * cProfile.disable()) is put back when the guard says so; a hook of the
+ * program's in our place is named on stderr once ("pyprof: the program
+ * replaced the profile hook (sys.setprofile) at file:line; ...").  From
+ * 3.12 sys.monitoring tools coexist and nothing needs guarding.
+ */
+#ifndef PYPROF_HOOK_GUARD_H
+#define PYPROF_HOOK_GUARD_H
+
+#include "compat.h"
+
+#if !PYPROF_USE_MONITORING
+
+/* Guard `ours` as every thread's profile function (trace == 0) or trace
+ * function (trace != 0).  `reinstall`: put ours back on a thread whose
+ * hook was removed.  `what` ends the warning ("the profile misses what
+ * ran while it was set").  Returns 0, or -1 with an exception set. */
+int pyprof_hook_guard_start(int trace, Py_tracefunc ours, int reinstall,
+                            const char *what);
+
+/* Stop guarding (before removing ours).  Never raises. */
+void pyprof_hook_guard_stop(int trace);
+
+#endif
+
+#endif
