@@ -11,6 +11,14 @@
 #include <stddef.h>
 #include <structmember.h>
 
+#include "../engine/compat.h"
+#include "../engine/cstack.h"
+
+/* C recursion levels a call through the wrapper costs on 3.12/3.13 (the
+ * evaluation it enters counts twice: measured, a recursion of depth N
+ * through it with no credit stops at N = C limit / 2). */
+#define WRAPPER_C_LEVELS 2
+
 typedef struct {
     PyObject_HEAD
     PyObject *func;                     /* strong */
@@ -33,8 +41,13 @@ wrapper_vectorcall(PyObject *callable, PyObject *const *args, size_t nargsf,
     pyprof_alloc_suspend();
     void *token = self->hooks->enter(self->func);
     pyprof_alloc_resume();
+    PyThreadState *tstate = PyThreadState_Get();
+    /* the program's recursion limit, not one lowered by this wrapper */
+    int credit = pyprof_cstack_deep()
+                     ? 0 : pyprof_c_recursion_credit(tstate, WRAPPER_C_LEVELS);
     PyObject *result = PyObject_Vectorcall(self->func, args, nargsf,
                                            kwnames);
+    pyprof_c_recursion_credit(tstate, -credit);
     PyObject *type, *value, *traceback;
     PyErr_Fetch(&type, &value, &traceback);
     pyprof_alloc_suspend();

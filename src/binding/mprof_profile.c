@@ -273,6 +273,12 @@ profile_call(PyObject *self, PyObject *args, PyObject *kwargs)
         PyErr_SetString(PyExc_ValueError, "Value must be callable");
         return NULL;
     }
+    /* The function itself where its calls can be watched (no wrapper to
+     * cost the program recursion depth), else a wrapper. */
+    int watched = pyprof_call_watch_add(func, &func_hooks);
+    if (watched != 0) {
+        return watched > 0 ? Py_NewRef(func) : NULL;
+    }
     return pyprof_call_wrapper_new(func, &func_hooks);
 }
 
@@ -342,6 +348,7 @@ pyprof_mprof_profile_start(pyprof_sampler_t *sampler)
 void
 pyprof_mprof_profile_stop(void)
 {
+    pyprof_call_watch_remove(&func_hooks);  /* the due exits first */
     recording.sampler = NULL;
     for (int i = 0; i < NAME_CACHE_SIZE; i++) {
         Py_CLEAR(recording.names[i].func);

@@ -191,6 +191,29 @@ pyprof_thread_profile_func_set(PyThreadState *tstate, Py_tracefunc ours)
 }
 #endif
 
+/* A C wrapper's call into a Python function enters a new evaluation,
+ * which 3.12 and 3.13 count against their C recursion limit (separate from
+ * the Python one, and lower on 3.12): a recursion through a wrapper would
+ * raise RecursionError long before the limit the program set.  Giving the
+ * count back around the call (`credit` levels, then -credit) keeps the
+ * program's limit; the caller gives none once the C stack is deep
+ * (engine/cstack.h), so the C limit still stops a runaway recursion before
+ * the stack overflows.  Other versions count no C level for it (3.10/3.11
+ * share one limit; 3.14 checks the stack pointer itself).  Returns the
+ * credit given. */
+static inline int
+pyprof_c_recursion_credit(PyThreadState *tstate, int credit)
+{
+#if PY_VERSION_HEX >= 0x030C0000 && PY_VERSION_HEX < 0x030E0000
+    tstate->c_recursion_remaining += credit;
+    return credit;
+#else
+    (void)tstate;
+    (void)credit;
+    return 0;
+#endif
+}
+
 /* ---- line-level access, for the line engine (src/lines/) ------------- */
 
 /* The line a frame is at during a trace event: set by the interpreter

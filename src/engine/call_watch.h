@@ -1,0 +1,46 @@
+/* call_watch.h - a hook around each call of chosen Python functions,
+ * without wrapping them.
+ *
+ * A decorator that returns a C wrapper costs the program recursion: from
+ * 3.12 the wrapper's call into the function counts against the C
+ * recursion limit (a recursive @profile function raised RecursionError at
+ * depth ~750 under a limit of 10,000), and 3.11 inlines no call made
+ * through it.  From 3.12 a plain function (not a generator or coroutine
+ * function) is watched instead: sys.monitoring's PY_START and PY_RETURN
+ * on its code object alone, PY_UNWIND (global: it cannot be local) for
+ * its calls that raise, so the decorator returns the function itself and
+ * the program sees the recursion it sees without pyprof.  Below 3.12 no
+ * per-code event exists without slowing every call, and the caller wraps.
+ *
+ * Requires the GIL.
+ */
+#ifndef PYPROF_CALL_WATCH_H
+#define PYPROF_CALL_WATCH_H
+
+#include <Python.h>
+
+/* Statically allocated by the feature that watches or wraps (kept by
+ * pointer, and may outlive any session: the hooks must cope with no
+ * session running, typically by doing nothing). */
+typedef struct pyprof_call_hooks {
+    /* Before the call; returns a token for `exit`.  Must not raise. */
+    void *(*enter)(PyObject *func);
+    /* After the call, whether it returned or raised; the pending
+     * exception, if any, is saved and restored around it. */
+    void (*exit)(PyObject *func, void *token);
+} pyprof_call_hooks_t;
+
+/* Watch every call of `func` (borrowed; a strong reference is kept until
+ * pyprof_call_watch_remove): hooks->enter when it starts, hooks->exit
+ * when it returns or raises, in the thread running it.  Returns 1 when
+ * func is watched (the decorator returns it unchanged), 0 when it cannot
+ * be (below 3.12, not a plain Python function, its code already watched
+ * for other hooks, no sys.monitoring tool id free: the caller wraps it),
+ * -1 with an exception set. */
+int pyprof_call_watch_add(PyObject *func, const pyprof_call_hooks_t *hooks);
+
+/* Stop watching the functions of `hooks`; calls of them still running get
+ * their exit now.  Never raises. */
+void pyprof_call_watch_remove(const pyprof_call_hooks_t *hooks);
+
+#endif
