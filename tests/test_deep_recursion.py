@@ -19,8 +19,10 @@ COMMANDS = {
     "lines": ["lines"],
     "memory": ["memory"],
     "mprof": ["mprof", "run", "-o", "{tmp}/rec.dat"],
-    "heap": ["heap"],
 }
+# pyprof heap is not here: its @profile wrapper still costs the program two
+# recursion levels per call (RecursionError at half plain python's depth);
+# the fix that shares memory's wrapper is not merged yet (issue #11, open).
 
 RECURSE = """\
 import sys
@@ -76,10 +78,8 @@ def plain(script):
                           text=True, timeout=300)
 
 
-# pyprof heap takes two censuses of the whole heap per call: its deep case
-# is deep enough for 3.12's C recursion limit (1,500) only.
-CASES = [(name, depth) for name in sorted(COMMANDS) if name != "heap"
-         for depth in (5000, DEEP)] + [("heap", 1600)]
+CASES = [(name, depth) for name in sorted(COMMANDS)
+         for depth in (5000, DEEP)]
 
 # Below 3.12 mprof run's @profile is a C wrapper (no per-code event exists
 # without slowing every call), through which 3.11 inlines no call: the C
