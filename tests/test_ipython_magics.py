@@ -49,17 +49,15 @@ def test_lprun_keeps_the_statements_quotes(statement):
 
 
 def _mprun_rows(out):
-    """{lineno: (occurrences or 0, contents)} of memory_profiler's table,
-    the contents cut where the header's "Line Contents" starts."""
-    rows, column = {}, None
+    """{lineno: (occurrences or 0, contents stripped)} of memory_profiler's
+    table (pyprof's two more columns allowed)."""
+    rows = {}
     for line in out.splitlines():
-        if "Line Contents" in line:
-            column = line.index("Line Contents")
-        m = re.match(r"^\s+(\d+)\s+[\d.]+ MiB\s+-?[\d.]+ MiB\s+(\d+)",
-                     line)
-        if column is not None and re.match(r"^\s+\d+ ", line):
-            rows[int(line.split()[0])] = (int(m.group(2)) if m else 0,
-                                          line[column:].strip())
+        m = re.match(r"^\s+(\d+)(?:\s+[\d.]+ MiB\s+-?[\d.]+ MiB\s+(\d+)"
+                     r"(?:\s+[\d.]+ MiB\s+-?[\d.]+ MiB)?)?\s(.*)$", line)
+        if m and "MiB" in out:
+            rows[int(m.group(1))] = (int(m.group(2) or 0),
+                                     m.group(3).strip())
     return rows
 
 
@@ -82,3 +80,17 @@ def test_mprun_keeps_the_statements_quotes(statement, tmp_path):
     assert sorted(ours) == sorted(theirs) == [1, 2, 3, 4, 5]
     assert ours == theirs
     assert ours[4] == (11, "n += 1")
+
+
+def test_mprun_shows_the_source_of_a_function_defined_in_a_cell():
+    """%lprun shows a cell's lines (IPython registers them in linecache);
+    %mprun shows the same Line Contents."""
+    lines = _session("pyprof", "lprun", '-f f f("hello world")')
+    column = lines.index("Line Contents") - lines.rindex("\n", 0, lines.index(
+        "Line Contents")) - 1
+    expected = {int(l.split()[0]): l[column:].strip()
+                for l in lines.splitlines() if re.match(r"^\s+\d+ ", l)}
+    assert expected[4] == "n += 1"
+    ours = _mprun_rows(_session("pyprof", "mprun", '-f f f("hello world")'))
+    assert {n: text for n, (_, text) in ours.items()} == expected
+    assert ours[4][0] == 11

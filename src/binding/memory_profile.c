@@ -51,7 +51,8 @@ print_report(PyObject *func, const pyprof_memprof_t *profile)
     pyprof_sink_init_buffer(&sink);
     pyprof_memory_report_text(&sink, profile, 0,
                               precision < 0 || precision > 9 ? 1
-                                                             : (int)precision);
+                                                             : (int)precision,
+                              pyprof_lines_source_text, NULL);
     size_t len;
     char *text = pyprof_sink_take(&sink, &len);
     if (text != NULL && stream != NULL && stream != Py_None) {
@@ -197,7 +198,8 @@ report_text(const pyprof_memprof_t *profile, int precision)
 {
     pyprof_sink_t sink;
     pyprof_sink_init_buffer(&sink);
-    pyprof_memory_report_text(&sink, profile, 0, precision);
+    pyprof_memory_report_text(&sink, profile, 0, precision,
+                              pyprof_lines_source_text, NULL);
     size_t len;
     char *text = pyprof_sink_take(&sink, &len);
     if (text == NULL) {

@@ -208,11 +208,13 @@ report(const pyprof_memprof_t *profile, const memory_options_t *opts,
     pyprof_sink_t sink;
     pyprof_sink_init_buffer(&sink);
     if (outpath != NULL && !opts->outfile_text) {
-        pyprof_memory_report_json(&sink, profile);
+        pyprof_memory_report_json(&sink, profile, pyprof_lines_source_text,
+                                  NULL);
     }
     else {
         pyprof_memory_report_text(&sink, profile, opts->rss_only,
-                                  (int)opts->precision);
+                                  (int)opts->precision,
+                                  pyprof_lines_source_text, NULL);
     }
     size_t len;
     char *text = pyprof_sink_take(&sink, &len);

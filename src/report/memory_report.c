@@ -21,15 +21,22 @@ pyprof_memprof_free(pyprof_memprof_t *profile)
     free(profile);
 }
 
-/* The lines of a source file: a new array of `*count` new strings (each
- * with its '\n' if it had one), or NULL when it cannot be read (the table
- * is then printed without contents, as for code run with -c). */
+/* The lines of a source file, from `source` when given (IPython's cells
+ * are in linecache only), else from the disk: a new array of `*count` new
+ * strings (each with its '\n' if it had one), or NULL when it cannot be
+ * read (the table is then printed without contents, as for code run with
+ * -c). */
 static char **
-read_source(const char *filename, int *count)
+read_source(const char *filename, pyprof_lprof_source_fn source,
+            void *source_ctx, int *count)
 {
     *count = 0;
-    FILE *f = fopen(filename, "r");
+    size_t len = 0;
+    char *text = source != NULL ? source(source_ctx, filename, &len) : NULL;
+    FILE *f = text != NULL ? fmemopen(text, len, "r")
+                           : fopen(filename, "r");
     if (f == NULL) {
+        free(text);
         return NULL;
     }
     char **lines = NULL;
@@ -53,6 +60,7 @@ read_source(const char *filename, int *count)
     }
     free(line);
     fclose(f);
+    free(text);
     return lines;
 }
 
@@ -87,7 +95,8 @@ func_ran(const pyprof_memfunc_t *f)
 void
 pyprof_memory_report_text(pyprof_sink_t *sink,
                           const pyprof_memprof_t *profile, int rss_only,
-                          int precision)
+                          int precision, pyprof_lprof_source_fn source,
+                          void *source_ctx)
 {
     for (size_t k = 0; k < profile->nfuncs; k++) {
         const pyprof_memfunc_t *f = &profile->funcs[k];
@@ -95,7 +104,8 @@ pyprof_memory_report_text(pyprof_sink_t *sink,
             continue;
         }
         int nsource;
-        char **source = read_source(f->filename, &nsource);
+        char **lines = read_source(f->filename, source, source_ctx,
+                                   &nsource);
         char header[256];
         /* memory_profiler: '{0:>6} {1:>12} {2:>12}  {3:>10}   {4:<}' */
         if (rss_only) {
@@ -132,7 +142,7 @@ pyprof_memory_report_text(pyprof_sink_t *sink,
                 format_mib(alive, sizeof(alive),
                            (double)row->alive / 1048576.0, precision);
             }
-            const char *text = lineno - 1 < nsource ? source[lineno - 1]
+            const char *text = lineno - 1 < nsource ? lines[lineno - 1]
                                                     : "\n";
             if (rss_only) {
                 pyprof_sink_printf(sink, "%6d %12s %12s  %10s   %s", lineno,
@@ -148,7 +158,7 @@ pyprof_memory_report_text(pyprof_sink_t *sink,
             }
         }
         pyprof_sink_puts(sink, "\n\n");
-        free_source(source, nsource);
+        free_source(lines, nsource);
     }
 }
 
@@ -172,14 +182,16 @@ json_string(pyprof_sink_t *sink, const char *text)
 
 void
 pyprof_memory_report_json(pyprof_sink_t *sink,
-                          const pyprof_memprof_t *profile)
+                          const pyprof_memprof_t *profile,
+                          pyprof_lprof_source_fn source, void *source_ctx)
 {
     pyprof_sink_puts(sink, "{\"unit\": \"MiB for memory, bytes for "
                            "allocations\", \"functions\": [");
     for (size_t k = 0; k < profile->nfuncs; k++) {
         const pyprof_memfunc_t *f = &profile->funcs[k];
         int nsource;
-        char **source = read_source(f->filename, &nsource);
+        char **lines = read_source(f->filename, source, source_ctx,
+                                   &nsource);
         pyprof_sink_puts(sink, k ? ",\n {\"filename\": " : "\n {\"filename\": ");
         json_string(sink, f->filename);
         pyprof_sink_puts(sink, ", \"name\": ");
@@ -207,7 +219,7 @@ pyprof_memory_report_json(pyprof_sink_t *sink,
                                "%lld, \"contents\": ",
                                (unsigned long long)row->allocated,
                                (long long)row->alive);
-            char *text = lineno - 1 < nsource ? source[lineno - 1] : NULL;
+            char *text = lineno - 1 < nsource ? lines[lineno - 1] : NULL;
             if (text != NULL) {
                 size_t n = strlen(text);
                 if (n > 0 && text[n - 1] == '\n') {
@@ -218,7 +230,7 @@ pyprof_memory_report_json(pyprof_sink_t *sink,
             pyprof_sink_putc(sink, '}');
         }
         pyprof_sink_puts(sink, "]}");
-        free_source(source, nsource);
+        free_source(lines, nsource);
     }
     pyprof_sink_puts(sink, "\n]}\n");
 }

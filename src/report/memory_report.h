@@ -14,6 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "../core/lprof_text.h"
 #include "../core/sink.h"
 
 typedef struct {
@@ -42,13 +43,18 @@ void pyprof_memprof_free(pyprof_memprof_t *profile);
 
 /* Print every function's table (functions whose lines never ran are left
  * out, as memory_profiler leaves them out).  `rss_only`: exactly
- * memory_profiler's columns.  Source lines are read from the files. */
+ * memory_profiler's columns.  Source lines come from `source` (NULL: read
+ * from the files), as line_profiler's table gets them. */
 void pyprof_memory_report_text(pyprof_sink_t *sink,
                                const pyprof_memprof_t *profile,
-                               int rss_only, int precision);
+                               int rss_only, int precision,
+                               pyprof_lprof_source_fn source,
+                               void *source_ctx);
 
 /* The same data as one JSON object. */
 void pyprof_memory_report_json(pyprof_sink_t *sink,
-                               const pyprof_memprof_t *profile);
+                               const pyprof_memprof_t *profile,
+                               pyprof_lprof_source_fn source,
+                               void *source_ctx);
 
 #endif

@@ -126,7 +126,7 @@ test_memory_report_layout(void)
     pyprof_memprof_t profile = {&func, 1};
     pyprof_sink_t sink;
     pyprof_sink_init_buffer(&sink);
-    pyprof_memory_report_text(&sink, &profile, 1, 3);
+    pyprof_memory_report_text(&sink, &profile, 1, 3, NULL, NULL);
     size_t len;
     char *text = pyprof_sink_take(&sink, &len);
     CHECK_STR(text,
@@ -140,7 +140,7 @@ test_memory_report_layout(void)
               "\n\n");
     free(text);
     pyprof_sink_init_buffer(&sink);
-    pyprof_memory_report_json(&sink, &profile);
+    pyprof_memory_report_json(&sink, &profile, NULL, NULL);
     text = pyprof_sink_take(&sink, &len);
     CHECK(text != NULL && strstr(text, "\"allocated_bytes\": 104857600, "
                                        "\"alive_bytes\": -1048576") != NULL);
