@@ -17,6 +17,11 @@
  *                 absolute __file__ and, up to 3.14, __cached__ = None.
  *   source        read as bytes and compiled with the absolute file name,
  *                 so PEP 263 cookies and tracebacks behave as in python.
+ *   profile       a builtin for every command, as kernprof gives it in both
+ *                 its modes: here a pass-through (`@profile` and
+ *                 `@profile(precision=3)` return the function unchanged);
+ *                 a command that uses it (lines, memory, heap, mprof run)
+ *                 replaces it from its start hook and puts this one back.
  *
  * Modules (-m) and directories or zip files with a __main__.py go through
  * runpy as python does; the search is split from the run so that "No
@@ -86,6 +91,7 @@ typedef struct {
     PyObject *path_items;   /* a copy of its items, or NULL */
     PyObject *main;         /* sys.modules["__main__"], or NULL */
     PyObject *streams[SAVED_STREAMS];   /* sys.stdin/stdout/stderr */
+    PyObject *profile;      /* builtins.profile, or NULL if it was unset */
 } saved_state_t;
 
 /* ---------------------------------------------------------------------- */
@@ -469,6 +475,7 @@ saved_state_clear(saved_state_t *saved)
     for (size_t i = 0; i < SAVED_STREAMS; i++) {
         Py_CLEAR(saved->streams[i]);
     }
+    Py_CLEAR(saved->profile);
 }
 
 /* Remember sys.argv, sys.path and sys.modules["__main__"].  Returns 0, or
@@ -490,7 +497,50 @@ save_state(saved_state_t *saved)
     for (size_t i = 0; i < SAVED_STREAMS; i++) {
         saved->streams[i] = Py_XNewRef(PySys_GetObject(saved_streams[i]));
     }
+    saved->profile = Py_XNewRef(
+        PyDict_GetItemString(PyEval_GetBuiltins(), "profile"));
     return 0;
+}
+
+static PyMethodDef profile_passthrough_def;
+
+/* The pass-through `profile` builtin: profile(func) is func; profile()
+ * and profile(precision=..., stream=...) -- memory_profiler's spellings --
+ * are a pass-through again.  New reference. */
+static PyObject *
+profile_passthrough(PyObject *self, PyObject *args, PyObject *kwargs)
+{
+    if (PyTuple_GET_SIZE(args) == 1 && PyCallable_Check(
+            PyTuple_GET_ITEM(args, 0))) {
+        return Py_NewRef(PyTuple_GET_ITEM(args, 0));
+    }
+    if (PyTuple_GET_SIZE(args) == 0
+        || (PyTuple_GET_SIZE(args) == 1
+            && PyTuple_GET_ITEM(args, 0) == Py_None)) {
+        return PyCFunction_New(&profile_passthrough_def, NULL);
+    }
+    PyErr_SetString(PyExc_TypeError, "profile() takes a function");
+    return NULL;
+}
+
+static PyMethodDef profile_passthrough_def = {
+    "profile", (PyCFunction)(void (*)(void))profile_passthrough,
+    METH_VARARGS | METH_KEYWORDS,
+    "profile(func): func itself (this command does not use @profile).",
+};
+
+/* builtins.profile = the pass-through.  0, or -1 with an exception set. */
+static int
+install_profile_builtin(void)
+{
+    PyObject *decorator = PyCFunction_New(&profile_passthrough_def, NULL);
+    if (decorator == NULL) {
+        return -1;
+    }
+    int rc = PyDict_SetItemString(PyEval_GetBuiltins(), "profile",
+                                  decorator);
+    Py_DECREF(decorator);
+    return rc;
 }
 
 /* Give the interpreter the program's sys.argv, sys.path[0] and __main__.
@@ -509,6 +559,9 @@ install_program(const program_t *prog, const saved_state_t *saved)
         if (rc < 0) {
             return -1;
         }
+    }
+    if (install_profile_builtin() < 0) {
+        return -1;
     }
     return PyDict_SetItemString(PyImport_GetModuleDict(), "__main__",
                                 prog->module);
@@ -536,6 +589,16 @@ restore_state(const saved_state_t *saved)
                             saved->path_items) < 0) {
             report_internal_error();
         }
+    }
+    PyObject *builtins = PyEval_GetBuiltins();                  /* borrowed */
+    if (saved->profile != NULL) {
+        if (PyDict_SetItemString(builtins, "profile", saved->profile) < 0) {
+            report_internal_error();
+        }
+    }
+    else if (PyDict_GetItemString(builtins, "profile") != NULL &&
+             PyDict_DelItemString(builtins, "profile") < 0) {
+        report_internal_error();
     }
     PyObject *modules = PyImport_GetModuleDict();               /* borrowed */
     if (saved->main != NULL) {
