@@ -538,6 +538,110 @@ rule_matches(const pyprof_lines_t *lines, lines_rule_t *rule,
     return 0;
 }
 
+/* The object a dotted name ("pkg.mod.Class.meth", "Class.meth", "f")
+ * names as Python would resolve it once the program runs: the longest
+ * prefix that is a loaded module (the program's own file is __main__),
+ * else __main__, then getattr for the rest -- so a name a package
+ * re-exports from another module, or a qualified name in the program, is
+ * found.  Nothing is imported: a module the program has not imported is
+ * not its business yet, and importing the program's own file would run
+ * it twice.  New reference, or NULL with no exception set. */
+static PyObject *
+resolve_dotted(const pyprof_lines_t *lines, const char *text)
+{
+    PyObject *modules = PyImport_GetModuleDict(); /* borrowed */
+    PyObject *found = NULL;
+    const char *rest = text;
+    for (const char *dot = strrchr(text, '.'); dot != NULL;) {
+        PyObject *name = PyUnicode_FromStringAndSize(
+            text, (Py_ssize_t)(dot - text));
+        if (name == NULL) {
+            PyErr_Clear();
+            return NULL;
+        }
+        PyObject *module = PyDict_GetItemWithError(modules, name);
+        Py_DECREF(name);
+        PyErr_Clear();
+        if (module == NULL && lines->main_file != NULL
+            && file_in_module(lines, lines->main_file, text,
+                              (size_t)(dot - text), 0)) {
+            module = PyDict_GetItemString(modules, "__main__");
+        }
+        if (module != NULL) {
+            found = Py_NewRef(module);
+            rest = dot + 1;
+            break;
+        }
+        const char *prev = NULL;
+        for (const char *p = text; p < dot; p++) {
+            if (*p == '.') {
+                prev = p;
+            }
+        }
+        dot = prev;
+    }
+    if (found == NULL) {
+        found = Py_XNewRef(PyDict_GetItemString(modules, "__main__"));
+    }
+    while (found != NULL && *rest != '\0') {
+        const char *dot = strchr(rest, '.');
+        size_t len = dot != NULL ? (size_t)(dot - rest) : strlen(rest);
+        PyObject *name = PyUnicode_FromStringAndSize(rest, (Py_ssize_t)len);
+        PyObject *next = name != NULL ? PyObject_GetAttr(found, name) : NULL;
+        Py_XDECREF(name);
+        Py_DECREF(found);
+        found = next;
+        rest += len + (dot != NULL);
+    }
+    PyErr_Clear();
+    return found;
+}
+
+/* The function a name stands for: through functools.wraps' __wrapped__
+ * chain (the body the user wrote, not the wrapper), as inspect.unwrap
+ * does.  Steals `obj`; new reference. */
+static PyObject *
+unwrap(PyObject *obj)
+{
+    for (int depth = 0; obj != NULL && depth < 16; depth++) {
+        PyObject *inner = PyObject_GetAttrString(obj, "__wrapped__");
+        if (inner == NULL) {
+            PyErr_Clear();
+            break;
+        }
+        Py_SETREF(obj, inner);
+    }
+    return obj;
+}
+
+/* Does FUNCTION rule `rule` (a dotted name) name `code` once resolved as
+ * Python would (see resolve_dotted)?  Only asked for code whose co_name
+ * is the name's last part, so the lookup runs for few code objects. */
+static int
+rule_names_code(pyprof_lines_t *lines, const lines_rule_t *rule,
+                PyObject *code, const char *name)
+{
+    const char *last = strrchr(rule->text, '.');
+    last = last != NULL ? last + 1 : rule->text;
+    if (lines->resolving || strcmp(last, name) != 0) {
+        return 0;
+    }
+    lines->resolving = 1;
+    PyObject *target = unwrap(resolve_dotted(lines, rule->text));
+    int same = 0;
+    if (target != NULL && PyObject_TypeCheck(target, &PyProperty_Type)) {
+        Py_SETREF(target, PyObject_GetAttrString(target, "fget"));
+        PyErr_Clear();
+    }
+    PyObject *target_code = target != NULL ? code_of(target, 0) : NULL;
+    same = target_code == code;
+    Py_XDECREF(target_code);
+    Py_XDECREF(target);
+    PyErr_Clear();
+    lines->resolving = 0;
+    return same;
+}
+
 /* Mark `code` as rejected by this engine (co_extra). */
 static void
 mark_rejected(pyprof_lines_t *lines, PyObject *code)
@@ -599,8 +703,11 @@ pyprof_lines_select_by_rules(pyprof_lines_t *lines, PyObject *code)
     }
     int selected = 0;
     for (size_t i = 0; i < lines->nrules; i++) {
-        if (rule_matches(lines, &lines->rules[i], lines->last_realpath,
-                         qualname, name)) {
+        lines_rule_t *rule = &lines->rules[i];
+        if (rule_matches(lines, rule, lines->last_realpath, qualname, name)
+            || (rule->kind == PYPROF_LINES_RULE_FUNCTION
+                && rule->file == NULL
+                && rule_names_code(lines, rule, code, name))) {
             lines->rules[i].matched = 1;
             selected = 1;
         }
@@ -621,15 +728,14 @@ done:
     return fn;
 }
 
-/* Look a FUNCTION rule that matched nothing up in sys.modules, so that a
- * function that exists but never ran is listed with zero hits. */
+/* Look a FUNCTION rule that matched nothing up, so that a function that
+ * exists but never ran is listed with zero hits. */
 static void
 resolve_unmatched(pyprof_lines_t *lines, lines_rule_t *rule)
 {
-    PyObject *modules = PyImport_GetModuleDict(); /* borrowed */
-    const char *text = rule->text;
     PyObject *found = NULL;
     if (rule->file != NULL) {
+        PyObject *modules = PyImport_GetModuleDict(); /* borrowed */
         PyObject *key, *module;
         Py_ssize_t pos = 0;
         while (found == NULL && PyDict_Next(modules, &pos, &key, &module)) {
@@ -648,67 +754,24 @@ resolve_unmatched(pyprof_lines_t *lines, lines_rule_t *rule)
             Py_DECREF(file);
             PyErr_Clear();
         }
-        if (found != NULL) {
-            text = rule->func;
-            goto walk;
-        }
-        return;
-    }
-    /* "a.b.f": the longest prefix that is a loaded module; "f": __main__ */
-    const char *rest = NULL;
-    const char *dot = strrchr(text, '.');
-    while (dot != NULL) {
-        PyObject *name = PyUnicode_FromStringAndSize(
-            text, (Py_ssize_t)(dot - text));
-        if (name == NULL) {
-            PyErr_Clear();
-            return;
-        }
-        PyObject *module = PyDict_GetItemWithError(modules, name);
-        Py_DECREF(name);
-        if (module == NULL && lines->main_file != NULL
-            && file_in_module(lines, lines->main_file, text,
-                              (size_t)(dot - text), 0)) {
-            /* the program's own file runs as __main__ */
-            module = PyDict_GetItemString(modules, "__main__");
-        }
-        if (module != NULL) {
-            found = Py_NewRef(module);
-            rest = dot + 1;
-            break;
+        for (const char *text = rule->func; found != NULL && *text;) {
+            const char *dot = strchr(text, '.');
+            size_t len = dot != NULL ? (size_t)(dot - text) : strlen(text);
+            PyObject *name = PyUnicode_FromStringAndSize(text,
+                                                         (Py_ssize_t)len);
+            PyObject *next = name != NULL ? PyObject_GetAttr(found, name)
+                                          : NULL;
+            Py_XDECREF(name);
+            Py_DECREF(found);
+            found = next;
+            text += len + (dot != NULL);
         }
         PyErr_Clear();
-        const char *prev = NULL;
-        for (const char *p = text; p < dot; p++) {
-            if (*p == '.') {
-                prev = p;
-            }
-        }
-        dot = prev;
     }
-    if (found == NULL && strchr(text, '.') == NULL) {
-        PyObject *module = PyDict_GetItemString(modules, "__main__");
-        if (module != NULL) {
-            found = Py_NewRef(module);
-            rest = text;
-        }
+    else {
+        found = resolve_dotted(lines, rule->text);
     }
-    if (found == NULL) {
-        return;
-    }
-    text = rest;
-walk:
-    while (found != NULL && *text != '\0') {
-        const char *dot = strchr(text, '.');
-        size_t len = dot != NULL ? (size_t)(dot - text) : strlen(text);
-        PyObject *name = PyUnicode_FromStringAndSize(text, (Py_ssize_t)len);
-        PyObject *next = name != NULL ? PyObject_GetAttr(found, name) : NULL;
-        Py_XDECREF(name);
-        Py_DECREF(found);
-        found = next;
-        text += len + (dot != NULL);
-    }
-    PyErr_Clear();
+    found = unwrap(found);
     if (found != NULL) {
         int rc = pyprof_lines_add(lines, found);
         if (rc > 0) {

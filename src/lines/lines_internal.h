@@ -101,6 +101,8 @@ struct pyprof_lines {
     size_t suspended_capacity;
     PyObject *last_filename;    /* 1-entry cache of rule matching: */
     char *last_realpath;        /* co_filename -> its realpath */
+    int resolving;              /* a FUNCTION rule's name is being looked
+                                   up (getattr may run code: no nesting) */
 };
 
 /* The engine whose hooks are installed, or NULL.  A global because the
