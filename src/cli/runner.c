@@ -17,11 +17,11 @@
  *                 absolute __file__ and, up to 3.14, __cached__ = None.
  *   source        read as bytes and compiled with the absolute file name,
  *                 so PEP 263 cookies and tracebacks behave as in python.
- *   profile       a builtin for every command, as kernprof gives it in both
- *                 its modes: here a pass-through (`@profile` and
+ *   profile       a builtin for every command, as `kernprof -b` gives it:
+ *                 when none is defined yet, a pass-through (`@profile` and
  *                 `@profile(precision=3)` return the function unchanged);
  *                 a command that uses it (lines, memory, heap, mprof run)
- *                 replaces it from its start hook and puts this one back.
+ *                 installs its own, before the run or from its start hook.
  *
  * Modules (-m) and directories or zip files with a __main__.py go through
  * runpy as python does; the search is split from the run so that "No
@@ -560,7 +560,7 @@ install_program(const program_t *prog, const saved_state_t *saved)
             return -1;
         }
     }
-    if (install_profile_builtin() < 0) {
+    if (saved->profile == NULL && install_profile_builtin() < 0) {
         return -1;
     }
     return PyDict_SetItemString(PyImport_GetModuleDict(), "__main__",
