@@ -110,6 +110,190 @@ lines_add_function(LineProfilerObject *self, PyObject *func)
     Py_RETURN_NONE;
 }
 
+/* ---- add_module / add_class ------------------------------------------ */
+
+/* Which members a namespace's scan takes, as line_profiler's default
+ * scoping policies ("siblings" for functions and classes, "exact" for
+ * modules): in a class, what its own module defines; in a module "a.b",
+ * what modules below package "a" define; in a top-level module "a", what
+ * "a" and its submodules define.  Submodules are never descended into. */
+typedef struct {
+    PyObject *prefix;   /* new reference: module name, or "a." */
+    int exact;          /* the member's module must equal prefix */
+} scope_t;
+
+/* 1 if `module_name` (a str or anything) is in scope, else 0. */
+static int
+in_scope(const scope_t *scope, PyObject *module_name)
+{
+    if (module_name == NULL || !PyUnicode_Check(module_name)) {
+        return 0;
+    }
+    int equal = PyUnicode_Compare(module_name, scope->prefix) == 0;
+    if (scope->exact || equal) {
+        return equal;
+    }
+    Py_ssize_t n = PyUnicode_GET_LENGTH(scope->prefix);
+    if (PyUnicode_READ_CHAR(scope->prefix, n - 1) != '.') {
+        PyObject *dotted = PyUnicode_FromFormat("%U.", scope->prefix);
+        if (dotted == NULL) {
+            PyErr_Clear();
+            return 0;
+        }
+        int below = PyUnicode_Tailmatch(module_name, dotted, 0, n + 1, -1)
+                    == 1;
+        Py_DECREF(dotted);
+        return below;
+    }
+    return PyUnicode_Tailmatch(module_name, scope->prefix, 0, n, -1) == 1;
+}
+
+/* The __module__ of a member, looking through staticmethod/classmethod
+ * (__func__), property (fget) and partial (func): new reference or
+ * NULL, no exception set. */
+static PyObject *
+member_module(PyObject *value)
+{
+    static const char *const inner[] = {"__func__", "fget", "func"};
+    PyObject *module = NULL;
+    Py_INCREF(value);
+    for (int depth = 0; depth < 4 && module == NULL; depth++) {
+        module = PyObject_GetAttrString(value, "__module__");
+        if (module != NULL && module != Py_None) {
+            break;
+        }
+        Py_CLEAR(module);
+        PyErr_Clear();
+        PyObject *next = NULL;
+        for (size_t i = 0; i < 3 && next == NULL; i++) {
+            next = PyObject_GetAttrString(value, inner[i]);
+            if (next == NULL) {
+                PyErr_Clear();
+            }
+        }
+        Py_SETREF(value, next);
+        if (value == NULL) {
+            break;
+        }
+    }
+    Py_XDECREF(value);
+    return module;
+}
+
+static Py_ssize_t add_class_members(pyprof_lines_t *lines, PyObject *cls,
+                                    PyObject *seen);
+
+/* Select the members of `namespace` (a module or class) in `scope`; the
+ * number of members added, a class counting once when it added any, as
+ * line_profiler counts.  -1 with an exception set. */
+static Py_ssize_t
+add_members(pyprof_lines_t *lines, PyObject *namespace,
+            const scope_t *scope, PyObject *seen)
+{
+    PyObject *dict = PyObject_GetAttrString(namespace, "__dict__");
+    PyObject *items = dict != NULL ? PyMapping_Items(dict) : NULL;
+    Py_XDECREF(dict);
+    if (items == NULL) {
+        return -1;
+    }
+    Py_ssize_t count = 0;
+    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(items); i++) {
+        PyObject *value = PyTuple_GET_ITEM(PyList_GET_ITEM(items, i), 1);
+        PyObject *id = PyLong_FromVoidPtr(value);
+        int known = id != NULL ? PySet_Contains(seen, id) : -1;
+        if (known == 0) {
+            known = PySet_Add(seen, id) < 0 ? -1 : 0;
+        }
+        Py_XDECREF(id);
+        if (known < 0) {
+            count = -1;
+            break;
+        }
+        if (known || PyModule_Check(value)) {
+            continue;
+        }
+        PyObject *module = member_module(value);
+        int wanted = in_scope(scope, module);
+        Py_XDECREF(module);
+        if (!wanted) {
+            continue;
+        }
+        Py_ssize_t added = PyType_Check(value)
+                               ? add_class_members(lines, value, seen)
+                               : pyprof_lines_add(lines, value);
+        if (added < 0) {
+            count = -1;
+            break;
+        }
+        count += added > 0;
+    }
+    Py_DECREF(items);
+    return count;
+}
+
+static Py_ssize_t
+add_class_members(pyprof_lines_t *lines, PyObject *cls, PyObject *seen)
+{
+    scope_t scope = {member_module(cls), 1};
+    if (scope.prefix == NULL) {
+        return 0;
+    }
+    Py_ssize_t count = add_members(lines, cls, &scope, seen);
+    Py_DECREF(scope.prefix);
+    return count;
+}
+
+/* add_module(module) / add_class(cls): the number of members added. */
+static PyObject *
+add_namespace(LineProfilerObject *self, PyObject *namespace, int is_class)
+{
+    if (check_ready(self) < 0) {
+        return NULL;
+    }
+    if (is_class ? !PyType_Check(namespace) : !PyModule_Check(namespace)) {
+        return PyErr_Format(PyExc_TypeError, "%s() takes a %s, not %R",
+                            is_class ? "add_class" : "add_module",
+                            is_class ? "class" : "module", namespace);
+    }
+    PyObject *seen = PySet_New(NULL);
+    if (seen == NULL) {
+        return NULL;
+    }
+    Py_ssize_t count;
+    if (is_class) {
+        count = add_class_members(self->lines, namespace, seen);
+    }
+    else {
+        PyObject *name = PyModule_GetNameObject(namespace);
+        if (name == NULL) {
+            Py_DECREF(seen);
+            return NULL;
+        }
+        Py_ssize_t dot = PyUnicode_FindChar(name, '.', 0,
+                                            PyUnicode_GET_LENGTH(name), -1);
+        scope_t scope = {dot >= 0 ? PyUnicode_Substring(name, 0, dot + 1)
+                                  : Py_NewRef(name), 0};
+        Py_DECREF(name);
+        count = scope.prefix != NULL
+                    ? add_members(self->lines, namespace, &scope, seen) : -1;
+        Py_XDECREF(scope.prefix);
+    }
+    Py_DECREF(seen);
+    return count < 0 ? NULL : PyLong_FromSsize_t(count);
+}
+
+static PyObject *
+lines_add_module(LineProfilerObject *self, PyObject *module)
+{
+    return add_namespace(self, module, 0);
+}
+
+static PyObject *
+lines_add_class(LineProfilerObject *self, PyObject *cls)
+{
+    return add_namespace(self, cls, 1);
+}
+
 static PyObject *
 lines_enable(LineProfilerObject *self, PyObject *unused)
 {
@@ -319,7 +503,55 @@ lines_dump_stats(LineProfilerObject *self, PyObject *arg)
     Py_RETURN_NONE;
 }
 
-/* get_stats(): an object with line_profiler's .timings {(file, line,
+/* line_profiler.LineStats' shape: .timings and .unit.  Created once, the
+ * first time get_stats() runs; a global because a struct sequence type
+ * has no module to live in.  Protected by the GIL. */
+static PyTypeObject *line_stats_type = NULL;
+
+static PyStructSequence_Field line_stats_fields[] = {
+    {"timings", "{(filename, first line, name): [(lineno, hits, time)]}, "
+                "hit lines only"},
+    {"unit", "seconds per time unit of the timings"},
+    {NULL, NULL},
+};
+
+static PyStructSequence_Desc line_stats_desc = {
+    "pyprof.LineStats",
+    "What line_profiler.LineProfiler.get_stats() returns: "
+    "line_profiler.show_text(stats.timings, stats.unit) prints it.",
+    line_stats_fields, 2,
+};
+
+/* A new LineStats(timings, unit), stealing `timings`; NULL with an
+ * exception set (timings released). */
+static PyObject *
+new_line_stats(PyObject *timings, double unit)
+{
+    if (line_stats_type == NULL) {
+        line_stats_type = PyStructSequence_NewType(&line_stats_desc);
+        if (line_stats_type == NULL) {
+            Py_DECREF(timings);
+            return NULL;
+        }
+    }
+    PyObject *stats = PyStructSequence_New(line_stats_type);
+    PyObject *unit_obj = PyFloat_FromDouble(unit);
+    if (stats == NULL || unit_obj == NULL) {
+        Py_XDECREF(stats);
+        Py_XDECREF(unit_obj);
+        Py_DECREF(timings);
+        return NULL;
+    }
+    PyStructSequence_SetItem(stats, 0, timings);    /* steals */
+    PyStructSequence_SetItem(stats, 1, unit_obj);   /* steals */
+    return stats;
+}
+
+/* Seconds per unit of get_stats()' times: ns, what line_profiler's
+ * timer_unit is on Linux. */
+#define TIMER_UNIT 1e-9
+
+/* get_stats(): a LineStats with line_profiler's .timings {(file, line,
  * name): [(lineno, hits, time)]} (hit lines only) and .unit (1e-9). */
 static PyObject *
 lines_get_stats(LineProfilerObject *self, PyObject *unused)
@@ -361,22 +593,8 @@ lines_get_stats(LineProfilerObject *self, PyObject *unused)
             Py_DECREF(entry);
         }
     }
-    PyObject *types = PyImport_ImportModule("types");
-    if (types != NULL) {
-        PyObject *ns = PyObject_GetAttrString(types, "SimpleNamespace");
-        Py_DECREF(types);
-        if (ns != NULL) {
-            PyObject *kw = Py_BuildValue("{sOsd}", "timings", timings,
-                                         "unit", 1e-9);
-            PyObject *noargs = PyTuple_New(0);
-            if (kw != NULL && noargs != NULL) {
-                result = PyObject_Call(ns, noargs, kw);
-            }
-            Py_XDECREF(kw);
-            Py_XDECREF(noargs);
-            Py_DECREF(ns);
-        }
-    }
+    result = new_line_stats(timings, TIMER_UNIT);
+    timings = NULL;
 done:
     Py_XDECREF(timings);
     pyprof_lprof_free(model);
@@ -431,7 +649,15 @@ lines_enabled(LineProfilerObject *self, void *closure)
                            && pyprof_lines_enabled(self->lines));
 }
 
+static PyObject *
+lines_timer_unit(LineProfilerObject *self, void *closure)
+{
+    return PyFloat_FromDouble(TIMER_UNIT);
+}
+
 static PyGetSetDef lines_getset[] = {
+    {"timer_unit", (getter)lines_timer_unit, NULL,
+     "Seconds per unit of get_stats()' times (1e-9).", NULL},
     {"functions", (getter)lines_functions, NULL,
      "The code objects of the selected functions.", NULL},
     {"enabled", (getter)lines_enabled, NULL, "True while recording.", NULL},
@@ -442,6 +668,12 @@ static PyMethodDef lines_methods[] = {
     {"add_function", (PyCFunction)lines_add_function, METH_O,
      "add_function(func)\n\nProfile func (a function, method, "
      "staticmethod, classmethod, property or code object) line by line."},
+    {"add_module", (PyCFunction)lines_add_module, METH_O,
+     "add_module(module) -> int\n\nProfile the functions and classes the "
+     "module (or its package) defines, as line_profiler's add_module."},
+    {"add_class", (PyCFunction)lines_add_class, METH_O,
+     "add_class(cls) -> int\n\nProfile the methods (and nested classes) "
+     "the class defines, as line_profiler's add_class."},
     {"enable", (PyCFunction)lines_enable, METH_NOARGS, "Start recording."},
     {"disable", (PyCFunction)lines_disable, METH_NOARGS, "Stop recording."},
     {"enable_by_count", (PyCFunction)lines_enable, METH_NOARGS,
@@ -466,7 +698,8 @@ static PyMethodDef lines_methods[] = {
      "dump_stats(path)\n\nWrite a .lprof file (python -m line_profiler "
      "reads it)."},
     {"get_stats", (PyCFunction)lines_get_stats, METH_NOARGS,
-     "get_stats() -> object with .timings and .unit, as line_profiler's."},
+     "get_stats() -> LineStats(timings, unit), as line_profiler's: "
+     "line_profiler.show_text(stats.timings, stats.unit) prints it."},
     {"to_json", (PyCFunction)lines_to_json, METH_NOARGS,
      "to_json() -> str: every line of every function, times in ns."},
     {NULL, NULL, 0, NULL},
