@@ -225,16 +225,18 @@ def test_print_stats_has_cprofile_layout(capsys):
     assert "67/1" in out and "workload.py:8(fib)" in out
 
 
-def test_only_one_pyprof_profiler_at_a_time():
-    first, second = pyprof.Profile(), pyprof.Profile()
-    first.enable()
+def test_at_most_four_pyprof_profilers_at_a_time():
+    profs = [pyprof.Profile() for _ in range(5)]
+    for p in profs[:4]:
+        p.enable()
     try:
-        with pytest.raises(RuntimeError):
-            second.enable()
+        with pytest.raises(RuntimeError, match="at most 4"):
+            profs[4].enable()
     finally:
-        first.disable()
-    second.enable()
-    second.disable()
+        for p in profs[:4]:
+            p.disable()
+    profs[4].enable()
+    profs[4].disable()
 
 
 def test_exceptions_pass_through_unchanged():

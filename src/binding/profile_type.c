@@ -1,7 +1,11 @@
 /* profile_type.c - pyprof.Profile: cProfile.Profile's API over our engine.
  *
- * enable()/disable(), the context manager, runcall(), create_stats() (so
- * pstats.Stats(profile) works), print_stats() and dump_stats().  The
+ * Profile(timer=None, timeunit=0.0, subcalls=True, builtins=True),
+ * enable()/disable(), the context manager, runcall(), run(), runctx(),
+ * create_stats() (so pstats.Stats(profile) works), getstats() (cProfile's
+ * profiler_entry list), print_stats() and dump_stats().  Several may
+ * record at once (nested, one per thread, a program's own under
+ * `pyprof run`); each sees every thread.  The
  * numbers come from the engine (engine/profiler.c) as a plain-C model; the
  * rendering and file writing are the plain-C ones the CLI uses too.
  */
@@ -48,12 +52,6 @@ profile_init(ProfileObject *self, PyObject *args, PyObject *kwargs)
                                      &clock)) {
         return -1;
     }
-    if (timer != Py_None) {
-        PyErr_SetString(PyExc_ValueError,
-                        "pyprof.Profile takes clock='wall' or clock='cpu', "
-                        "not a Python timer function");
-        return -1;
-    }
     pyprof_clock_kind_t kind;
     if (strcmp(clock, "wall") == 0) {
         kind = PYPROF_CLOCK_WALL;
@@ -66,7 +64,14 @@ profile_init(ProfileObject *self, PyObject *args, PyObject *kwargs)
                      "clock must be 'wall' or 'cpu', not '%s'", clock);
         return -1;
     }
-    pyprof_profiler_t *profiler = pyprof_profiler_new(kind, builtins);
+    if (timer != Py_None && !PyCallable_Check(timer)) {
+        PyErr_SetString(PyExc_TypeError, "timer must be callable");
+        return -1;
+    }
+    pyprof_profiler_t *profiler =
+        timer != Py_None
+            ? pyprof_profiler_new_timer(timer, timeunit, builtins)
+            : pyprof_profiler_new(kind, builtins);
     if (profiler == NULL) {
         return -1;
     }
@@ -347,6 +352,170 @@ profile_runcall(ProfileObject *self, PyObject *args, PyObject *kwargs)
     return result;
 }
 
+/* runctx(cmd, globals, locals): exec(cmd) under the profiler, returning
+ * self, as cProfile's does; the profiler is disabled however cmd ends. */
+static PyObject *
+profile_runctx(ProfileObject *self, PyObject *args, PyObject *kwargs)
+{
+    static char *kwlist[] = {"cmd", "globals", "locals", NULL};
+    PyObject *cmd, *globals, *locals;
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "OOO:runctx", kwlist,
+                                     &cmd, &globals, &locals)) {
+        return NULL;
+    }
+    PyObject *exec = PyDict_GetItemString(PyEval_GetBuiltins(), "exec");
+    if (exec == NULL) {
+        PyErr_SetString(PyExc_RuntimeError, "no builtin exec");
+        return NULL;
+    }
+    Py_INCREF(exec);
+    if (check_ready(self) < 0 || pyprof_profiler_enable(self->profiler) < 0) {
+        Py_DECREF(exec);
+        return NULL;
+    }
+    PyObject *res = PyObject_CallFunctionObjArgs(exec, cmd, globals, locals,
+                                                 NULL);
+    pyprof_profiler_disable(self->profiler);
+    Py_DECREF(exec);
+    if (res == NULL) {
+        return NULL;
+    }
+    Py_DECREF(res);
+    return Py_NewRef(self);
+}
+
+/* run(cmd): runctx(cmd, __main__.__dict__, __main__.__dict__). */
+static PyObject *
+profile_run(ProfileObject *self, PyObject *cmd)
+{
+    PyObject *main = PyImport_AddModule("__main__"); /* borrowed */
+    if (main == NULL) {
+        return NULL;
+    }
+    PyObject *dict = PyModule_GetDict(main); /* borrowed */
+    PyObject *args = PyTuple_Pack(3, cmd, dict, dict);
+    if (args == NULL) {
+        return NULL;
+    }
+    PyObject *res = profile_runctx(self, args, NULL);
+    Py_DECREF(args);
+    return res;
+}
+
+/* cProfile's getstats() entry for `func`: a new reference, or NULL. */
+static PyObject *
+stats_entry(PyObject *entry_type, PyObject *code, const pyprof_func_t *func,
+            PyObject *calls)
+{
+    return PyObject_CallFunction(
+        entry_type, "((OLLddO))", code, (long long)func->nc,
+        (long long)(func->nc - func->cc), func->ct, func->tt, calls);
+}
+
+/* The object cProfile puts in an entry for model function `i`: the code
+ * object, or the C function's label (borrowed from `objects`, or a new
+ * str kept in it). */
+static PyObject *
+entry_code(PyObject *objects, const pyprof_func_t *func)
+{
+    PyObject *key = Py_BuildValue("(sls)", func->filename, func->lineno,
+                                  func->funcname);
+    if (key == NULL) {
+        return NULL;
+    }
+    PyObject *code = PyDict_GetItemWithError(objects, key); /* borrowed */
+    if (code == NULL && !PyErr_Occurred()) {
+        PyObject *name = PyUnicode_FromString(func->funcname);
+        if (name != NULL && PyDict_SetItem(objects, key, name) == 0) {
+            code = name;
+        }
+        Py_XDECREF(name);
+    }
+    Py_DECREF(key);
+    return code;
+}
+
+/* getstats(): cProfile's list of _lsprof.profiler_entry (code,
+ * callcount, reccallcount, totaltime, inlinetime, calls), calls being
+ * profiler_subentry per callee or None. */
+static PyObject *
+profile_getstats(ProfileObject *self, PyObject *unused)
+{
+    if (check_ready(self) < 0) {
+        return NULL;
+    }
+    PyObject *lsprof = NULL, *entry_type = NULL, *sub_type = NULL;
+    PyObject *objects = NULL, *codes = NULL, *calls = NULL, *result = NULL;
+    pyprof_stats_t *stats = pyprof_profiler_export(self->profiler);
+    if (stats == NULL) {
+        return NULL;
+    }
+    size_t n = pyprof_stats_count(stats);
+    lsprof = PyImport_ImportModule("_lsprof");
+    entry_type = lsprof ? PyObject_GetAttrString(lsprof, "profiler_entry")
+                        : NULL;
+    sub_type = lsprof ? PyObject_GetAttrString(lsprof, "profiler_subentry")
+                      : NULL;
+    objects = pyprof_profiler_objects(self->profiler);
+    codes = PyList_New((Py_ssize_t)n);
+    calls = PyList_New((Py_ssize_t)n);
+    if (entry_type == NULL || sub_type == NULL || objects == NULL
+        || codes == NULL || calls == NULL) {
+        goto done;
+    }
+    for (size_t i = 0; i < n; i++) {
+        PyObject *code = entry_code(objects, pyprof_stats_func(stats, i));
+        if (code == NULL) {
+            goto done;
+        }
+        PyList_SET_ITEM(codes, i, Py_NewRef(code));
+        PyList_SET_ITEM(calls, i, Py_NewRef(Py_None));
+    }
+    /* The model keeps callers per callee; cProfile lists callees. */
+    for (size_t i = 0; i < n; i++) {
+        const pyprof_func_t *func = pyprof_stats_func(stats, i);
+        for (size_t j = 0; j < func->ncallers; j++) {
+            const pyprof_caller_t *c = &func->callers[j];
+            PyObject *list = PyList_GET_ITEM(calls, c->caller);
+            if (list == Py_None) {
+                list = PyList_New(0);
+                if (list == NULL) {
+                    goto done;
+                }
+                PyList_SetItem(calls, c->caller, list); /* steals */
+            }
+            PyObject *sub = PyObject_CallFunction(
+                sub_type, "((OLLdd))", PyList_GET_ITEM(codes, i),
+                (long long)c->nc, (long long)(c->nc - c->cc), c->ct, c->tt);
+            if (sub == NULL || PyList_Append(list, sub) < 0) {
+                Py_XDECREF(sub);
+                goto done;
+            }
+            Py_DECREF(sub);
+        }
+    }
+    result = PyList_New((Py_ssize_t)n);
+    for (size_t i = 0; result != NULL && i < n; i++) {
+        PyObject *entry = stats_entry(entry_type, PyList_GET_ITEM(codes, i),
+                                      pyprof_stats_func(stats, i),
+                                      PyList_GET_ITEM(calls, i));
+        if (entry == NULL) {
+            Py_CLEAR(result);
+            break;
+        }
+        PyList_SET_ITEM(result, i, entry);
+    }
+done:
+    Py_XDECREF(lsprof);
+    Py_XDECREF(entry_type);
+    Py_XDECREF(sub_type);
+    Py_XDECREF(objects);
+    Py_XDECREF(codes);
+    Py_XDECREF(calls);
+    pyprof_stats_free(stats);
+    return result;
+}
+
 static PyMethodDef profile_methods[] = {
     {"enable", (PyCFunction)(void (*)(void))profile_enable,
      METH_VARARGS | METH_KEYWORDS,
@@ -366,6 +535,14 @@ static PyMethodDef profile_methods[] = {
     {"runcall", (PyCFunction)(void (*)(void))profile_runcall,
      METH_VARARGS | METH_KEYWORDS,
      "runcall(func, /, *args, **kwargs)\n\nCall func under the profiler."},
+    {"run", (PyCFunction)profile_run, METH_O,
+     "run(cmd)\n\nexec(cmd) in __main__ under the profiler; returns self."},
+    {"runctx", (PyCFunction)(void (*)(void))profile_runctx,
+     METH_VARARGS | METH_KEYWORDS,
+     "runctx(cmd, globals, locals)\n\nexec(cmd, globals, locals) under "
+     "the profiler; returns self."},
+    {"getstats", (PyCFunction)profile_getstats, METH_NOARGS,
+     "getstats()\n\ncProfile's list of _lsprof.profiler_entry."},
     {"__enter__", (PyCFunction)profile_enter, METH_NOARGS, NULL},
     {"__exit__", (PyCFunction)profile_exit, METH_VARARGS, NULL},
     {NULL, NULL, 0, NULL},
@@ -379,7 +556,8 @@ static PyMemberDef profile_members[] = {
 
 static PyType_Slot profile_slots[] = {
     {Py_tp_doc,
-     "Profile(clock='wall', builtins=True)\n\n"
+     "Profile(timer=None, timeunit=0.0, subcalls=True, builtins=True, "
+     "clock='wall')\n\n"
      "A deterministic function profiler with cProfile.Profile's API: every "
      "call of Python and C functions in every thread is counted and timed."},
     {Py_tp_init, profile_init},

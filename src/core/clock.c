@@ -36,9 +36,23 @@ pyprof_clock_init(pyprof_clock_t *clock, int cpu)
     clock->origin_ticks = pyprof_clock_ticks(clock);
 }
 
+void
+pyprof_clock_init_function(pyprof_clock_t *clock, pyprof_clock_read_fn read,
+                           void *ctx, double ns_per_tick)
+{
+    memset(clock, 0, sizeof(*clock));
+    clock->id = CLOCK_MONOTONIC;
+    clock->read = read;
+    clock->read_ctx = ctx;
+    clock->read_ns_per_tick = ns_per_tick;
+}
+
 double
 pyprof_clock_ns_per_tick(const pyprof_clock_t *clock)
 {
+    if (clock->read != NULL) {
+        return clock->read_ns_per_tick;
+    }
     if (!clock->use_tsc) {
         return 1.0;
     }

@@ -31,8 +31,14 @@ typedef int64_t pyprof_ticks_t;  /* raw units of a pyprof_clock_t */
 
 #define PYPROF_NS_PER_SEC INT64_C(1000000000)
 
+/* A clock read by a function (cProfile's timer argument): its ticks. */
+typedef pyprof_ticks_t (*pyprof_clock_read_fn)(void *ctx);
+
 typedef struct {
     int use_tsc;            /* ticks are time-stamp-counter cycles */
+    pyprof_clock_read_fn read;  /* else, when set: ticks come from it */
+    void *read_ctx;
+    double read_ns_per_tick;    /* ...at this fixed rate */
     clockid_t id;           /* else: ticks are ns of this clock */
     pyprof_ns_t origin_ns;  /* CLOCK_MONOTONIC at init, for calibration */
     pyprof_ticks_t origin_ticks;
@@ -50,6 +56,11 @@ pyprof_clock_read_ns(clockid_t id)
 /* Choose the source: `cpu` selects per-thread CPU time, else wall time. */
 void pyprof_clock_init(pyprof_clock_t *clock, int cpu);
 
+/* A clock whose ticks `read(ctx)` gives, `ns_per_tick` ns each. */
+void pyprof_clock_init_function(pyprof_clock_t *clock,
+                                pyprof_clock_read_fn read, void *ctx,
+                                double ns_per_tick);
+
 /* The current time in ticks.  Inline: this is on every hook's path. */
 static inline pyprof_ticks_t
 pyprof_clock_ticks(const pyprof_clock_t *clock)
@@ -59,6 +70,9 @@ pyprof_clock_ticks(const pyprof_clock_t *clock)
         return (pyprof_ticks_t)__rdtsc();
     }
 #endif
+    if (clock->read != NULL) {
+        return clock->read(clock->read_ctx);
+    }
     return pyprof_clock_read_ns(clock->id);
 }
 

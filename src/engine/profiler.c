@@ -16,9 +16,15 @@
 
 #include "compat.h"
 
-pyprof_profiler_t *pyprof_active = NULL;
-_Thread_local pyprof_tls_t pyprof_tls
-    __attribute__((tls_model("initial-exec"))) = {0, NULL};
+pyprof_profiler_t *pyprof_active[PYPROF_MAX_ACTIVE];
+int pyprof_nactive = 0;
+_Thread_local pyprof_tls_t pyprof_tls[PYPROF_MAX_ACTIVE]
+    __attribute__((tls_model("initial-exec")));
+
+/* The hooks are installed (with C function events when
+ * `tracer_builtins`).  Protected by the GIL. */
+static int tracer_running = 0;
+static int tracer_builtins = 0;
 
 /* Epoch source: a new profiler never matches a thread-local pointer left
  * by an older one.  Protected by the GIL. */
@@ -46,8 +52,73 @@ pyprof_profiler_new(pyprof_clock_kind_t clock, int builtins)
     pyprof_clock_init(&prof->clock, clock == PYPROF_CLOCK_CPU);
     prof->ns_per_tick = 1.0;
     prof->builtins = builtins;
-    prof->tool_id = -1;
+    prof->slot = 0;
     return prof;
+}
+
+/* The clock of a timer profiler: one call of its timer.  The events
+ * around it may carry a pending exception (an unwinding frame), which is
+ * kept. */
+static pyprof_ticks_t
+read_timer(void *ctx)
+{
+    pyprof_profiler_t *prof = ctx;
+    PyObject *type, *value, *traceback;
+    PyErr_Fetch(&type, &value, &traceback);
+    pyprof_ticks_t ticks = 0;
+    PyObject *result = PyObject_CallNoArgs(prof->timer);
+    if (result != NULL) {
+        if (prof->timeunit > 0.0) {
+            ticks = (pyprof_ticks_t)PyLong_AsLongLong(result);
+        }
+        else {
+            ticks = (pyprof_ticks_t)(PyFloat_AsDouble(result) * 1e9);
+        }
+        Py_DECREF(result);
+    }
+    if (PyErr_Occurred()) {
+        PyErr_WriteUnraisable(prof->timer);
+        ticks = 0;
+    }
+    PyErr_Restore(type, value, traceback);
+    return ticks;
+}
+
+pyprof_profiler_t *
+pyprof_profiler_new_timer(PyObject *timer, double timeunit, int builtins)
+{
+    pyprof_profiler_t *prof = pyprof_profiler_new(PYPROF_CLOCK_WALL,
+                                                  builtins);
+    if (prof == NULL) {
+        return NULL;
+    }
+    prof->timer = Py_NewRef(timer);
+    prof->timeunit = timeunit;
+    pyprof_clock_init_function(&prof->clock, read_timer, prof,
+                               timeunit > 0.0 ? timeunit * 1e9 : 1.0);
+    return prof;
+}
+
+PyObject *
+pyprof_profiler_objects(pyprof_profiler_t *prof)
+{
+    PyObject *objects = PyDict_New();
+    for (uint32_t i = 0; objects != NULL && i < prof->nfuncs; i++) {
+        const pyprof_funcinfo_t *info = &prof->funcs[i];
+        const char *filename, *funcname;
+        long lineno;
+        pyprof_funcinfo_name(info, &filename, &lineno, &funcname);
+        PyObject *key = Py_BuildValue("(sls)", filename, lineno, funcname);
+        PyObject *object = info->code != NULL ? info->code : info->label;
+        if (key == NULL || object == NULL
+            || PyDict_SetDefault(objects, key, object) == NULL) {
+            Py_XDECREF(key);
+            Py_CLEAR(objects);
+            break;
+        }
+        Py_DECREF(key);
+    }
+    return objects;
 }
 
 static void
@@ -83,6 +154,7 @@ pyprof_profiler_free(pyprof_profiler_t *prof)
     PyMem_RawFree(prof->funcs);
     pyprof_ptrmap_free(&prof->func_index);
     pyprof_calltree_free(&prof->tree);
+    Py_CLEAR(prof->timer);
     pyprof_thread_t *t = prof->threads;
     while (t != NULL) {
         pyprof_thread_t *next = t->next;
@@ -93,22 +165,62 @@ pyprof_profiler_free(pyprof_profiler_t *prof)
     PyMem_RawFree(prof);
 }
 
+/* A TLS slot no recording profiler holds, `prof`'s previous one first
+ * (its threads' stacks are still cached there); -1 when all are taken. */
+static int
+free_slot(const pyprof_profiler_t *prof)
+{
+    int taken[PYPROF_MAX_ACTIVE] = {0};
+    for (int i = 0; i < pyprof_nactive; i++) {
+        taken[pyprof_active[i]->slot] = 1;
+    }
+    if (!taken[prof->slot]) {
+        return prof->slot;
+    }
+    for (int slot = 0; slot < PYPROF_MAX_ACTIVE; slot++) {
+        if (!taken[slot]) {
+            return slot;
+        }
+    }
+    return -1;
+}
+
 int
 pyprof_profiler_enable(pyprof_profiler_t *prof)
 {
     if (prof->enabled) {
         return 0;
     }
-    if (pyprof_active != NULL) {
-        PyErr_SetString(PyExc_RuntimeError,
-                        "another pyprof profiler is already active");
+    int slot = free_slot(prof);
+    if (slot < 0) {
+        PyErr_Format(PyExc_RuntimeError,
+                     "at most %d pyprof profilers can record at once",
+                     PYPROF_MAX_ACTIVE);
         return -1;
     }
-    pyprof_active = prof;
-    if (pyprof_tracer_start(prof) < 0) {
-        pyprof_active = NULL;
+    /* The hooks are shared: installed by the first profiler, re-installed
+     * when one that records C functions joins profilers that do not. */
+    int builtins = tracer_builtins || prof->builtins;
+    if (tracer_running && builtins != tracer_builtins) {
+        pyprof_tracer_stop();
+        tracer_running = 0;
+    }
+    if (!tracer_running) {
+        if (pyprof_tracer_start(builtins) < 0) {
+            if (pyprof_nactive > 0
+                && pyprof_tracer_start(tracer_builtins) == 0) {
+                tracer_running = 1; /* the others keep recording */
+            }
+            return -1;
+        }
+        tracer_running = 1;
+        tracer_builtins = builtins;
+    }
+    else if (pyprof_tracer_join() < 0) {
         return -1;
     }
+    prof->slot = slot;
+    pyprof_active[pyprof_nactive++] = prof;
     prof->enabled = 1;
     return 0;
 }
@@ -122,8 +234,8 @@ close_open_frames(pyprof_profiler_t *prof)
 {
     pyprof_ticks_t now = pyprof_clock_ticks(&prof->clock);
     int per_thread = prof->clock.id == CLOCK_THREAD_CPUTIME_ID;
-    pyprof_thread_t *self = pyprof_tls.epoch == prof->epoch
-                                ? pyprof_tls.thread : NULL;
+    pyprof_thread_t *self = pyprof_tls[prof->slot].epoch == prof->epoch
+                                ? pyprof_tls[prof->slot].thread : NULL;
     for (pyprof_thread_t *t = prof->threads; t != NULL; t = t->next) {
         while (t->depth > 1) {
             if (t != self && per_thread) {
@@ -144,12 +256,21 @@ pyprof_profiler_disable(pyprof_profiler_t *prof)
     if (!prof->enabled) {
         return;
     }
-    pyprof_tracer_stop(prof);
+    int i = 0;
+    while (i < pyprof_nactive && pyprof_active[i] != prof) {
+        i++;
+    }
+    for (; i + 1 < pyprof_nactive; i++) {
+        pyprof_active[i] = pyprof_active[i + 1];
+    }
+    pyprof_nactive--;
+    if (pyprof_nactive == 0 && tracer_running) {
+        pyprof_tracer_stop();
+        tracer_running = 0;
+        tracer_builtins = 0;
+    }
     prof->enabled = 0;
     prof->ns_per_tick = pyprof_clock_ns_per_tick(&prof->clock);
-    if (pyprof_active == prof) {
-        pyprof_active = NULL;
-    }
     close_open_frames(prof);
 }
 
@@ -169,6 +290,7 @@ pyprof_profiler_traverse(pyprof_profiler_t *prof, visitproc visit, void *arg)
         Py_VISIT(prof->funcs[i].code);
         Py_VISIT(prof->funcs[i].label);
     }
+    Py_VISIT(prof->timer);
     return 0;
 }
 
@@ -191,8 +313,8 @@ pyprof_thread_attach(pyprof_profiler_t *prof)
     thread->depth = 1; /* the root sentinel, all zeros */
     thread->next = prof->threads;
     prof->threads = thread;
-    pyprof_tls.thread = thread;
-    pyprof_tls.epoch = prof->epoch;
+    pyprof_tls[prof->slot].thread = thread;
+    pyprof_tls[prof->slot].epoch = prof->epoch;
     return thread;
 }
 

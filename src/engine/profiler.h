@@ -24,6 +24,19 @@ typedef struct pyprof_profiler pyprof_profiler_t;
 pyprof_profiler_t *pyprof_profiler_new(pyprof_clock_kind_t clock,
                                        int builtins);
 
+/* A new, disabled profiler timed by `timer()` as cProfile.Profile(timer,
+ * timeunit) is: a float in seconds, or with timeunit > 0 an integer of
+ * timeunit seconds.  The timer is called with events off; an error in it
+ * is reported as unraisable and reads as 0.  NULL with an exception set
+ * on failure. */
+pyprof_profiler_t *pyprof_profiler_new_timer(PyObject *timer,
+                                             double timeunit, int builtins);
+
+/* Each function of the profile (code object or C function label, new
+ * reference) by pstats key: a new dict {(file, line, name): object}, or
+ * NULL with an exception set.  For cProfile's getstats(). */
+PyObject *pyprof_profiler_objects(pyprof_profiler_t *prof);
+
 /* Start recording in every thread (the calling one, and threads started
  * later; on 3.12+ every thread).  Returns 0, or -1 with an exception set
  * (for example when another profiler already holds the hook). */

@@ -57,7 +57,12 @@ struct pyprof_profiler {
     int enabled;
     int out_of_memory;              /* sticky: a hook could not allocate;
                                        reported at export */
-    int tool_id;                    /* sys.monitoring tool, or -1 */
+    int slot;                       /* while enabled: its index in
+                                       pyprof_tls[] */
+    PyObject *timer;                /* strong: cProfile's timer callable
+                                       the clock calls, or NULL */
+    double timeunit;                /* > 0: the timer gives integers of
+                                       this many seconds; else seconds */
 };
 
 /* How the pstats model names function `info`: its file, first line and
@@ -67,23 +72,30 @@ void pyprof_funcinfo_name(const pyprof_funcinfo_t *info,
                           const char **filename, long *lineno,
                           const char **funcname);
 
-/* The profiler whose hooks are installed, or NULL.  A global because the
- * interpreter's hooks are process-wide and hold no profiler pointer we can
- * use on 3.12+; only one pyprof profiler records at a time.  Protected by
- * the GIL. */
-extern pyprof_profiler_t *pyprof_active;
+/* How many profilers may record at once: nested Profile()s, one per
+ * thread, a program's own under `pyprof run` (cProfile allows as many
+ * below 3.12). */
+#define PYPROF_MAX_ACTIVE 4
 
-/* The calling thread's shadow stack for profiler `epoch`.  Thread-local
- * by nature; the epoch check comes first so a stale pointer left by a
- * freed profiler is never dereferenced.  initial-exec: one instruction to
- * reach it instead of a __tls_get_addr() call per event (16 bytes of the
- * static TLS surplus glibc keeps for dlopen()ed modules). */
+/* The profilers recording, in the order they were enabled: each event is
+ * handed to every one.  Globals because the interpreter's hooks are
+ * process-wide and hold no profiler pointer we can use on 3.12+.
+ * Protected by the GIL. */
+extern pyprof_profiler_t *pyprof_active[PYPROF_MAX_ACTIVE];
+extern int pyprof_nactive;
+
+/* The calling thread's shadow stack for profiler `epoch`, one slot per
+ * profiler recording.  Thread-local by nature; the epoch check comes
+ * first so a stale pointer left by a freed profiler is never
+ * dereferenced.  initial-exec: one instruction to reach it instead of a
+ * __tls_get_addr() call per event (64 bytes of the static TLS surplus
+ * glibc keeps for dlopen()ed modules). */
 typedef struct {
     uint64_t epoch;
     pyprof_thread_t *thread;
 } pyprof_tls_t;
 
-extern _Thread_local pyprof_tls_t pyprof_tls
+extern _Thread_local pyprof_tls_t pyprof_tls[PYPROF_MAX_ACTIVE]
     __attribute__((tls_model("initial-exec")));
 
 /* Slow paths, in profiler.c.  They never raise: on failure they set
@@ -115,8 +127,9 @@ pyprof_key_is_c(const void *key)
 static inline pyprof_thread_t *
 pyprof_thread_current(pyprof_profiler_t *prof)
 {
-    if (pyprof_tls.epoch == prof->epoch) {
-        return pyprof_tls.thread;
+    pyprof_tls_t *tls = &pyprof_tls[prof->slot];
+    if (tls->epoch == prof->epoch) {
+        return tls->thread;
     }
     return pyprof_thread_attach(prof);
 }
@@ -191,10 +204,17 @@ pyprof_on_exit(pyprof_profiler_t *prof, pyprof_thread_t *thread,
     pyprof_close_top(prof, thread, now);
 }
 
-/* Backends (tracer_legacy.c below 3.12, tracer_monitoring.c from 3.12).
- * start: install the hooks for every thread it can; 0, or -1 with an
- * exception set.  stop: remove them; never fails. */
-int pyprof_tracer_start(pyprof_profiler_t *prof);
-void pyprof_tracer_stop(pyprof_profiler_t *prof);
+/* Backends (tracer_legacy.c below 3.12, tracer_monitoring.c from 3.12),
+ * shared by every profiler recording.  start: install the hooks for every
+ * thread it can (C function events too when `builtins`); 0, or -1 with
+ * an exception set.  stop: remove them; never fails. */
+int pyprof_tracer_start(int builtins);
+void pyprof_tracer_stop(void);
+
+/* While the hooks are installed, a profiler joins from the calling
+ * thread: below 3.12, the thread gets the hook again if a tool took it
+ * and left (a cProfile enabled and disabled); another tool holding it
+ * now is an error.  0, or -1 with an exception set. */
+int pyprof_tracer_join(void);
 
 #endif

@@ -8,7 +8,8 @@
  * threading.setprofile(), whose Python-level hook is a C function that
  * replaces itself with ours on its first event.  A thread that holds
  * another tool's profile function keeps it.  disable() takes ours off
- * every thread.
+ * every thread.  Every profiler recording gets every event (nested
+ * Profile()s, a program's own under `pyprof run`).
  */
 #include "compat.h"
 
@@ -18,17 +19,14 @@
 #include "hook_install.h"
 #include "profiler_internal.h"
 
-static int
-profile_hook(PyObject *unused, PyFrameObject *frame, int what, PyObject *arg)
+/* One event for one profiler. */
+static inline void
+profile_event(pyprof_profiler_t *prof, PyFrameObject *frame, int what,
+              PyObject *arg)
 {
-    pyprof_profiler_t *prof = pyprof_active;
-    if (prof == NULL) {
-        PyEval_SetProfile(NULL, NULL);
-        return 0;
-    }
     pyprof_thread_t *thread = pyprof_thread_current(prof);
     if (thread == NULL) {
-        return 0;
+        return;
     }
     switch (what) {
     case PyTrace_CALL: {
@@ -56,6 +54,19 @@ profile_hook(PyObject *unused, PyFrameObject *frame, int what, PyObject *arg)
     default:
         break;
     }
+}
+
+static int
+profile_hook(PyObject *unused, PyFrameObject *frame, int what, PyObject *arg)
+{
+    int n = pyprof_nactive;
+    if (n == 0) {
+        PyEval_SetProfile(NULL, NULL);
+        return 0;
+    }
+    for (int i = 0; i < n; i++) {
+        profile_event(pyprof_active[i], frame, what, arg);
+    }
     return 0;
 }
 
@@ -64,7 +75,7 @@ profile_hook(PyObject *unused, PyFrameObject *frame, int what, PyObject *arg)
 static PyObject *
 thread_bootstrap(PyObject *unused, PyObject *args)
 {
-    if (pyprof_active != NULL) {
+    if (pyprof_nactive > 0) {
         PyEval_SetProfile(profile_hook, NULL);
     }
     else {
@@ -78,7 +89,7 @@ static PyMethodDef thread_bootstrap_def = {
 };
 
 int
-pyprof_tracer_start(pyprof_profiler_t *prof)
+pyprof_tracer_start(int builtins)
 {
     if (pyprof_thread_profile_func_set(PyThreadState_Get(), profile_hook)) {
         PyErr_SetString(PyExc_RuntimeError,
@@ -107,8 +118,21 @@ pyprof_tracer_start(pyprof_profiler_t *prof)
     return 0;
 }
 
+int
+pyprof_tracer_join(void)
+{
+    if (pyprof_thread_profile_func_set(PyThreadState_Get(), profile_hook)) {
+        PyErr_SetString(PyExc_RuntimeError,
+                        "another profiler (cProfile, a debugger) is active "
+                        "in this thread");
+        return -1;
+    }
+    PyEval_SetProfile(profile_hook, NULL);
+    return 0;
+}
+
 void
-pyprof_tracer_stop(pyprof_profiler_t *prof)
+pyprof_tracer_stop(void)
 {
     PyObject *type, *value, *traceback;
     PyErr_Fetch(&type, &value, &traceback);

@@ -5,9 +5,9 @@
  * PY_YIELD/PY_UNWIND end one; CALL begins a C function (PyCFunction, or a
  * method descriptor called with its self), C_RETURN/C_RAISE end it.
  * Monitoring is process-wide, so every thread is profiled, including those
- * already running.  We take tool id 3 (else 4, else PROFILER, 2): the
- * program's own cProfile claims PROFILER when it is enabled, and fails
- * if that id is taken.
+ * already running.  We take tool id 3, else 4, else PROFILER (2): a
+ * cProfile the program starts (which insists on PROFILER) keeps working.
+ * Every profiler recording gets every event.
  */
 #include "compat.h"
 
@@ -20,11 +20,15 @@
  * enabled; protected by the GIL. */
 static PyObject *missing_arg = NULL;
 
+/* The tool id the callbacks are registered for, or -1.  Protected by the
+ * GIL. */
+static int tracer_tool_id = -1;
+
 static PyObject *
 on_py_start(PyObject *unused, PyObject *const *args, Py_ssize_t nargs)
 {
-    pyprof_profiler_t *prof = pyprof_active;
-    if (prof != NULL && nargs >= 1) {
+    for (int i = 0, n = nargs >= 1 ? pyprof_nactive : 0; i < n; i++) {
+        pyprof_profiler_t *prof = pyprof_active[i];
         pyprof_thread_t *thread = pyprof_thread_current(prof);
         if (thread != NULL) {
             pyprof_on_enter(prof, thread, args[0], args[0], NULL);
@@ -36,8 +40,8 @@ on_py_start(PyObject *unused, PyObject *const *args, Py_ssize_t nargs)
 static PyObject *
 on_py_return(PyObject *unused, PyObject *const *args, Py_ssize_t nargs)
 {
-    pyprof_profiler_t *prof = pyprof_active;
-    if (prof != NULL && nargs >= 1) {
+    for (int i = 0, n = nargs >= 1 ? pyprof_nactive : 0; i < n; i++) {
+        pyprof_profiler_t *prof = pyprof_active[i];
         pyprof_thread_t *thread = pyprof_thread_current(prof);
         if (thread != NULL) {
             pyprof_on_exit(prof, thread, args[0]);
@@ -65,15 +69,15 @@ c_callable_key(PyObject *callable, PyObject *arg0, PyObject **self_arg)
 static PyObject *
 on_call(PyObject *unused, PyObject *const *args, Py_ssize_t nargs)
 {
-    pyprof_profiler_t *prof = pyprof_active;
-    if (prof != NULL && prof->builtins && nargs >= 4) {
-        PyObject *self_arg;
-        const void *key = c_callable_key(args[2], args[3], &self_arg);
-        if (key != NULL) {
-            pyprof_thread_t *thread = pyprof_thread_current(prof);
-            if (thread != NULL) {
-                pyprof_on_enter(prof, thread, key, args[2], self_arg);
-            }
+    PyObject *self_arg;
+    const void *key = nargs >= 4 ? c_callable_key(args[2], args[3], &self_arg)
+                                 : NULL;
+    for (int i = 0, n = key != NULL ? pyprof_nactive : 0; i < n; i++) {
+        pyprof_profiler_t *prof = pyprof_active[i];
+        pyprof_thread_t *thread = prof->builtins
+                                      ? pyprof_thread_current(prof) : NULL;
+        if (thread != NULL) {
+            pyprof_on_enter(prof, thread, key, args[2], self_arg);
         }
     }
     Py_RETURN_NONE;
@@ -82,15 +86,15 @@ on_call(PyObject *unused, PyObject *const *args, Py_ssize_t nargs)
 static PyObject *
 on_c_return(PyObject *unused, PyObject *const *args, Py_ssize_t nargs)
 {
-    pyprof_profiler_t *prof = pyprof_active;
-    if (prof != NULL && prof->builtins && nargs >= 4) {
-        PyObject *self_arg;
-        const void *key = c_callable_key(args[2], args[3], &self_arg);
-        if (key != NULL) {
-            pyprof_thread_t *thread = pyprof_thread_current(prof);
-            if (thread != NULL) {
-                pyprof_on_exit(prof, thread, key);
-            }
+    PyObject *self_arg;
+    const void *key = nargs >= 4 ? c_callable_key(args[2], args[3], &self_arg)
+                                 : NULL;
+    for (int i = 0, n = key != NULL ? pyprof_nactive : 0; i < n; i++) {
+        pyprof_profiler_t *prof = pyprof_active[i];
+        pyprof_thread_t *thread = prof->builtins
+                                      ? pyprof_thread_current(prof) : NULL;
+        if (thread != NULL) {
+            pyprof_on_exit(prof, thread, key);
         }
     }
     Py_RETURN_NONE;
@@ -120,8 +124,7 @@ static const struct {
 
 #define NEVENTS (sizeof(event_table) / sizeof(event_table[0]))
 
-/* Not PROFILER_ID (2) unless 3 and 4 are taken: cProfile.enable() needs
- * it, and a program may start its own cProfile under pyprof run. */
+/* 3 or 4 before PROFILER_ID (2), which cProfile insists on. */
 static const int tool_ids[] = {3, 4, 2};
 
 /* Register our callbacks (or None when `clear`) and return the event mask,
@@ -173,7 +176,7 @@ done:
 }
 
 int
-pyprof_tracer_start(pyprof_profiler_t *prof)
+pyprof_tracer_start(int builtins)
 {
     PyObject *monitoring = pyprof_monitoring_module();
     if (monitoring == NULL) {
@@ -191,7 +194,7 @@ pyprof_tracer_start(pyprof_profiler_t *prof)
     if (tool_id < 0) {
         goto error;
     }
-    long mask = register_callbacks(monitoring, tool_id, prof->builtins, 0);
+    long mask = register_callbacks(monitoring, tool_id, builtins, 0);
     if (mask < 0) {
         goto error;
     }
@@ -201,7 +204,7 @@ pyprof_tracer_start(pyprof_profiler_t *prof)
         goto error;
     }
     Py_DECREF(res);
-    prof->tool_id = tool_id;
+    tracer_tool_id = tool_id;
     Py_DECREF(monitoring);
     return 0;
 error:
@@ -218,10 +221,16 @@ error:
     return -1;
 }
 
-void
-pyprof_tracer_stop(pyprof_profiler_t *prof)
+int
+pyprof_tracer_join(void)
 {
-    if (prof->tool_id < 0) {
+    return 0;   /* monitoring covers every thread; no tool can take it */
+}
+
+void
+pyprof_tracer_stop(void)
+{
+    if (tracer_tool_id < 0) {
         return;
     }
     PyObject *type, *value, *traceback;
@@ -229,17 +238,17 @@ pyprof_tracer_stop(pyprof_profiler_t *prof)
     PyObject *monitoring = pyprof_monitoring_module();
     if (monitoring != NULL) {
         PyObject *res = PyObject_CallMethod(monitoring, "set_events", "ii",
-                                            prof->tool_id, 0);
+                                            tracer_tool_id, 0);
         Py_XDECREF(res);
-        register_callbacks(monitoring, prof->tool_id, 1, 1);
+        register_callbacks(monitoring, tracer_tool_id, 1, 1);
         res = PyObject_CallMethod(monitoring, "free_tool_id", "i",
-                                  prof->tool_id);
+                                  tracer_tool_id);
         Py_XDECREF(res);
         Py_DECREF(monitoring);
     }
     PyErr_Clear(); /* interpreter shutting down: nothing more to undo */
     PyErr_Restore(type, value, traceback);
-    prof->tool_id = -1;
+    tracer_tool_id = -1;
 }
 
 #endif
