@@ -19,7 +19,9 @@
 
 #include "../core/sink.h"
 #include "../heap/census.h"
+#include "../heap/chain.h"
 #include "../heap/leaking.h"
+#include "../heap/new_ids.h"
 #include "../heap/refgraph.h"
 #include "../heap/walk.h"
 
@@ -841,10 +843,237 @@ done:
     return result;
 }
 
+/* ---- reference chains (objgraph's leak recipe) ------------------------ */
+
+/* (obj, predicate, max_depth=20, extra_ignore=()) from a vectorcall, so
+ * no argument tuple of ours refers to obj while its referrers are
+ * walked.  0, or -1 with TypeError set. */
+static int
+chain_args(const char *name, PyObject *const *args, Py_ssize_t nargs,
+           PyObject *kwnames, PyObject **values)
+{
+    static const char *const names[] = {"obj", "predicate", "max_depth",
+                                        "extra_ignore"};
+    values[0] = values[1] = values[2] = values[3] = NULL;
+    if (nargs > 4) {
+        PyErr_Format(PyExc_TypeError, "%s() takes at most 4 arguments",
+                     name);
+        return -1;
+    }
+    for (Py_ssize_t i = 0; i < nargs; i++) {
+        values[i] = args[i];
+    }
+    Py_ssize_t nkw = kwnames != NULL ? PyTuple_GET_SIZE(kwnames) : 0;
+    for (Py_ssize_t k = 0; k < nkw; k++) {
+        PyObject *key = PyTuple_GET_ITEM(kwnames, k);
+        int slot = -1;
+        for (int i = 0; i < 4; i++) {
+            if (PyUnicode_CompareWithASCIIString(key, names[i]) == 0) {
+                slot = i;
+            }
+        }
+        if (slot < 0 || values[slot] != NULL) {
+            PyErr_Format(PyExc_TypeError, "%s() got %s argument '%U'", name,
+                         slot < 0 ? "an unexpected" : "multiple values for",
+                         key);
+            return -1;
+        }
+        values[slot] = args[nargs + k];
+    }
+    if (values[0] == NULL || values[1] == NULL) {
+        PyErr_Format(PyExc_TypeError, "%s() needs obj and predicate", name);
+        return -1;
+    }
+    return 0;
+}
+
+static PyObject *
+find_chain(const char *name, PyObject *const *args, Py_ssize_t nargs,
+           PyObject *kwnames, int backrefs)
+{
+    PyObject *values[4];
+    if (chain_args(name, args, nargs, kwnames, values) < 0) {
+        return NULL;
+    }
+    Py_ssize_t max_depth = 20;
+    if (values[2] != NULL) {
+        max_depth = PyNumber_AsSsize_t(values[2], PyExc_OverflowError);
+        if (max_depth == -1 && PyErr_Occurred()) {
+            return NULL;
+        }
+    }
+    return pyprof_chain_find(values[0], values[1], max_depth, values[3],
+                             backrefs);
+}
+
+static PyObject *
+heap_find_backref_chain(PyObject *module, PyObject *const *args,
+                        Py_ssize_t nargs, PyObject *kwnames)
+{
+    return find_chain("find_backref_chain", args, nargs, kwnames, 1);
+}
+
+static PyObject *
+heap_find_ref_chain(PyObject *module, PyObject *const *args,
+                    Py_ssize_t nargs, PyObject *kwnames)
+{
+    return find_chain("find_ref_chain", args, nargs, kwnames, 0);
+}
+
+static PyObject *
+heap_is_proper_module(PyObject *module, PyObject *obj)
+{
+    return PyBool_FromLong(pyprof_chain_is_proper_module(obj));
+}
+
+/* show_chain's filter: id(x) in the chains' ids (self, a set). */
+static PyObject *
+in_chains(PyObject *ids, PyObject *obj)
+{
+    PyObject *id = PyLong_FromVoidPtr(obj);
+    int in = id != NULL ? PySet_Contains(ids, id) : -1;
+    Py_XDECREF(id);
+    return in < 0 ? NULL : PyBool_FromLong(in);
+}
+
+static PyMethodDef in_chains_def = {"in_chains", in_chains, METH_O, NULL};
+
+/* show_chain(*chains, backrefs=True, **kw): show_backrefs of the chains'
+ * last objects (show_refs of their first with backrefs=False), as deep as
+ * the longest chain, drawing only the chains' objects, as objgraph's. */
+static PyObject *
+heap_show_chain(PyObject *module, PyObject *args, PyObject *kwargs)
+{
+    PyObject *kw = kwargs != NULL ? PyDict_Copy(kwargs) : PyDict_New();
+    PyObject *ids = PySet_New(NULL), *ends = PyList_New(0);
+    PyObject *filter = NULL, *call_args = NULL, *result = NULL;
+    if (kw == NULL || ids == NULL || ends == NULL) {
+        goto done;
+    }
+    int backrefs = 1;
+    PyObject *flag = PyDict_GetItemString(kw, "backrefs"); /* borrowed */
+    if (flag != NULL) {
+        backrefs = PyObject_IsTrue(flag);
+        if (backrefs < 0 || PyDict_DelItemString(kw, "backrefs") < 0) {
+            goto done;
+        }
+    }
+    Py_ssize_t longest = -1;
+    for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(args); i++) {
+        PyObject *chain = PySequence_List(PyTuple_GET_ITEM(args, i));
+        if (chain == NULL) {
+            goto done;
+        }
+        Py_ssize_t n = PyList_GET_SIZE(chain);
+        int rc = 0;
+        for (Py_ssize_t j = 0; j < n && rc == 0; j++) {
+            PyObject *id = PyLong_FromVoidPtr(PyList_GET_ITEM(chain, j));
+            rc = id != NULL ? PySet_Add(ids, id) : -1;
+            Py_XDECREF(id);
+        }
+        if (rc == 0 && n > 0) {
+            rc = PyList_Append(ends, PyList_GET_ITEM(chain,
+                                                     backrefs ? n - 1 : 0));
+            longest = n > longest ? n : longest;
+        }
+        Py_DECREF(chain);
+        if (rc < 0) {
+            goto done;
+        }
+    }
+    if (longest < 0) {
+        PyErr_SetString(PyExc_ValueError,
+                        "max() arg is an empty sequence");
+        goto done;
+    }
+    filter = PyCFunction_New(&in_chains_def, ids);
+    PyObject *depth = filter != NULL ? PyLong_FromSsize_t(longest - 1)
+                                     : NULL;
+    int rc = depth != NULL ? PyDict_SetItemString(kw, "max_depth", depth)
+                           : -1;
+    Py_XDECREF(depth);
+    if (rc < 0 || PyDict_SetItemString(kw, "filter", filter) < 0) {
+        goto done;
+    }
+    call_args = PyTuple_Pack(1, ends);
+    if (call_args != NULL) {
+        result = pyprof_refgraph_show(call_args, kw, backrefs);
+    }
+done:
+    Py_XDECREF(call_args);
+    Py_XDECREF(filter);
+    Py_XDECREF(ends);
+    Py_XDECREF(ids);
+    Py_XDECREF(kw);
+    return result;
+}
+
+static PyObject *
+heap_at(PyObject *module, PyObject *address)
+{
+    return pyprof_object_at(address);
+}
+
+static PyObject *
+heap_at_addrs(PyObject *module, PyObject *addresses)
+{
+    return pyprof_objects_at(addresses);
+}
+
+static PyObject *
+heap_get_new_ids(PyObject *module, PyObject *args, PyObject *kwargs)
+{
+    static char *kwlist[] = {"skip_update", "limit", "sortby", "shortnames",
+                             "file", NULL};
+    int skip_update = 0;
+    PyObject *limit = NULL, *sortby = NULL, *shortnames = Py_None;
+    PyObject *file = Py_None;
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "|pOOOO:get_new_ids",
+                                     kwlist, &skip_update, &limit, &sortby,
+                                     &shortnames, &file)) {
+        return NULL;
+    }
+    PyObject *ten = limit == NULL ? PyLong_FromLong(10) : NULL;
+    PyObject *deltas = sortby == NULL ? PyUnicode_FromString("deltas")
+                                      : NULL;
+    PyObject *result = NULL;
+    if ((limit != NULL || ten != NULL) && (sortby != NULL || deltas != NULL)) {
+        result = pyprof_new_ids(skip_update, limit ? limit : ten,
+                                sortby ? sortby : deltas, shortnames, file);
+    }
+    Py_XDECREF(ten);
+    Py_XDECREF(deltas);
+    return result;
+}
+
 #define KW (METH_VARARGS | METH_KEYWORDS)
 #define FN(f) ((PyCFunction)(void (*)(void))(f))
 
 static PyMethodDef heap_methods[] = {
+    {"find_backref_chain", FN(heap_find_backref_chain),
+     METH_FASTCALL | METH_KEYWORDS,
+     "find_backref_chain(obj, predicate, max_depth=20, extra_ignore=())"
+     "\n\nA shortest chain of references leading to obj, from an object "
+     "for which predicate is true: [found, ..., obj], or [obj]."},
+    {"find_ref_chain", FN(heap_find_ref_chain),
+     METH_FASTCALL | METH_KEYWORDS,
+     "find_ref_chain(obj, predicate, max_depth=20, extra_ignore=())\n\n"
+     "A shortest chain of references from obj to an object for which "
+     "predicate is true: [obj, ..., found], or [obj]."},
+    {"show_chain", FN(heap_show_chain), KW,
+     "show_chain(*chains, backrefs=True, **kw)\n\nDraw chains of "
+     "references (from find_backref_chain) as show_backrefs does."},
+    {"is_proper_module", heap_is_proper_module, METH_O,
+     "is_proper_module(obj) -> bool\n\nobj is a module of sys.modules."},
+    {"at", heap_at, METH_O,
+     "at(addr)\n\nThe tracked object whose id() is addr, or None."},
+    {"at_addrs", heap_at_addrs, METH_O,
+     "at_addrs(address_set) -> list\n\nThe tracked objects whose ids "
+     "are in address_set."},
+    {"get_new_ids", FN(heap_get_new_ids), KW,
+     "get_new_ids(skip_update=False, limit=10, sortby='deltas', "
+     "shortnames=None, file=None) -> dict\n\nIds of the objects new "
+     "since the last call, per type name; prints objgraph's table."},
     {"typestats", FN(heap_typestats), KW,
      "typestats(objects=None, shortnames=True, filter=None) -> dict\n\n"
      "Count the objects the garbage collector tracks by type name, as\n"
