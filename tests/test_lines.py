@@ -54,8 +54,10 @@ def oracle_hits(script, tmp_path):
 
 
 def lines_json(tmp_path, *args, check=True):
+    """`pyprof lines -o F.json ARGS`, counting every iteration of
+    comprehensions, as the settrace oracle sees them."""
     out = os.path.join(str(tmp_path), "lines.json")
-    proc = run_pyprof("lines", "-o", out, *args)
+    proc = run_pyprof("lines", "--comprehension-lines", "-o", out, *args)
     if check:
         assert proc.returncode == 0, proc.stderr
     with open(out) as f:
@@ -112,7 +114,7 @@ HOOK_MODES = ([{}, {"PYPROF_NO_FRAME_HOOK": "1"}]
                          ids=lambda m: "gating" if m else "default")
 def test_hits_match_settrace_on_every_construct(tmp_path, mode):
     out = os.path.join(str(tmp_path), "lines.json")
-    proc = run_pyprof("lines", "-o", out, CASES,
+    proc = run_pyprof("lines", "--comprehension-lines", "-o", out, CASES,
                       env=dict(os.environ, **mode))
     assert proc.returncode == 0, proc.stderr
     with open(out) as f:

@@ -69,6 +69,7 @@ lines_init(LineProfilerObject *self, PyObject *args, PyObject *kwargs)
     if (lines == NULL) {
         return -1;
     }
+    pyprof_lines_set_comprehension_lines(lines, 0);     /* line_profiler's */
     for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(args); i++) {
         if (add_or_raise(lines, PyTuple_GET_ITEM(args, i)) < 0) {
             pyprof_lines_free(lines);

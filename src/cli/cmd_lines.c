@@ -33,8 +33,8 @@ static const char usage[] =
     "[-u UNIT] [-z]\n"
     "                    [--function NAME]... [--module NAME]... "
     "[--path DIR]...\n"
-    "                    [--wall-await] (script.py | -m module | -c code) "
-    "[args...]\n";
+    "                    [--wall-await] [--comprehension-lines]\n"
+    "                    (script.py | -m module | -c code) [args...]\n";
 
 static const char help_text[] =
     "\n"
@@ -61,6 +61,12 @@ static const char help_text[] =
     "  --wall-await        charge a line that awaits the wall time until\n"
     "                      its coroutine resumes (default: time on CPU\n"
     "                      only, suspended time is not counted)\n"
+    "  --comprehension-lines\n"
+    "                      count every iteration of a comprehension or\n"
+    "                      generator expression on its line, as\n"
+    "                      sys.settrace sees them (default: as kernprof\n"
+    "                      counts on this Python: the line once per run,\n"
+    "                      the comprehension's time included)\n"
     "  -h, --help          show this help\n"
     "\n"
     "Everything after the script, -m module or -c code is the program's.\n"
@@ -75,6 +81,7 @@ typedef struct {
     int view;
     int strip_zeros;
     int wall_await;
+    int comprehension_lines;
     double unit;
     pyprof_target_t target;
 } lines_options_t;
@@ -289,6 +296,10 @@ parse_options(int argc, char **argv, lines_options_t *opts,
             opts->wall_await = 1;
             continue;
         }
+        if (pyprof_options_flag(&scan, NULL, "--comprehension-lines")) {
+            opts->comprehension_lines = 1;
+            continue;
+        }
         if ((rc = pyprof_options_value(&scan, "-o", "--outfile",
                                        &opts->outfile)) != 0) {
             if (rc < 0) {
@@ -373,6 +384,8 @@ pyprof_cmd_lines(int argc, char **argv)
     if (opts.wall_await) {
         pyprof_lines_set_wall_await(session.lines, 1);
     }
+    pyprof_lines_set_comprehension_lines(session.lines,
+                                         opts.comprehension_lines);
     if (opts.target.kind == PYPROF_TARGET_SCRIPT
         && pyprof_lines_set_main_file(session.lines, opts.target.name) < 0) {
         PyErr_Clear();

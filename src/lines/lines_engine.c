@@ -51,10 +51,34 @@ pyprof_lines_new(int wall_await)
     }
     lines->epoch = next_epoch++;
     lines->wall_await = wall_await;
+    lines->comprehension_lines = 1;
     lines->tool_id = -1;
     lines->ns_per_tick = 1.0;
     pyprof_clock_init(&lines->clock, 0);
     return lines;
+}
+
+void
+pyprof_lines_set_comprehension_lines(pyprof_lines_t *lines,
+                                     int every_iteration)
+{
+    lines->comprehension_lines = every_iteration;
+}
+
+/* A comprehension's or generator expression's own code object (below
+ * 3.12 all four kinds; from 3.12 only genexprs have one, PEP 709). */
+static int
+is_comprehension(PyObject *code)
+{
+    static const char *const names[] = {"<listcomp>", "<setcomp>",
+                                        "<dictcomp>", "<genexpr>"};
+    PyObject *name = ((PyCodeObject *)code)->co_name;
+    for (size_t i = 0; i < 4; i++) {
+        if (PyUnicode_CompareWithASCIIString(name, names[i]) == 0) {
+            return 1;
+        }
+    }
+    return 0;
 }
 
 void
@@ -234,7 +258,9 @@ map_code_tree(pyprof_lines_t *lines, PyObject *code, uint32_t fn)
     PyObject *consts = ((PyCodeObject *)code)->co_consts;
     for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(consts); i++) {
         PyObject *item = PyTuple_GET_ITEM(consts, i);
-        if (PyCode_Check(item) && map_code_tree(lines, item, fn) < 0) {
+        if (PyCode_Check(item)
+            && (lines->comprehension_lines || !is_comprehension(item))
+            && map_code_tree(lines, item, fn) < 0) {
             return -1;
         }
     }
@@ -672,7 +698,8 @@ pyprof_lines_select_by_rules(pyprof_lines_t *lines, PyObject *code)
     }
     /* Module and class bodies are not functions (no CO_OPTIMIZED): the
      * functions defined in them are selected one by one. */
-    if (!(co->co_flags & CO_OPTIMIZED)) {
+    if (!(co->co_flags & CO_OPTIMIZED)
+        || (!lines->comprehension_lines && is_comprehension(code))) {
         mark_rejected(lines, code);
         return -1;
     }

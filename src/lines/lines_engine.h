@@ -77,6 +77,16 @@ pyprof_lines_t *pyprof_lines_new(int wall_await);
  * disabled. */
 void pyprof_lines_set_wall_await(pyprof_lines_t *lines, int wall_await);
 
+/* How comprehensions and generator expressions count (before anything
+ * is selected): `every_iteration` (the default) maps their code objects
+ * to the enclosing function and, from 3.12, counts a backward jump within
+ * a line as a line event, as sys.settrace (and memory_profiler) see them;
+ * 0 counts as kernprof does on the same Python -- their code objects are
+ * not profiled (their time is the line's), and from 3.12 a line is hit
+ * when the line changes (sys.monitoring LINE alone). */
+void pyprof_lines_set_comprehension_lines(pyprof_lines_t *lines,
+                                          int every_iteration);
+
 /* Disable (if enabled) and free the engine and every reference it holds. */
 void pyprof_lines_free(pyprof_lines_t *lines);
 

@@ -103,6 +103,10 @@ struct pyprof_lines {
     char *last_realpath;        /* co_filename -> its realpath */
     int resolving;              /* a FUNCTION rule's name is being looked
                                    up (getattr may run code: no nesting) */
+    int comprehension_lines;    /* count each iteration of comprehensions
+                                   and genexprs, as sys.settrace sees them
+                                   (memory_profiler does); 0: kernprof's
+                                   count, the line once per run */
 };
 
 /* The engine whose hooks are installed, or NULL.  A global because the

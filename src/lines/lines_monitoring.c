@@ -171,6 +171,9 @@ on_jump_event(PyObject *const *args, Py_ssize_t nargs)
     if (lines == NULL || nargs < 3) {
         Py_RETURN_NONE;
     }
+    if (!lines->comprehension_lines) {
+        return Py_NewRef(disable_value);   /* kernprof's count: LINE only */
+    }
     int from = pyprof_long_as_int(args[1]);
     int to = pyprof_long_as_int(args[2]);
     if (to > from) {
