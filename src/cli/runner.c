@@ -630,6 +630,26 @@ stream_is_closed(PyObject *stream)
     return is_closed;
 }
 
+/* Report the failed flush of sys.stdout (the exception set) as python
+ * does at exit on this version, and clear it. */
+static void
+report_stdout_flush_failure(PyObject *stream)
+{
+#ifdef PYPROF_FLUSH_FAILURE_BY_NAME
+    (void)stream;
+    PyObject *exc = PyErr_GetRaisedException();             /* new */
+    if (exc == NULL) {
+        return;
+    }
+    PyException_SetTraceback(exc, Py_None);
+    PySys_WriteStderr("Exception ignored while flushing sys.stdout:\n");
+    PyErr_DisplayException(exc);
+    Py_DECREF(exc);
+#else
+    PyErr_WriteUnraisable(stream);
+#endif
+}
+
 /* Flush sys.stdout and sys.stderr, then C's stdio, as python does before
  * it exits (pylifecycle.c flush_std_files): a failure on stdout is
  * reported, one on stderr is not.  Returns 0, or -1 if either failed. */
@@ -646,7 +666,7 @@ flush_std_streams(void)
         PyObject *result = PyObject_CallMethod(stream, "flush", NULL);
         if (result == NULL) {
             if (i == 0) {
-                PyErr_WriteUnraisable(stream);
+                report_stdout_flush_failure(stream);
             }
             PyErr_Clear();
             status = -1;

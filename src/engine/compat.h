@@ -367,6 +367,17 @@ pyprof_eval_frame_code(pyprof_eval_frame_t *frame)
 }
 #endif
 
+/* ---- a failed flush of sys.stdout at exit ----
+ *
+ * From 3.14 python reports it (pylifecycle.c flush_std_files) as
+ * "Exception ignored while flushing sys.stdout:" and the exception alone,
+ * no traceback: no frame runs at that point.  Before, as
+ * PyErr_WriteUnraisable(stream) does.  The runner reports it the same way
+ * from inside pyprof's own frames, so it must drop their traceback. */
+#if PY_VERSION_HEX >= 0x030E0000
+#define PYPROF_FLUSH_FAILURE_BY_NAME 1
+#endif
+
 /* ---- where a thread is, read without allocating (allocation hooks) ----
  *
  * An allocation hook must not create a frame object (PyThreadState_GetFrame
