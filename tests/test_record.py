@@ -195,7 +195,10 @@ def test_pid_of_a_sibling(tmp_path):
                           "-o", str(out))
         assert proc.returncode == 0, proc.stderr
         info = summary(proc.stderr)
-        assert info["samples"] >= 50 and 100 <= info["expected"] <= 102
+        # expected = rate x the recording's elapsed time: --duration 1 ends
+        # it after 1 s, plus the last round's lateness on a loaded machine
+        # (104 seen at load 12)
+        assert info["samples"] >= 50 and 100 <= info["expected"] <= 115
         assert sib.poll() is None           # still running, untouched
         if shutil.which("go"):
             top = subprocess.run(["go", "tool", "pprof", "-top", str(out)],
