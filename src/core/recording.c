@@ -28,6 +28,9 @@ _Static_assert(sizeof(void *) >= 8, "keys pack a function and a line");
  * per-function counts must stay within int64 for every reader. */
 #define SAMPLE_LIMIT (INT64_C(1) << 40)
 
+/* The slowest rate a header may name: one sample in 11.6 days. */
+#define RATE_MIN 1e-6
+
 /* The bytes on disk, not C strings: no NUL (a string literal filling the
  * array exactly is an error for GCC 15+ under -Werror). */
 static const char section_magic[16] = {'P', 'Y', 'P', 'R', 'O', 'F', '-',
@@ -244,7 +247,8 @@ static double
 per_second(const pyprof_recording_t *rec)
 {
     double rate = rec->info.rate_hz;
-    return rate > 0.0 && isfinite(rate) ? 1.0 / rate : 0.0;
+    double period = rate > 0.0 && isfinite(rate) ? 1.0 / rate : 0.0;
+    return isfinite(period) ? period : 0.0;   /* a denormal rate */
 }
 
 /* pstats' numbers per function and caller edge. */
@@ -473,7 +477,8 @@ parse_info(const unsigned char *p, pyprof_recording_info_t *info,
     info->ticks_taken = (int64_t)get_u64(p + 32);
     info->errors = (int64_t)get_u64(p + 40);
     info->flags = get_u32(p + 48);
-    if (!isfinite(info->rate_hz) || info->rate_hz <= 0.0
+    /* RATE_MIN keeps 1/rate, times SAMPLE_LIMIT samples, finite. */
+    if (!isfinite(info->rate_hz) || info->rate_hz < RATE_MIN
         || info->rate_hz > 1e9 || info->duration_ns < 0
         || info->ticks_expected < 0 || info->ticks_taken < 0
         || info->errors < 0) {

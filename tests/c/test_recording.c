@@ -159,6 +159,14 @@ test_round_trip(void)
     CHECK(pyprof_recording_parse(copy, image.len, &back, err, sizeof(err))
           == -1);
     CHECK(strstr(err, "node 2") != NULL);
+    /* A denormal rate: 1/rate is inf, and 0 samples times inf a NaN
+     * time the rewrite could not read back (found by the fuzzer). */
+    memcpy(copy, data, image.len);
+    double tiny = 5.2557592401024e-310;
+    memcpy(copy + section + 24, &tiny, sizeof(tiny));
+    CHECK(pyprof_recording_parse(copy, image.len, &back, err, sizeof(err))
+          == -1 && back == NULL);
+    CHECK(strstr(err, "header numbers") != NULL);
     /* A plain pstats image is not a recording. */
     CHECK(pyprof_recording_parse(data, section, &back, err, sizeof(err))
           == 0);
