@@ -297,16 +297,23 @@ def test_missing_script_is_one_line_and_status_2(launcher, tmp_path):
         assert got.stdout == ""
 
 
-def test_missing_module_is_one_line_and_status_1(tmp_path):
+@pytest.mark.parametrize("cmd", [["time"], ["run"], ["lines"], ["memory"],
+                                 ["heap"], ["record"], ["mprof", "run"]])
+def test_missing_module_prints_what_python_prints(cmd, tmp_path):
+    """`pyprof CMD -m nosuchmod` prints what `python -m nosuchmod` prints
+    with the same interpreter ("/path/python: No module named nosuchmod"),
+    exit status 1, and nothing else."""
+    if cmd != ["time"] and _engine_missing():
+        pytest.skip("no engine")
     expected = python(["-m", "nosuch_module_xyz"], tmp_path)
-    for cmd in (["time"], ["run"]):
-        if cmd == ["run"] and _engine_missing():
-            continue
-        got = run([*LAUNCHERS["python -m pyprof"], *cmd, "-m",
-                   "nosuch_module_xyz"], tmp_path)
-        assert got.returncode == expected.returncode == 1
-        assert got.stderr == "pyprof: No module named nosuch_module_xyz\n"
-        assert expected.stderr.endswith(": No module named nosuch_module_xyz\n")
+    assert expected.stderr == (sys.executable
+                               + ": No module named nosuch_module_xyz\n")
+    for launcher in LAUNCHERS:
+        got = run([*LAUNCHERS[launcher], *cmd, "-m", "nosuch_module_xyz"],
+                  tmp_path)
+        assert got.returncode == expected.returncode == 1, got.stderr
+        assert got.stderr == expected.stderr, launcher
+        assert got.stdout == ""
 
 
 SPINNER = """\

@@ -356,6 +356,10 @@ cmd_mprof_run(int argc, char **argv)
         path = pyprof_mprof_default_name(name, sizeof(name),
                                          (long)time(NULL));
     }
+    int missing_status = 1;
+    if (pyprof_runner_module_missing(&opts.target, &missing_status)) {
+        return missing_status;      /* python's message; no .dat */
+    }
     if (opts.target.kind == PYPROF_TARGET_SCRIPT
         && access(opts.target.name, R_OK) != 0) {
         /* python's own message and exit status, and no .dat: a recording

@@ -678,6 +678,11 @@ pyprof_cmd_record(int argc, char **argv)
         fprintf(stderr, "pyprof record: cannot write %s\n", errbuf);
         return 1;
     }
+    int missing_status = 1;
+    if (opts.pid == 0 && opts.command == NULL
+        && pyprof_runner_module_missing(&opts.target, &missing_status)) {
+        return missing_status;  /* what the child would print; no child */
+    }
     pyprof_recording_t *rec = pyprof_recording_new();
     pyprof_session_t *session = rec ? pyprof_session_new(rec, opts.flags)
                                     : NULL;

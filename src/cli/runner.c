@@ -873,6 +873,68 @@ report_not_found(PyObject *exc)
     }
 }
 
+/* -m NAME whose top-level package no finder knows: runpy's search fails
+ * without importing anything (nothing of the program exists to run), so
+ * it is done before the hooks, and python's message printed: "EXECUTABLE:
+ * No module named NAME", exit status 1.  Returns 1 then (*exit_code set),
+ * 0 when the program can start or is no module, -1 with an exception set.
+ * A dotted name's parents are not imported here: that is the program's
+ * work, profiled. */
+static int
+module_missing(const program_t *prog, int *exit_code)
+{
+    if (prog->mode != RUN_MODULE) {
+        return 0;
+    }
+    PyObject *top = NULL, *util = NULL, *spec = NULL;
+    int missing = -1;
+    Py_ssize_t dot = PyUnicode_FindChar(prog->name, '.', 0,
+                                        PyUnicode_GET_LENGTH(prog->name), 1);
+    if (dot == -2) {
+        return -1;
+    }
+    top = dot < 0 ? Py_NewRef(prog->name)
+                  : PyUnicode_Substring(prog->name, 0, dot);
+    util = PyImport_ImportModule("importlib.util");
+    if (top == NULL || util == NULL) {
+        goto done;
+    }
+    spec = PyUnicode_GET_LENGTH(top) == 0
+               ? Py_NewRef(Py_None)
+               : PyObject_CallMethod(util, "find_spec", "O", top);
+    if (spec == NULL) {
+        if (!PyErr_ExceptionMatches(PyExc_ImportError)
+            && !PyErr_ExceptionMatches(PyExc_ValueError)) {
+            goto done;
+        }
+        PyErr_Clear();      /* runpy's search below says it as python */
+    }
+    else if (spec != Py_None) {
+        missing = 0;
+        goto done;
+    }
+    int search_failed = 0;
+    PyObject *details = find_module(prog, &search_failed);
+    if (details != NULL) {      /* found after all: let the program run */
+        Py_DECREF(details);
+        missing = 0;
+        goto done;
+    }
+    if (!search_failed) {
+        goto done;
+    }
+    PyObject *exc = pyprof_error_take();
+    report_not_found(exc);
+    Py_XDECREF(exc);
+    *exit_code = 1;
+    missing = 1;
+done:
+    Py_XDECREF(spec);
+    Py_XDECREF(util);
+    Py_XDECREF(top);
+    return missing;
+}
+
 /* Run the installed program between the hooks and report how it ended. */
 static pyprof_outcome_t
 execute(const program_t *prog, const pyprof_run_hooks_t *hooks,
@@ -898,6 +960,16 @@ execute(const program_t *prog, const pyprof_run_hooks_t *hooks,
      * search runs no code of the program's, and when there is none the
      * command has nothing to report (python: "can't find '__main__'
      * module in 'DIR'", exit status 1). */
+    int missing = module_missing(prog, exit_code);
+    if (missing != 0) {
+        if (missing < 0) {
+            exc = pyprof_error_take();
+            *exit_code = report_exception(exc, &outcome);
+            Py_XDECREF(exc);
+            return outcome;
+        }
+        return PYPROF_OUTCOME_NOT_FOUND;
+    }
     PyObject *main_details = NULL;
     if (prog->mode == RUN_MAIN_OF_PATH) {
         main_details = find_module(prog, &search_failed);
@@ -948,7 +1020,7 @@ execute(const program_t *prog, const pyprof_run_hooks_t *hooks,
         *exit_code = 0;
     }
     else if (search_failed) {
-        PySys_FormatStderr("pyprof: %S\n", exc);
+        report_not_found(exc);
         outcome = PYPROF_OUTCOME_NOT_FOUND;
         *exit_code = 1;
     }
@@ -960,6 +1032,28 @@ execute(const program_t *prog, const pyprof_run_hooks_t *hooks,
     Py_XDECREF(main_details);
     Py_XDECREF(code);
     return outcome;
+}
+
+int
+pyprof_runner_module_missing(const pyprof_target_t *target, int *exit_code)
+{
+    if (target->kind != PYPROF_TARGET_MODULE) {
+        return 0;
+    }
+    program_t prog;
+    saved_state_t saved;
+    int missing = 0;
+    memset(&saved, 0, sizeof(saved));
+    if (program_init(&prog, target) == 0 && save_state(&saved) == 0) {
+        if (install_program(&prog, &saved) == 0) {
+            missing = module_missing(&prog, exit_code) == 1;
+        }
+        restore_state(&saved);
+    }
+    saved_state_clear(&saved);
+    program_clear(&prog);
+    PyErr_Clear();      /* any other failure: the run itself reports it */
+    return missing;
 }
 
 pyprof_outcome_t
