@@ -302,3 +302,128 @@ def test_image_extension_refused_before_the_run(tmp_path, command):
     assert not marker.exists() and not out.exists()
     lines = r.stderr.strip().splitlines()
     assert len(lines) == 1 and ".txt" in lines[0] and "png" in lines[0]
+
+
+# -- run, stats, view and export follow the same rule -----------------------
+
+def loads_as_pstats(path):
+    """pstats.Stats (the oracle) reads the file; its function count."""
+    import pstats
+    return len(pstats.Stats(str(path)).stats)
+
+
+@pytest.mark.parametrize("name", ["out.prof", "out.pstats", "profile.out",
+                                  "prof", "run.PROF", "x.cprofile"])
+def test_run_keeps_cprofiles_names_as_pstats(tmp_path, inputs, name):
+    """What cProfile users type after -o is never refused: a pstats file
+    that pstats.Stats reads."""
+    out = tmp_path / name
+    r = run_pyprof("run", "-o", str(out), inputs["script"], cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert loads_as_pstats(out) > 0
+
+
+def test_run_writes_what_the_extension_says(tmp_path, inputs):
+    import gzip
+    import json
+    import pstats
+    outs = {}
+    for ext in (".html", ".svg", ".pb.gz", ".speedscope.json", ".trace.json",
+                ".collapsed", ".txt"):
+        out = tmp_path / ("prog" + ext)
+        r = run_pyprof("run", "-o", str(out), inputs["script"], cwd=tmp_path)
+        assert r.returncode == 0, (ext, r.stderr)
+        # the program's own output, and no table
+        assert r.stdout == "%d\n" % sum(i * 2 for i in range(20000)), ext
+        outs[ext] = out.read_bytes()
+    assert outs[".html"].startswith(b"<!DOCTYPE html")
+    assert b"work" in outs[".html"]
+    assert outs[".svg"].startswith(b"<?xml") and b"<svg" in outs[".svg"]
+    assert gzip.decompress(outs[".pb.gz"])          # a gzip stream
+    speedscope = json.loads(outs[".speedscope.json"])
+    assert "speedscope" in speedscope["$schema"]
+    trace = json.loads(outs[".trace.json"])
+    assert trace["traceEvents"]
+    stacks = outs[".collapsed"].decode().splitlines()
+    assert any(line.rsplit(" ", 1)[0].split(";")[-1].startswith("work (")
+               for line in stacks), stacks
+    assert all(line.rsplit(" ", 1)[1].isdigit() for line in stacks)
+    table = outs[".txt"].decode()
+    assert "ncalls" in table and "(work)" in table
+    # the same table the command prints without -o
+    printed = run_pyprof("run", inputs["script"], cwd=tmp_path).stdout
+    header = [l for l in printed.splitlines() if "ncalls" in l]
+    assert header and header[0] in table
+
+
+@pytest.mark.parametrize("args", [
+    ["run", "-o", "{out}.png", "{script}", "{marker}"],
+    ["run", "-o", "{out}.json", "{script}", "{marker}"],
+    ["run", "-o", "{out}.lprof", "{script}", "{marker}"],
+    ["stats", "{pstats}", "-o", "{out}.html"],
+    ["stats", "{pstats}", "-o", "{out}.svg"],
+    ["view", "{pstats}", "-o", "{out}.png"],
+    ["view", "{pstats}", "--flamegraph", "{out}.html"],
+    ["export", "{pstats}", "--format", "speedscope", "-o", "{out}.svg"],
+    ["export", "{pstats}", "--format", "speedscope", "-o", "{out}.pb.gz"],
+    ["export", "{pstats}", "--format", "pprof", "-o", "{out}.json"],
+    ["lines", "-o", "{out}.pstats", "{script}", "{marker}"],
+])
+def test_extension_of_another_format_is_refused(tmp_path, inputs, args):
+    """One line naming what the command writes, exit 2, no file written,
+    and nothing run."""
+    script = tmp_path / "prog.py"
+    script.write_text(SLOW_PROGRAM)
+    marker = tmp_path / "ran"
+    out = tmp_path / "prof"
+    argv = [a.format(out=out, script=script, marker=marker,
+                     pstats=inputs["pstats"]) for a in args]
+    r = run_pyprof(*argv, cwd=tmp_path)
+    assert r.returncode == 2, r.stderr
+    assert not marker.exists()
+    assert os.listdir(tmp_path) == ["prog.py"], os.listdir(tmp_path)
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1, r.stderr
+    assert lines[0].startswith("pyprof " + args[0]), lines[0]
+    assert "writes" in lines[0] or "names" in lines[0], lines[0]
+
+
+def test_stats_txt_is_the_printed_report(tmp_path, inputs):
+    out = tmp_path / "merged.txt"
+    r = run_pyprof("stats", inputs["pstats"], "--limit", "5", "-o", str(out))
+    assert r.returncode == 0, r.stderr
+    assert r.stdout == ""
+    printed = run_pyprof("stats", inputs["pstats"], "--limit", "5")
+    assert out.read_text() == printed.stdout
+
+
+def test_view_svg_output_is_the_flame_graph(tmp_path, inputs):
+    out = tmp_path / "flame.svg"
+    r = run_pyprof("view", inputs["pstats"], "-o", str(out))
+    assert r.returncode == 0, r.stderr
+    assert out.read_bytes().startswith(b"<?xml")
+    assert os.listdir(tmp_path) == ["flame.svg"]
+
+
+def test_export_format_follows_the_extension(tmp_path, inputs):
+    import gzip
+    import json
+    for name, check in (
+            ("p.speedscope.json",
+             lambda b: "speedscope" in json.loads(b)["$schema"]),
+            ("p.trace.json", lambda b: "traceEvents" in json.loads(b)),
+            ("p.folded", lambda b: b.split(b"\n")[0].rsplit(b" ", 1)[1]
+             .isdigit()),
+            ("callgrind.out.1", lambda b: b.startswith(b"# callgrind")
+             or b"events:" in b),
+            ("p.pb.gz", lambda b: len(gzip.decompress(b)) > 0)):
+        out = tmp_path / name
+        r = run_pyprof("export", inputs["pstats"], "-o", str(out))
+        assert r.returncode == 0, (name, r.stderr)
+        assert check(out.read_bytes()), name
+    # a name that names no format needs --format, as before
+    r = run_pyprof("export", inputs["pstats"], "-o", str(tmp_path / "p.out"))
+    assert r.returncode == 2 and "--format" in r.stderr
+    r = run_pyprof("export", inputs["pstats"], "--format", "speedscope",
+                   "-o", str(tmp_path / "p.json"))
+    assert r.returncode == 0, r.stderr

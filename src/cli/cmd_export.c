@@ -25,8 +25,8 @@
 #include "options.h"
 
 static const char usage[] =
-    "usage: pyprof export FILE --format "
-    "speedscope|collapsed|chrome|callgrind|pprof [-o OUT]\n";
+    "usage: pyprof export FILE [--format "
+    "speedscope|collapsed|chrome|callgrind|pprof] [-o OUT]\n";
 
 static const char help_text[] =
     "\n"
@@ -43,8 +43,14 @@ static const char help_text[] =
     "               self time\n"
     "\n"
     "options:\n"
-    "  -f, --format FORMAT  one of the above (required)\n"
-    "  -o, --output FILE    write to FILE instead of stdout\n"
+    "  -f, --format FORMAT  one of the above (default: the one -o's\n"
+    "                       extension names)\n"
+    "  -o, --output FILE    write to FILE instead of stdout; its extension\n"
+    "                       names the format: .speedscope.json,\n"
+    "                       .collapsed/.folded, .trace.json/.chrome.json,\n"
+    "                       .callgrind or callgrind.out.*, .pb.gz/.pprof;\n"
+    "                       .json and .txt fit the formats they are, other\n"
+    "                       names any\n"
     "  -h, --help           show this help\n";
 
 /* Write a recording as pprof with its lines; takes ownership of rec. */
@@ -71,6 +77,75 @@ export_recording_pprof(pyprof_recording_t *rec, const char *output)
     pyprof_sink_free_buffer(&sink);
     pyprof_recording_free(rec);
     return status;
+}
+
+/* The formats in --format's order; each with the extensions of -o that
+ * name it (the first ones only it, the rest shared: .json, .txt). */
+static const struct {
+    const char *name;
+    const char *suffixes[4];
+    size_t own;             /* suffixes[0..own) name only this format */
+    size_t count;
+} formats[] = {
+    {"speedscope", {".speedscope.json", ".json"}, 1, 2},
+    {"collapsed", {".collapsed", ".folded", ".txt"}, 2, 3},
+    {"chrome", {".trace.json", ".chrome.json", ".json"}, 2, 3},
+    {"callgrind", {".callgrind", ".txt"}, 1, 2},
+    {"pprof", {".pb.gz", ".pprof", ".pb"}, 3, 3},
+};
+#define NFORMATS (sizeof(formats) / sizeof(formats[0]))
+
+/* The index of the format named `name`, or -1. */
+static int
+format_named(const char *name)
+{
+    for (size_t i = 0; i < NFORMATS; i++) {
+        if (strcmp(name, formats[i].name) == 0) {
+            return (int)i;
+        }
+    }
+    return -1;
+}
+
+/* The format `path`'s extension names alone (x.pb.gz: pprof; also
+ * KCachegrind's callgrind.out.N), or -1. */
+static int
+format_of_output(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    if (strncmp(slash != NULL ? slash + 1 : path, "callgrind.out", 13)
+        == 0) {
+        return 3;
+    }
+    for (size_t i = 0; i < NFORMATS; i++) {
+        for (size_t k = 0; k < formats[i].own; k++) {
+            if (pyprof_options_has_extension(path, formats[i].suffixes[k])) {
+                return (int)i;
+            }
+        }
+    }
+    return -1;
+}
+
+/* -o's extension must not name another format than the one written (one
+ * rule, options.h).  0, or -1 after a one-line refusal. */
+static int
+check_output(const char *path, int which)
+{
+    int named = format_of_output(path);
+    if (named >= 0 && named != which) {
+        fprintf(stderr, "pyprof export: %s names %s, not %s: name it for "
+                "%s (", path, formats[named].name, formats[which].name,
+                formats[which].name);
+        for (size_t k = 0; k < formats[which].count; k++) {
+            fprintf(stderr, "%s%s", k ? ", " : "", formats[which].suffixes[k]);
+        }
+        fprintf(stderr, ") or give --format %s\n", formats[named].name);
+        return -1;
+    }
+    return pyprof_options_output_format("pyprof export", path,
+                                        formats[which].suffixes,
+                                        formats[which].count) < 0 ? -1 : 0;
 }
 
 int
@@ -107,31 +182,25 @@ pyprof_cmd_export(int argc, char **argv)
             return 2;
         }
     }
-    if (file == NULL || format == NULL) {
-        fprintf(stderr, "pyprof export: %s\n%s",
-                file == NULL ? "no profile file given" : "--format is required",
-                usage);
+    if (file == NULL) {
+        fprintf(stderr, "pyprof export: no profile file given\n%s", usage);
         return 2;
     }
-    int which;
-    if (strcmp(format, "speedscope") == 0) {
-        which = 0;
+    int which = format != NULL ? format_named(format)
+                               : format_of_output(output);
+    if (which < 0) {
+        if (format != NULL) {
+            fprintf(stderr, "pyprof export: unknown format '%s' "
+                    "(speedscope, collapsed, chrome, callgrind or pprof)\n",
+                    format);
+        }
+        else {
+            fprintf(stderr, "pyprof export: --format is required (or an -o "
+                    "whose extension names one)\n%s", usage);
+        }
+        return 2;
     }
-    else if (strcmp(format, "collapsed") == 0) {
-        which = 1;
-    }
-    else if (strcmp(format, "chrome") == 0) {
-        which = 2;
-    }
-    else if (strcmp(format, "callgrind") == 0) {
-        which = 3;
-    }
-    else if (strcmp(format, "pprof") == 0) {
-        which = 4;
-    }
-    else {
-        fprintf(stderr, "pyprof export: unknown format '%s' (speedscope, "
-                "collapsed, chrome, callgrind or pprof)\n", format);
+    if (strcmp(output, "-") != 0 && check_output(output, which) < 0) {
         return 2;
     }
     char errbuf[512];

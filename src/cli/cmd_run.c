@@ -29,6 +29,9 @@
 #include "../engine/export_tree.h"
 #include "../engine/profiler.h"
 #include "../core/output.h"
+#include "../report/export_formats.h"
+#include "../report/flamegraph_svg.h"
+#include "../report/html_report.h"
 #include "../report/pprof_export.h"
 #include "cmd_run.h"
 #include "options.h"
@@ -48,10 +51,15 @@ static const char help_text[] =
     "program runs, as `python -m cProfile` does.\n"
     "\n"
     "options:\n"
-    "  -o, --outfile FILE  write the profile to FILE as a pstats file\n"
-    "                      (pstats.Stats and `pyprof stats` read it)\n"
-    "                      instead of printing it; FILE.pb.gz (or .pprof)\n"
-    "                      is written as pprof (go tool pprof, Pyroscope)\n"
+    "  -o, --outfile FILE  write the profile to FILE instead of printing\n"
+    "                      it, in the format its extension names: .html\n"
+    "                      the report of pyprof view, .svg its flame graph,\n"
+    "                      .pb.gz/.pprof pprof (go tool pprof, Pyroscope),\n"
+    "                      .speedscope.json, .trace.json (Chrome trace),\n"
+    "                      .collapsed/.folded stacks, .txt the printed\n"
+    "                      table; any other name (prog.prof, prog.pstats,\n"
+    "                      profile.out) a pstats file, as cProfile -o\n"
+    "                      writes (pstats.Stats, `pyprof stats` read it)\n"
     "  -s, --sort KEY      sort the printed table by KEY: calls, cumtime,\n"
     "                      cumulative, file, filename, line, module, name,\n"
     "                      ncalls, nfl, pcalls, stdname, time, tottime\n"
@@ -67,8 +75,26 @@ static const char help_text[] =
     "The exit status is the program's own (130 after Ctrl-C); the profile\n"
     "is written or printed however the program ends.\n";
 
+/* What -o writes, by its extension (pyprof_options_output_format). */
+typedef enum {
+    OUTPUT_PSTATS, OUTPUT_PPROF, OUTPUT_HTML, OUTPUT_SVG, OUTPUT_SPEEDSCOPE,
+    OUTPUT_CHROME, OUTPUT_COLLAPSED, OUTPUT_TEXT
+} output_format_t;
+
+static const char *const output_suffixes[] = {
+    ".pstats", ".pb.gz", ".pprof", ".html", ".htm", ".svg",
+    ".speedscope.json", ".trace.json", ".collapsed", ".folded", ".txt",
+};
+static const output_format_t output_formats[] = {
+    OUTPUT_PSTATS, OUTPUT_PPROF, OUTPUT_PPROF, OUTPUT_HTML, OUTPUT_HTML,
+    OUTPUT_SVG, OUTPUT_SPEEDSCOPE, OUTPUT_CHROME, OUTPUT_COLLAPSED,
+    OUTPUT_COLLAPSED, OUTPUT_TEXT,
+};
+#define NOUTPUT_SUFFIXES (sizeof(output_suffixes) / sizeof(output_suffixes[0]))
+
 typedef struct {
     const char *outfile;        /* -o as given; NULL prints the table */
+    output_format_t format;     /* what -o writes */
     const char *sort;           /* -s */
     long limit;                 /* --limit; -1 for every row */
     pyprof_clock_kind_t clock;  /* --clock */
@@ -100,15 +126,17 @@ session_stop(void *ctx)
     pyprof_profiler_disable(session->profiler);
 }
 
-/* The table `python -m cProfile` prints, on stdout. */
+/* The table `python -m cProfile` prints, into `sink`.  0, or -1 with
+ * errbuf set. */
 static int
-print_profile(const pyprof_stats_t *stats, const run_options_t *opts)
+write_table(pyprof_sink_t *sink, const pyprof_stats_t *stats,
+            const run_options_t *opts, char *errbuf, size_t errlen)
 {
     pyprof_stats_t *stripped = NULL;
     if (!opts->full_paths) {
         stripped = pyprof_stats_strip_dirs(stats);
         if (stripped == NULL) {
-            fprintf(stderr, "pyprof run: out of memory\n");
+            snprintf(errbuf, errlen, "out of memory");
             return -1;
         }
         stats = stripped;
@@ -119,11 +147,19 @@ print_profile(const pyprof_stats_t *stats, const run_options_t *opts)
     report.nsort = 1;
     report.limit = opts->limit;
     report.print_header = 0;
+    int rc = pyprof_report_print_stats(sink, stats, &report, errbuf, errlen);
+    pyprof_stats_free(stripped);
+    return rc;
+}
+
+/* The table `python -m cProfile` prints, on stdout. */
+static int
+print_profile(const pyprof_stats_t *stats, const run_options_t *opts)
+{
     pyprof_sink_t sink;
     pyprof_sink_init_file(&sink, stdout);
     char errbuf[256];
-    int rc = pyprof_report_print_stats(&sink, stats, &report, errbuf,
-                                       sizeof(errbuf));
+    int rc = write_table(&sink, stats, opts, errbuf, sizeof(errbuf));
     if (rc < 0) {
         fprintf(stderr, "pyprof run: %s\n", errbuf);
     }
@@ -134,7 +170,6 @@ print_profile(const pyprof_stats_t *stats, const run_options_t *opts)
         }
         rc = -1;
     }
-    pyprof_stats_free(stripped);
     return rc;
 }
 
@@ -153,36 +188,84 @@ write_with_paths(const session_t *session, const pyprof_stats_t *stats,
     return rc;
 }
 
-/* Write the exact call paths as a pprof file (pprof_export.h).  0 or -1
- * with errbuf set. */
-static int
-write_pprof(const session_t *session, const run_options_t *opts,
-            const pyprof_stats_t *stats, const char *path, char *errbuf,
-            size_t errlen)
+/* The basename of `path` (borrowed from it), for report titles. */
+static const char *
+base_name(const char *path)
 {
+    const char *slash = strrchr(path, '/');
+    return slash != NULL ? slash + 1 : path;
+}
+
+/* Render the profile and its exact call paths in `format` (anything but
+ * pstats) into `sink`.  0, or -1 with errbuf set. */
+static int
+render(const session_t *session, const run_options_t *opts,
+       const pyprof_stats_t *stats, pyprof_sink_t *sink, char *errbuf,
+       size_t errlen)
+{
+    if (opts->format == OUTPUT_TEXT) {
+        return write_table(sink, stats, opts, errbuf, errlen);
+    }
     pyprof_pathtree_t tree;
     if (pyprof_pathtree_init(&tree) < 0) {
         snprintf(errbuf, errlen, "out of memory");
         return -1;
     }
+    const char *title = base_name(opts->outfile);
     int rc = -1;
-    pyprof_sink_t sink;
-    pyprof_sink_init_buffer(&sink);
     if (pyprof_profiler_export_paths(session->profiler, stats, &tree) < 0) {
         PyErr_Clear();
-        snprintf(errbuf, errlen, "out of memory");
-    }
-    else if (pyprof_export_pprof(&sink, stats, &tree,
-                                 opts->clock == PYPROF_CLOCK_CPU
-                                     ? "cpu" : "wall") < 0
-             || pyprof_sink_failed(&sink)) {
-        snprintf(errbuf, errlen, "out of memory");
     }
     else {
-        rc = pyprof_output_write(path, sink.data, sink.len, errbuf, errlen);
+        switch (opts->format) {
+        case OUTPUT_PPROF:
+            rc = pyprof_export_pprof(sink, stats, &tree,
+                                     opts->clock == PYPROF_CLOCK_CPU
+                                         ? "cpu" : "wall");
+            break;
+        case OUTPUT_HTML:
+            rc = pyprof_html_report(sink, stats, &tree, title);
+            break;
+        case OUTPUT_SVG:
+            rc = pyprof_flamegraph_svg(sink, stats, &tree, title);
+            break;
+        case OUTPUT_SPEEDSCOPE:
+            rc = pyprof_export_speedscope(sink, stats, &tree, title);
+            break;
+        case OUTPUT_CHROME:
+            rc = pyprof_export_chrome_trace(sink, stats, &tree, title);
+            break;
+        default:
+            rc = pyprof_export_collapsed(sink, stats, &tree);
+            break;
+        }
+    }
+    if (rc < 0) {
+        snprintf(errbuf, errlen, "out of memory");
+    }
+    pyprof_pathtree_free(&tree);
+    return rc;
+}
+
+/* Write the profile in a format other than pstats.  0 or -1 with errbuf
+ * set. */
+static int
+write_rendered(const session_t *session, const run_options_t *opts,
+               const pyprof_stats_t *stats, const char *path, char *errbuf,
+               size_t errlen)
+{
+    pyprof_sink_t sink;
+    pyprof_sink_init_buffer(&sink);
+    int rc = render(session, opts, stats, &sink, errbuf, errlen);
+    if (rc == 0 && pyprof_sink_failed(&sink)) {
+        snprintf(errbuf, errlen, "out of memory");
+        rc = -1;
+    }
+    if (rc == 0) {
+        rc = pyprof_output_write(path, sink.data ? sink.data : "", sink.len,
+                                 errbuf, errlen);
     }
     pyprof_sink_free_buffer(&sink);
-    pyprof_pathtree_free(&tree);
     return rc;
 }
 
@@ -199,9 +282,9 @@ report_profile(const session_t *session, const run_options_t *opts,
     int rc;
     if (outfile_path != NULL) {
         char errbuf[512];
-        rc = pyprof_pprof_path(outfile_path)
-            ? write_pprof(session, opts, stats, outfile_path, errbuf,
-                          sizeof(errbuf))
+        rc = opts->format != OUTPUT_PSTATS
+            ? write_rendered(session, opts, stats, outfile_path, errbuf,
+                             sizeof(errbuf))
             : write_with_paths(session, stats, outfile_path, errbuf,
                                sizeof(errbuf));
         if (rc < 0) {
@@ -307,6 +390,13 @@ pyprof_cmd_run(int argc, char **argv)
     }
     char *outfile_path = NULL;
     if (opts.outfile != NULL) {
+        int format = pyprof_options_output_format("pyprof run", opts.outfile,
+                                                  output_suffixes,
+                                                  NOUTPUT_SUFFIXES);
+        if (format < 0) {
+            return 2;
+        }
+        opts.format = output_formats[format];
         outfile_path = pyprof_options_output_path("pyprof run",
                                                   opts.outfile);
         if (outfile_path == NULL) {

@@ -24,6 +24,7 @@
 #include "../core/sink.h"
 #include "../core/stats.h"
 #include "../core/output.h"
+#include "options.h"
 
 static const char usage_text[] =
     "usage: pyprof stats FILE... [--sort KEY]... [--limit N] [--strip-dirs]\n"
@@ -46,8 +47,9 @@ static const char help_text[] =
     "  --callers PATTERN    print who called the functions whose name\n"
     "                       matches PATTERN (a POSIX extended regex)\n"
     "  --callees PATTERN    print what those functions called\n"
-    "  -o, --output FILE    write the merged profile to FILE instead of\n"
-    "                       printing it\n"
+    "  -o, --output FILE    write the merged profile to FILE as a pstats\n"
+    "                       file instead of printing it (FILE.txt: what\n"
+    "                       would be printed)\n"
     "  -h, --help           show this help\n";
 
 typedef struct {
@@ -237,6 +239,32 @@ print_reports(pyprof_sink_t *out, const pyprof_stats_t *stats,
     return 0;
 }
 
+/* The printed reports written to args->output (stats -o FILE.txt).
+ * Returns the exit status. */
+static int
+write_text_report(const pyprof_stats_t *stats, const stats_args_t *args)
+{
+    pyprof_sink_t sink;
+    pyprof_sink_init_buffer(&sink);
+    char errbuf[512];
+    int status = 0;
+    if (print_reports(&sink, stats, args, errbuf, sizeof(errbuf)) < 0) {
+        fprintf(stderr, "pyprof stats: %s\n", errbuf);
+        status = 2;
+    }
+    else if (pyprof_sink_failed(&sink)) {
+        fprintf(stderr, "pyprof stats: out of memory\n");
+        status = 1;
+    }
+    else if (pyprof_output_write(args->output, sink.data ? sink.data : "",
+                                 sink.len, errbuf, sizeof(errbuf)) < 0) {
+        fprintf(stderr, "pyprof stats: cannot write %s\n", errbuf);
+        status = 1;
+    }
+    pyprof_sink_free_buffer(&sink);
+    return status;
+}
+
 int
 pyprof_cmd_stats(int argc, char **argv)
 {
@@ -245,6 +273,19 @@ pyprof_cmd_stats(int argc, char **argv)
     int status = parse_args(argc, argv, &args);
     if (status >= 0) {
         goto done;
+    }
+    /* -o's format by its extension (options.h), refused before any
+     * file is read. */
+    static const char *const formats[] = {".pstats", ".txt"};
+    int text_output = 0;
+    if (args.output != NULL) {
+        int format = pyprof_options_output_format("pyprof stats",
+                                                  args.output, formats, 2);
+        if (format < 0) {
+            status = 2;
+            goto done;
+        }
+        text_output = format == 1;
     }
     status = 2;
     stats = load_files(&args);
@@ -261,6 +302,10 @@ pyprof_cmd_stats(int argc, char **argv)
         stats = stripped;
     }
     char errbuf[512];
+    if (text_output) {
+        status = write_text_report(stats, &args);
+        goto done;
+    }
     if (args.output != NULL) {
         if (pyprof_pstats_write_file(stats, args.output, errbuf,
                                      sizeof(errbuf)) < 0) {

@@ -71,7 +71,8 @@ static const char help_text[] =
     "                         profile's name with .html for pstats,\n"
     "                         .lines.html for a line profile, .memory.html\n"
     "                         for a memory profile, .mprof.html for a\n"
-    "                         memory timeline)\n"
+    "                         memory timeline); a profile's FILE.svg is\n"
+    "                         its flame graph (as --flamegraph)\n"
     "  --flamegraph FILE      write an interactive flame graph SVG to FILE\n"
     "                         (only that, unless -o is given too)\n"
     "  --open                 open the report in the browser\n"
@@ -398,6 +399,34 @@ view_line_file(const view_args_t *args, pyprof_filekind_t kind)
     return status;
 }
 
+/* -o's and --flamegraph's formats by their extensions (options.h): -o
+ * writes the HTML report, or a profile's flame graph when it names an
+ * SVG; --flamegraph the SVG.  Returns 0, or -1 after a one-line refusal,
+ * before anything is read. */
+static int
+check_outputs(view_args_t *args, pyprof_filekind_t kind)
+{
+    static const char *const html[] = {".html", ".htm"};
+    static const char *const svg[] = {".svg"};
+    if (args->output != NULL && kind == PYPROF_FILE_PSTATS
+        && args->flamegraph == NULL
+        && pyprof_options_has_extension(args->output, ".svg")) {
+        args->flamegraph = args->output;
+        args->output = NULL;
+    }
+    if (args->output != NULL
+        && pyprof_options_output_format("pyprof view", args->output, html,
+                                        2) < 0) {
+        return -1;
+    }
+    if (args->flamegraph != NULL
+        && pyprof_options_output_format("pyprof view --flamegraph",
+                                        args->flamegraph, svg, 1) < 0) {
+        return -1;
+    }
+    return 0;
+}
+
 int
 pyprof_cmd_view(int argc, char **argv)
 {
@@ -411,6 +440,9 @@ pyprof_cmd_view(int argc, char **argv)
     if (pyprof_filekind_of_path(args.file, &kind, errbuf, sizeof(errbuf))
         < 0) {
         fprintf(stderr, "pyprof view: %s\n", errbuf);
+        return 2;
+    }
+    if (check_outputs(&args, kind) < 0) {
         return 2;
     }
     switch (kind) {

@@ -177,11 +177,25 @@ pyprof_options_output_path(const char *command, const char *path)
 }
 
 /* Extensions of formats some pyprof command or another tool writes: a
- * file named so is never silently given another format. */
-static const char *const known_extensions[] = {
-    ".png", ".jpg", ".jpeg", ".gif", ".bmp", ".tif", ".tiff", ".webp",
-    ".pdf", ".ps", ".eps", ".svg", ".html", ".htm", ".json", ".txt",
-    ".lprof", ".dat", ".csv",
+ * file named so is never silently given another format.  `writer` names
+ * the pyprof command that writes it, for the refusal's advice. */
+static const struct {
+    const char *extension;
+    const char *writer;
+} known_extensions[] = {
+    {".png", NULL}, {".jpg", NULL}, {".jpeg", NULL}, {".gif", NULL},
+    {".bmp", NULL}, {".tif", NULL}, {".tiff", NULL}, {".webp", NULL},
+    {".pdf", NULL}, {".ps", NULL}, {".eps", NULL},
+    {".svg", "pyprof view --flamegraph or pyprof mprof plot"},
+    {".html", "pyprof view -o"}, {".htm", "pyprof view -o"},
+    {".speedscope.json", "pyprof export"}, {".trace.json", "pyprof export"},
+    {".json", "pyprof lines or pyprof memory"},
+    {".txt", "pyprof lines or pyprof memory"},
+    {".lprof", "pyprof lines"}, {".dat", "pyprof mprof run"},
+    {".pstats", "pyprof run or pyprof stats"},
+    {".pb.gz", "pyprof export"}, {".pprof", "pyprof export"},
+    {".collapsed", "pyprof export"}, {".folded", "pyprof export"},
+    {".csv", NULL},
 };
 
 static int
@@ -192,27 +206,50 @@ has_suffix(const char *path, const char *suffix)
 }
 
 int
-pyprof_options_output_format(const char *command, const char *path,
-                             const char *const *suffixes, size_t count)
+pyprof_options_has_extension(const char *path, const char *extension)
+{
+    return has_suffix(path, extension);
+}
+
+/* The index of the first of `suffixes` that `path` ends with, or -1. */
+static int
+suffix_index(const char *path, const char *const *suffixes, size_t count)
 {
     for (size_t i = 0; i < count; i++) {
         if (has_suffix(path, suffixes[i])) {
             return (int)i;
         }
     }
+    return -1;
+}
+
+int
+pyprof_options_output_format(const char *command, const char *path,
+                             const char *const *suffixes, size_t count)
+{
+    int found = suffix_index(path, suffixes, count);
+    if (found >= 0) {
+        return found;
+    }
     size_t nknown = sizeof(known_extensions) / sizeof(known_extensions[0]);
     for (size_t k = 0; k < nknown; k++) {
-        if (has_suffix(path, known_extensions[k])) {
-            fprintf(stderr, "%s: cannot write %s as %s: it writes", command,
-                    path, known_extensions[k] + 1);
-            for (size_t i = 0; i < count; i++) {
-                fprintf(stderr, "%s %s", i == 0 ? "" : i + 1 == count
-                                                      ? " or" : ",",
-                        suffixes[i]);
-            }
-            fputs("\n", stderr);
-            return -1;
+        const char *extension = known_extensions[k].extension;
+        if (!has_suffix(path, extension)) {
+            continue;
         }
+        fprintf(stderr, "%s: cannot write %s as %s: it writes", command,
+                path, extension + 1);
+        for (size_t i = 0; i < count; i++) {
+            fprintf(stderr, "%s %s", i == 0 ? "" : i + 1 == count
+                                                  ? " or" : ",",
+                    suffixes[i]);
+        }
+        if (known_extensions[k].writer != NULL) {
+            fprintf(stderr, " (%s writes %s)", known_extensions[k].writer,
+                    extension);
+        }
+        fputs("\n", stderr);
+        return -1;
     }
     return 0;
 }

@@ -77,6 +77,10 @@ char *pyprof_options_output_path(const char *command, const char *path);
 int pyprof_options_output_format(const char *command, const char *path,
                                  const char *const *suffixes, size_t count);
 
+/* Non-zero when `path` ends with `extension` (".svg"), in any case, after
+ * at least one other character. */
+int pyprof_options_has_extension(const char *path, const char *extension);
+
 /* Print "COMMAND: unknown option 'X' (try 'COMMAND --help')" for the
  * current argument. */
 void pyprof_options_unknown(const pyprof_options_t *scan);
