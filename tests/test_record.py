@@ -232,7 +232,9 @@ def test_table_and_exit_status(tmp_path):
 def test_outputs_of_a_recording(tmp_path):
     prog = write(tmp_path, "split.py", SPLIT)
     rec = tmp_path / "r.pyprof"
-    assert run_pyprof("record", "-o", str(rec), str(prog), "1").returncode == 0
+    proc = run_pyprof("record", "-o", str(rec), str(prog), "1")
+    assert proc.returncode == 0, proc.stderr
+    samples = summary(proc.stderr)["samples"]
     for fmt, check in (("speedscope", b'"$schema"'),
                        ("collapsed", b"burn_a"), ("chrome", b"traceEvents")):
         out = tmp_path / ("r." + fmt)
@@ -240,6 +242,11 @@ def test_outputs_of_a_recording(tmp_path):
                           str(out))
         assert proc.returncode == 0, proc.stderr
         assert check in out.read_bytes()
+    # Collapsed stacks of a recording count samples, as record -o writes
+    # them and as py-spy and flamegraph.pl do (not microseconds).
+    counts = [int(line.rsplit(" ", 1)[1]) for line in
+              (tmp_path / "r.collapsed").read_text().splitlines()]
+    assert sum(counts) == samples
     html = tmp_path / "r.html"
     assert run_pyprof("view", str(rec), "-o", str(html)).returncode == 0
     assert b"burn_a" in html.read_bytes()

@@ -35,7 +35,8 @@ static const char help_text[] =
     "formats:\n"
     "  speedscope   speedscope JSON (https://www.speedscope.app)\n"
     "  collapsed    collapsed stacks 'a;b;c 123' in microseconds of self\n"
-    "               time (flamegraph.pl, inferno)\n"
+    "               time (flamegraph.pl, inferno); of a recording, in\n"
+    "               samples\n"
     "  chrome       Chrome trace-event JSON (Perfetto, chrome://tracing)\n"
     "  callgrind    callgrind format (KCachegrind, QCacheGrind)\n"
     "  pprof        gzipped profile.proto (go tool pprof, Pyroscope,\n"
@@ -53,16 +54,30 @@ static const char help_text[] =
     "                       names any\n"
     "  -h, --help           show this help\n";
 
-/* Write a recording as pprof with its lines; takes ownership of rec. */
+/* Write a recording as pprof with its lines, or as collapsed stacks of
+ * sample counts; takes ownership of rec. */
 static int
-export_recording_pprof(pyprof_recording_t *rec, const char *output)
+export_recording(pyprof_recording_t *rec, int collapsed, const char *output)
 {
     pyprof_sink_t sink;
     pyprof_sink_init_buffer(&sink);
     char errbuf[512];
     int status = 0;
-    if (pyprof_export_pprof_recording(&sink, rec) < 0
-        || pyprof_sink_failed(&sink)) {
+    int rc;
+    if (collapsed) {
+        pyprof_stats_t *stats;
+        pyprof_pathtree_t tree;
+        rc = pyprof_recording_export_counts(rec, &stats, &tree);
+        if (rc == 0) {
+            rc = pyprof_export_collapsed(&sink, stats, &tree);
+            pyprof_stats_free(stats);
+            pyprof_pathtree_free(&tree);
+        }
+    }
+    else {
+        rc = pyprof_export_pprof_recording(&sink, rec);
+    }
+    if (rc < 0 || pyprof_sink_failed(&sink)) {
         fprintf(stderr, "pyprof export: out of memory\n");
         status = 1;
     }
@@ -204,17 +219,18 @@ pyprof_cmd_export(int argc, char **argv)
         return 2;
     }
     char errbuf[512];
-    if (which == 4) {
-        /* A recording keeps every frame's line: pprof gets them all. */
+    if (which == 4 || which == 1) {
+        /* A recording keeps every frame's line: pprof gets them all; its
+         * collapsed stacks count samples. */
         pyprof_recording_t *rec = NULL;
         int found = pyprof_recording_read_file(file, &rec, errbuf,
                                                sizeof(errbuf));
         if (found < 0) {
             fprintf(stderr, "pyprof export: %s\n", errbuf);
-            return 1;
+            return 2;   /* bad input, as below */
         }
         if (found == 1) {
-            return export_recording_pprof(rec, output);
+            return export_recording(rec, which == 1, output);
         }
     }
     pyprof_stats_t *stats;

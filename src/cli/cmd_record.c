@@ -547,20 +547,6 @@ sample_loop(pyprof_session_t *session, pyprof_recording_t *rec,
     *cpu_ns = thread_cpu_ns() - cpu_start;
 }
 
-/* A copy of the recording's exports whose times are sample counts (for
- * collapsed stacks, whose numbers are integers of microseconds). */
-static int
-export_counts(pyprof_recording_t *rec, pyprof_stats_t **stats,
-              pyprof_pathtree_t *tree)
-{
-    pyprof_recording_info_t *info = pyprof_recording_info(rec);
-    double rate = info->rate_hz;
-    info->rate_hz = 1e6;
-    int rc = pyprof_recording_export(rec, stats, tree);
-    info->rate_hz = rate;
-    return rc;
-}
-
 /* Render the recording in the chosen format into `sink`. */
 static int
 render(pyprof_recording_t *rec, format_t format, const char *title,
@@ -575,7 +561,7 @@ render(pyprof_recording_t *rec, format_t format, const char *title,
     pyprof_stats_t *stats;
     pyprof_pathtree_t tree;
     int rc = format == FORMAT_COLLAPSED
-             ? export_counts(rec, &stats, &tree)
+             ? pyprof_recording_export_counts(rec, &stats, &tree)
              : pyprof_recording_export(rec, &stats, &tree);
     if (rc < 0) {
         return -1;

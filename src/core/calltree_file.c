@@ -6,6 +6,7 @@
  * against the model, and every number for being finite.
  */
 #include "calltree_file.h"
+#include "readfile.h"
 
 #include <errno.h>
 #include <math.h>
@@ -208,37 +209,10 @@ int
 pyprof_pathtree_read_file(pyprof_pathtree_t *tree, const char *path,
                           size_t nfuncs, char *errbuf, size_t errlen)
 {
-    FILE *f = fopen(path, "rb");
-    if (f == NULL) {
+    size_t len;
+    unsigned char *data = pyprof_read_file(path, PYPROF_READ_MAX, &len);
+    if (data == NULL) {
         snprintf(errbuf, errlen, "%s: %s", path, strerror(errno));
-        return -1;
-    }
-    unsigned char *data = NULL;
-    size_t len = 0, cap = 0;
-    for (;;) {
-        if (len == cap) {
-            size_t ncap = cap ? cap * 2 : 65536;
-            unsigned char *grown = realloc(data, ncap);
-            if (grown == NULL) {
-                free(data);
-                fclose(f);
-                snprintf(errbuf, errlen, "%s: out of memory", path);
-                return -1;
-            }
-            data = grown;
-            cap = ncap;
-        }
-        size_t got = fread(data + len, 1, cap - len, f);
-        len += got;
-        if (got == 0) {
-            break;
-        }
-    }
-    int bad = ferror(f);
-    fclose(f);
-    if (bad) {
-        free(data);
-        snprintf(errbuf, errlen, "%s: read error", path);
         return -1;
     }
     char reason[200];

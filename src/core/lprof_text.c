@@ -8,6 +8,7 @@
  * never shorter than the last line that has code.
  */
 #include "lprof_text.h"
+#include "readfile.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -39,43 +40,6 @@ free_source(source_t *src)
     memset(src, 0, sizeof(*src));
 }
 
-/* The whole file, malloc'd, or NULL with errno set. */
-static char *
-read_file(const char *path, size_t *len_out)
-{
-    FILE *f = fopen(path, "rb");
-    if (f == NULL) {
-        return NULL;
-    }
-    size_t cap = 1 << 16, len = 0;
-    char *data = malloc(cap + 1);
-    while (data != NULL) {
-        size_t n = fread(data + len, 1, cap - len, f);
-        len += n;
-        if (len < cap) {
-            break;
-        }
-        cap *= 2;
-        char *bigger = realloc(data, cap + 1);
-        if (bigger == NULL) {
-            free(data);
-            data = NULL;
-            break;
-        }
-        data = bigger;
-    }
-    int failed = data == NULL || ferror(f);
-    fclose(f);
-    if (failed) {
-        errno = data == NULL ? ENOMEM : EIO;
-        free(data);
-        return NULL;
-    }
-    data[len] = '\0';
-    *len_out = len;
-    return data;
-}
-
 /* Split the text of `path` (from options->source, else the disk) into
  * lines.  0, or -1 with errno set. */
 static int
@@ -86,7 +50,8 @@ read_source(const char *path, const pyprof_lprof_text_options_t *options,
     size_t len = 0;
     char *data = options->source != NULL
                      ? options->source(options->source_ctx, path, &len)
-                     : read_file(path, &len);
+                     : (char *)pyprof_read_file(path, PYPROF_READ_MAX,
+                                                &len);
     if (data == NULL) {
         return -1;
     }

@@ -24,6 +24,7 @@
 
 #include "filekind.h"
 #include "output.h"
+#include "readfile.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -65,8 +66,6 @@
  * recursive decoder cannot exhaust the C stack. */
 #define MAX_DEPTH 64
 
-/* Files larger than this are refused rather than read into memory. */
-#define MAX_FILE_SIZE ((size_t)1 << 30)
 
 typedef enum {
     NODE_NONE,
@@ -999,60 +998,12 @@ pyprof_pstats_parse(pyprof_stats_t *stats, const unsigned char *data,
     return rc;
 }
 
-/* The whole file in a malloc'd buffer; NULL with errno set on failure. */
-static unsigned char *
-slurp(const char *path, size_t *len_out)
-{
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        return NULL;
-    }
-    unsigned char *data = NULL;
-    size_t len = 0, cap = 0;
-    for (;;) {
-        if (len == cap) {
-            if (cap >= MAX_FILE_SIZE) {
-                errno = EFBIG;
-                goto error;
-            }
-            cap = cap ? cap * 2 : 65536;
-            unsigned char *grown = realloc(data, cap);
-            if (grown == NULL) {
-                errno = ENOMEM;
-                goto error;
-            }
-            data = grown;
-        }
-        ssize_t got = read(fd, data + len, cap - len);
-        if (got < 0) {
-            if (errno == EINTR) {
-                continue;
-            }
-            goto error;
-        }
-        if (got == 0) {
-            break;
-        }
-        len += (size_t)got;
-    }
-    close(fd);
-    *len_out = len;
-    return data;
-error: {
-    int saved = errno;
-    free(data);
-    close(fd);
-    errno = saved;
-    return NULL;
-}
-}
-
 int
 pyprof_pstats_read_file(pyprof_stats_t *stats, const char *path,
                         char *errbuf, size_t errlen)
 {
     size_t len;
-    unsigned char *data = slurp(path, &len);
+    unsigned char *data = pyprof_read_file(path, PYPROF_READ_MAX, &len);
     if (data == NULL) {
         snprintf(errbuf, errlen, "%s: %s", path, strerror(errno));
         return -1;

@@ -19,6 +19,7 @@
 
 #include "calltree.h"
 #include "pstats_file.h"
+#include "readfile.h"
 
 _Static_assert(sizeof(void *) >= 8, "keys pack a function and a line");
 
@@ -254,10 +255,9 @@ per_second(const pyprof_recording_t *rec)
 /* pstats' numbers per function and caller edge. */
 static int
 fill_stats(const pyprof_recording_t *rec, const int64_t *total,
-           pyprof_stats_t *stats)
+           double seconds, pyprof_stats_t *stats)
 {
     const pyprof_sample_node_t *nodes = rec->nodes;
-    double seconds = per_second(rec);
     for (uint32_t i = 1; i < rec->count; i++) {
         const pyprof_sample_node_t *n = &nodes[i];
         int outer = !inner_occurrence(nodes, i, 0);
@@ -283,9 +283,8 @@ fill_stats(const pyprof_recording_t *rec, const int64_t *total,
  * lines) merge. */
 static int
 fill_paths(const pyprof_recording_t *rec, const int64_t *total,
-           pyprof_pathtree_t *tree)
+           double seconds, pyprof_pathtree_t *tree)
 {
-    double seconds = per_second(rec);
     uint32_t *map = calloc(rec->count, sizeof(uint32_t));
     pyprof_calltree_t index;
     if (map == NULL || pyprof_calltree_init(&index) < 0) {
@@ -321,9 +320,10 @@ fill_paths(const pyprof_recording_t *rec, const int64_t *total,
     return rc;
 }
 
-int
-pyprof_recording_export(const pyprof_recording_t *rec,
-                        pyprof_stats_t **stats_out, pyprof_pathtree_t *tree)
+/* The exports with `seconds` per sample. */
+static int
+export_scaled(const pyprof_recording_t *rec, double seconds,
+              pyprof_stats_t **stats_out, pyprof_pathtree_t *tree)
 {
     *stats_out = NULL;
     pyprof_stats_t *stats = pyprof_stats_new();
@@ -339,8 +339,8 @@ pyprof_recording_export(const pyprof_recording_t *rec,
             goto error;
         }
     }
-    if (fill_stats(rec, total, stats) < 0
-        || fill_paths(rec, total, tree) < 0) {
+    if (fill_stats(rec, total, seconds, stats) < 0
+        || fill_paths(rec, total, seconds, tree) < 0) {
         goto error;
     }
     free(total);
@@ -351,6 +351,21 @@ error:
     pyprof_stats_free(stats);
     pyprof_pathtree_free(tree);
     return -1;
+}
+
+int
+pyprof_recording_export(const pyprof_recording_t *rec,
+                        pyprof_stats_t **stats_out, pyprof_pathtree_t *tree)
+{
+    return export_scaled(rec, per_second(rec), stats_out, tree);
+}
+
+int
+pyprof_recording_export_counts(const pyprof_recording_t *rec,
+                               pyprof_stats_t **stats_out,
+                               pyprof_pathtree_t *tree)
+{
+    return export_scaled(rec, 1e-6, stats_out, tree);
 }
 
 /* ---- the file section ---- */
@@ -594,36 +609,10 @@ pyprof_recording_read_file(const char *path, pyprof_recording_t **rec_out,
                            char *errbuf, size_t errlen)
 {
     *rec_out = NULL;
-    FILE *f = fopen(path, "rb");
-    if (f == NULL) {
+    size_t len;
+    unsigned char *data = pyprof_read_file(path, PYPROF_READ_MAX, &len);
+    if (data == NULL) {
         snprintf(errbuf, errlen, "%s: %s", path, strerror(errno));
-        return -1;
-    }
-    unsigned char *data = NULL;
-    size_t len = 0, cap = 0;
-    int bad = 0;
-    for (;;) {
-        if (len == cap) {
-            size_t ncap = cap ? cap * 2 : 65536;
-            unsigned char *grown = realloc(data, ncap);
-            if (grown == NULL) {
-                bad = 1;
-                break;
-            }
-            data = grown;
-            cap = ncap;
-        }
-        size_t got = fread(data + len, 1, cap - len, f);
-        len += got;
-        if (got == 0) {
-            bad = ferror(f);
-            break;
-        }
-    }
-    fclose(f);
-    if (bad) {
-        free(data);
-        snprintf(errbuf, errlen, "%s: cannot read", path);
         return -1;
     }
     char reason[300];

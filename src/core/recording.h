@@ -124,6 +124,13 @@ int pyprof_recording_export(const pyprof_recording_t *rec,
                             pyprof_stats_t **stats_out,
                             pyprof_pathtree_t *tree);
 
+/* The same, with one microsecond per sample in place of the rate's
+ * period: for collapsed stacks, whose integers must count samples (what
+ * record -o x.collapsed, py-spy and flamegraph.pl write). */
+int pyprof_recording_export_counts(const pyprof_recording_t *rec,
+                                   pyprof_stats_t **stats_out,
+                                   pyprof_pathtree_t *tree);
+
 /* The whole file image described above into `out`.  Returns 0, or -1
  * when out of memory. */
 int pyprof_recording_serialize(const pyprof_recording_t *rec,
