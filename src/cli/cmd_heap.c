@@ -17,12 +17,13 @@
  * the call counts first and sizes (sys.getsizeof, most of a census's
  * cost) only when some type grew, which most calls of a loop do not.
  *
- * The session is owned by a capsule that the `profile` builtin and every
- * wrapper hold, so a wrapper called after the command has returned (an
- * atexit handler) finds the session marked inactive instead of freed.
+ * `profile` returns the memory decorators' wrapper (binding/
+ * memory_wrapper.h) calling the census hooks around each call.  The
+ * session is owned by a capsule that the `profile` builtin holds; a call
+ * after the command has returned (an atexit handler) finds no running
+ * session and runs unmeasured.
  */
 #include <Python.h>
-#include <structmember.h>
 
 #include <errno.h>
 #include <limits.h>
@@ -32,6 +33,7 @@
 
 #include "../core/ptrmap.h"
 #include "../core/sink.h"
+#include "../binding/memory_wrapper.h"
 #include "../engine/alloc_hook.h"
 #include "../heap/census.h"
 #include "../core/clock.h"
@@ -83,7 +85,6 @@ typedef struct {
     PyObject *call_numbers; /* dict qualname -> calls so far */
     PyObject *quiet_calls;  /* dict qualname -> calls where nothing grew */
     PyObject *exit_rows;    /* census at exit: (name, count, bytes) */
-    PyTypeObject *wrapper_type;
     pyprof_ns_t collecting;     /* in full collections, all calls */
     pyprof_ns_t counting;       /* in censuses, all calls */
     pyprof_ns_t program_start;  /* when the program started */
@@ -106,7 +107,6 @@ session_capsule_free(PyObject *capsule)
     Py_XDECREF(session->call_numbers);
     Py_XDECREF(session->quiet_calls);
     Py_XDECREF(session->exit_rows);
-    Py_XDECREF(session->wrapper_type);
     free(session);
 }
 
@@ -154,16 +154,13 @@ enum {
 };
 
 /* Collect (with SIDE_COLLECT), then count (and with SIDE_SIZES size)
- * every tracked object by short name, but for the decorated call's
- * argument tuple and keyword dict (NULL or not), which exist only because
- * the wrapper is a C callable, and for the result dicts of the `before`
- * census (NULL for the census before the call), which exist only to be
+ * every tracked object by short name, but for the result dicts of the
+ * `before` census (NULL for the census before the call), which exist only to be
  * compared with this one: from 3.14 the collector tracks every dict, and
  * they showed as `dict +2` per call.  The time it takes is added to
  * `session` (may be NULL). */
 static int
-side_take(side_t *side, const side_t *before, int what, PyObject *args,
-          PyObject *kwargs, session_t *session)
+side_take(side_t *side, const side_t *before, int what, session_t *session)
 {
     memset(side, 0, sizeof(*side));
     pyprof_ns_t start = pyprof_clock_read_ns(CLOCK_MONOTONIC);
@@ -175,8 +172,6 @@ side_take(side_t *side, const side_t *before, int what, PyObject *args,
     if (pyprof_census_init(&census) < 0) {
         return -1;
     }
-    pyprof_census_skip(&census, args);
-    pyprof_census_skip(&census, kwargs);
     if (before != NULL) {
         pyprof_census_skip(&census, before->counts);
         pyprof_census_skip(&census, before->bytes);
@@ -398,21 +393,18 @@ growth_rows(const session_t *session, const side_t *before,
     return rows;
 }
 
-/* ---- the wrapper that @profile returns ------------------------------- */
+/* ---- the hooks around each @profile call ---------------------------- */
 
-typedef struct {
-    PyObject_HEAD
-    PyObject *func;         /* the decorated callable */
-    PyObject *capsule;      /* owns the session */
-    PyObject *dict;         /* __dict__ (functools.wraps-like metadata) */
-} WrapperObject;
+/* The session the hooks report to while the command runs, else NULL.
+ * Global because wrappers reach it with no context of their own (and may
+ * be called after the command has returned); protected by the GIL. */
+static session_t *running_session;
 
 static int
-record_call(session_t *session, PyObject *func, const side_t *before,
-            PyObject *args, PyObject *kwargs)
+record_call(session_t *session, PyObject *func, const side_t *before)
 {
     side_t after;
-    if (side_take(&after, before, SIDE_COLLECT, args, kwargs, session) < 0) {
+    if (side_take(&after, before, SIDE_COLLECT, session) < 0) {
         side_clear(&after);
         return -1;
     }
@@ -420,8 +412,7 @@ record_call(session_t *session, PyObject *func, const side_t *before,
     if (grew > 0) {
         /* Sized now, on the heap just counted: nothing ran since. */
         side_clear(&after);
-        if (side_take(&after, before, SIDE_SIZES, args, kwargs, session) <
-            0) {
+        if (side_take(&after, before, SIDE_SIZES, session) < 0) {
             side_clear(&after);
             return -1;
         }
@@ -469,147 +460,76 @@ record_call(session_t *session, PyObject *func, const side_t *before,
     return rc;
 }
 
-static PyObject *
-wrapper_call(PyObject *self, PyObject *args, PyObject *kwargs)
+/* A call starts: the census before it, as the token (NULL when the
+ * command is not running, or when the census failed, which is reported:
+ * the call runs unmeasured). */
+static void *
+heap_enter(PyObject *func)
 {
-    WrapperObject *wrapper = (WrapperObject *)self;
-    session_t *session = PyCapsule_GetPointer(wrapper->capsule,
-                                              SESSION_CAPSULE);
+    (void)func;
+    session_t *session = running_session;
     if (session == NULL || !session->active) {
-        PyErr_Clear();
-        return PyObject_Call(wrapper->func, args, kwargs);
-    }
-    side_t before;
-    int what = SIDE_COLLECT | SIDE_SIZES |
-               (session->trace_allocations ? SIDE_ALIVE : 0);
-    if (side_take(&before, NULL, what, args, kwargs, session) < 0) {
-        side_clear(&before);
         return NULL;
     }
-    PyObject *result = PyObject_Call(wrapper->func, args, kwargs);
-    /* The census runs whether the call returned or raised; the call's
-     * own exception wins over any failure of ours. */
-    PyObject *type, *value, *traceback;
-    PyErr_Fetch(&type, &value, &traceback);
-    if (session->active && record_call(session, wrapper->func, &before,
-                                       args, kwargs) < 0) {
+    side_t *before = malloc(sizeof(*before));
+    if (before == NULL) {
+        return NULL;
+    }
+    int what = SIDE_COLLECT | SIDE_SIZES |
+               (session->trace_allocations ? SIDE_ALIVE : 0);
+    if (side_take(before, NULL, what, session) < 0) {
+        side_clear(before);
+        free(before);
         pyprof_progress_clear(&session->progress);
         pyprof_runner_print_error("pyprof heap: cannot take the census");
+        return NULL;
     }
-    session->ncensused++;
-    pyprof_progress_status(&session->progress, 0,
-                           "%ld calls measured (2 full collections and 2 "
-                           "censuses each)", session->ncensused);
-    PyErr_Restore(type, value, traceback);
-    side_clear(&before);
-    return result;
+    return before;
 }
 
-static PyObject *
-wrapper_get(PyObject *self, PyObject *obj, PyObject *owner)
-{
-    if (obj == NULL || obj == Py_None) {
-        return Py_NewRef(self);
-    }
-    return PyMethod_New(self, obj);
-}
-
-static int
-wrapper_traverse(PyObject *self, visitproc visit, void *arg)
-{
-    WrapperObject *wrapper = (WrapperObject *)self;
-    Py_VISIT(Py_TYPE(self));
-    Py_VISIT(wrapper->func);
-    Py_VISIT(wrapper->dict);
-    return 0;
-}
-
-static int
-wrapper_clear(PyObject *self)
-{
-    WrapperObject *wrapper = (WrapperObject *)self;
-    Py_CLEAR(wrapper->func);
-    Py_CLEAR(wrapper->dict);
-    return 0;
-}
-
+/* The call returned or raised (the wrapper keeps its exception aside):
+ * the census after it, and its table.  Frees the token. */
 static void
-wrapper_dealloc(PyObject *self)
+heap_exit(PyObject *func, void *token)
 {
-    PyTypeObject *type = Py_TYPE(self);
-    PyObject_GC_UnTrack(self);
-    wrapper_clear(self);
-    Py_CLEAR(((WrapperObject *)self)->capsule);
-    type->tp_free(self);
-    Py_DECREF(type);
+    side_t *before = token;
+    if (before == NULL) {
+        return;
+    }
+    session_t *session = running_session;
+    if (session != NULL && session->active) {
+        if (record_call(session, func, before) < 0) {
+            pyprof_progress_clear(&session->progress);
+            pyprof_runner_print_error("pyprof heap: cannot take the census");
+        }
+        session->ncensused++;
+        pyprof_progress_status(&session->progress, 0,
+                               "%ld calls measured (2 full collections and "
+                               "2 censuses each)", session->ncensused);
+    }
+    side_clear(before);
+    free(before);
 }
 
-static PyMemberDef wrapper_members[] = {
-    {"__wrapped__", T_OBJECT, offsetof(WrapperObject, func), READONLY,
-     NULL},
-    {"__dictoffset__", T_PYSSIZET, offsetof(WrapperObject, dict), READONLY,
-     NULL},
-    {NULL, 0, 0, 0, NULL},
-};
+static const pyprof_call_hooks_t heap_hooks = {heap_enter, heap_exit};
 
-static PyType_Slot wrapper_slots[] = {
-    {Py_tp_call, wrapper_call},
-    {Py_tp_descr_get, wrapper_get},
-    {Py_tp_traverse, wrapper_traverse},
-    {Py_tp_clear, wrapper_clear},
-    {Py_tp_dealloc, wrapper_dealloc},
-    {Py_tp_members, wrapper_members},
-    {Py_tp_getattro, PyObject_GenericGetAttr},
-    {Py_tp_setattro, PyObject_GenericSetAttr},
-    {0, NULL},
-};
-
-static PyType_Spec wrapper_spec = {
-    .name = "pyprof.heap_profiled",
-    .basicsize = sizeof(WrapperObject),
-    .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC,
-    .slots = wrapper_slots,
-};
-
-/* profile(func): the decorator installed as a builtin. */
+/* profile(func): the decorator installed as a builtin.  Returns a new
+ * reference to the memory decorators' wrapper (binding/memory_wrapper.h),
+ * not a watched function (engine/call_watch.h): the census after a call
+ * must see the call's frame gone, locals and all, which its PY_RETURN
+ * event does not.  That wrapper is a vectorcall one that gives back the C
+ * recursion it costs, so the program reaches the depth it reaches
+ * without pyprof (this command's own tp_call wrapper halved it). */
 static PyObject *
 profile_decorator(PyObject *capsule, PyObject *func)
 {
-    session_t *session = PyCapsule_GetPointer(capsule, SESSION_CAPSULE);
-    if (session == NULL) {
-        return NULL;
-    }
+    (void)capsule;
     if (!PyCallable_Check(func)) {
         PyErr_SetString(PyExc_TypeError,
                         "@profile decorates a function or a callable");
         return NULL;
     }
-    WrapperObject *wrapper = PyObject_GC_New(WrapperObject,
-                                             session->wrapper_type);
-    if (wrapper == NULL) {
-        return NULL;
-    }
-    wrapper->func = Py_NewRef(func);
-    wrapper->capsule = Py_NewRef(capsule);
-    wrapper->dict = NULL;
-    PyObject_GC_Track(wrapper);
-    /* Keep the function's name and doc, as functools.wraps would. */
-    static const char *names[] = {"__name__", "__qualname__", "__doc__",
-                                  "__module__"};
-    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-        PyObject *value = PyObject_GetAttrString(func, names[i]);
-        if (value == NULL) {
-            PyErr_Clear();
-            continue;
-        }
-        int rc = PyObject_SetAttrString((PyObject *)wrapper, names[i],
-                                        value);
-        Py_DECREF(value);
-        if (rc < 0) {
-            PyErr_Clear();
-        }
-    }
-    return (PyObject *)wrapper;
+    return pyprof_call_wrapper_new(func, &heap_hooks);
 }
 
 static PyMethodDef profile_def = {
@@ -649,8 +569,7 @@ run_stop(void *ctx)
         pyprof_clock_read_ns(CLOCK_MONOTONIC) - session->program_start;
     pyprof_progress_clear(&session->progress);
     side_t side;
-    if (side_take(&side, NULL, SIDE_COLLECT | SIDE_SIZES, NULL, NULL,
-                  NULL) == 0) {
+    if (side_take(&side, NULL, SIDE_COLLECT | SIDE_SIZES, NULL) == 0) {
         PyObject *rows = PyList_New(0);
         PyObject *name, *count;
         Py_ssize_t pos = 0;
@@ -903,12 +822,10 @@ pyprof_cmd_heap(int argc, char **argv)
     session->calls = PyList_New(0);
     session->call_numbers = PyDict_New();
     session->quiet_calls = PyDict_New();
-    session->wrapper_type = (PyTypeObject *)PyType_FromSpec(&wrapper_spec);
     decorator = PyCFunction_New(&profile_def, capsule);
     builtins = PyEval_GetBuiltins(); /* borrowed */
     if (session->calls == NULL || session->call_numbers == NULL ||
-        session->quiet_calls == NULL ||
-        session->wrapper_type == NULL || decorator == NULL ||
+        session->quiet_calls == NULL || decorator == NULL ||
         builtins == NULL) {
         pyprof_runner_print_error("pyprof heap");
         goto done;
@@ -920,11 +837,13 @@ pyprof_cmd_heap(int argc, char **argv)
         goto done;
     }
     session->active = 1;
+    running_session = session;
     run_state_t state = {session, 0};
     pyprof_run_hooks_t hooks = {run_start, run_stop, &state};
     pyprof_outcome_t outcome = pyprof_runner_run(&opts.target, &hooks,
                                                  &status);
     session->active = 0;
+    running_session = NULL;
     if (saved != NULL) {
         PyDict_SetItemString(builtins, "profile", saved);
     }
