@@ -342,7 +342,9 @@ lines_call(LineProfilerObject *self, PyObject *args, PyObject *kwargs)
     if (add_or_raise(self->lines, func) < 0) {
         return NULL;
     }
-    if (!pyprof_lines_enabled(self->lines) && pyprof_lines_current() == NULL
+    /* recording alongside any other profiler recording, as line_profiler
+     * lets each of its profilers count its own functions */
+    if (!pyprof_lines_enabled(self->lines)
         && pyprof_lines_enable(self->lines) < 0) {
         return NULL;
     }

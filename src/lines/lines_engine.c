@@ -13,8 +13,8 @@
 #include "../engine/compat.h"
 
 pyprof_lines_t *pyprof_lines_active = NULL;
-_Thread_local lines_tls_t pyprof_lines_tls
-    __attribute__((tls_model("initial-exec"))) = {0, NULL};
+_Thread_local lines_tls_t pyprof_lines_tls[LINES_TLS_SLOTS]
+    __attribute__((tls_model("initial-exec")));
 
 /* Epoch source, so a new engine never matches a thread-local pointer (or
  * a rejected-code mark) left by an older one.  Protected by the GIL. */
@@ -52,7 +52,6 @@ pyprof_lines_new(int wall_await)
     lines->epoch = next_epoch++;
     lines->wall_await = wall_await;
     lines->comprehension_lines = 1;
-    lines->tool_id = -1;
     lines->ns_per_tick = 1.0;
     pyprof_clock_init(&lines->clock, 0);
     return lines;
@@ -832,21 +831,45 @@ pyprof_lines_enable(pyprof_lines_t *lines)
     if (lines->enabled) {
         return 0;
     }
-    if (pyprof_lines_active != NULL) {
-        PyErr_SetString(PyExc_RuntimeError,
-                        "another pyprof line profiler is already recording");
-        return -1;
-    }
     if (rejected_extra_index == -2) {
         rejected_extra_index = pyprof_code_extra_index();
     }
-    pyprof_lines_active = lines;
-    if (pyprof_lines_backend_start(lines) < 0) {
-        pyprof_lines_active = NULL;
-        return -1;
+    lines->next_enabled = NULL;
+    if (pyprof_lines_active == NULL) {
+        pyprof_lines_active = lines;
+        if (pyprof_lines_backend_start(lines) < 0) {
+            pyprof_lines_active = NULL;
+            return -1;
+        }
+    }
+    else {
+        /* Others record: the hooks serve this one too, from the end of
+         * the list (the first enabled stays pyprof_lines_current()). */
+        if (pyprof_lines_backend_join(lines) < 0) {
+            return -1;
+        }
+        pyprof_lines_t **link = &pyprof_lines_active;
+        while (*link != NULL) {
+            link = &(*link)->next_enabled;
+        }
+        *link = lines;
     }
     lines->enabled = 1;
     return 0;
+}
+
+/* Take `lines` out of the list of engines recording. */
+static void
+unlink_enabled(pyprof_lines_t *lines)
+{
+    for (pyprof_lines_t **link = &pyprof_lines_active; *link != NULL;
+         link = &(*link)->next_enabled) {
+        if (*link == lines) {
+            *link = lines->next_enabled;
+            break;
+        }
+    }
+    lines->next_enabled = NULL;
 }
 
 /* Charge every open frame of every thread up to now and empty the
@@ -870,11 +893,11 @@ pyprof_lines_disable(pyprof_lines_t *lines)
     }
     PyObject *type, *value, *traceback;
     PyErr_Fetch(&type, &value, &traceback);
-    pyprof_lines_backend_stop(lines);
-    lines->enabled = 0;
-    if (pyprof_lines_active == lines) {
-        pyprof_lines_active = NULL;
+    unlink_enabled(lines);
+    if (pyprof_lines_active == NULL) {
+        pyprof_lines_backend_stop(lines);   /* the last one recording */
     }
+    lines->enabled = 0;
     close_open_frames(lines);
     release_suspended(lines);
     lines->ns_per_tick = pyprof_clock_ns_per_tick(&lines->clock);
@@ -908,6 +931,16 @@ pyprof_lines_clear(pyprof_lines_t *lines)
 lines_thread_t *
 pyprof_lines_thread_attach(pyprof_lines_t *lines)
 {
+    lines_tls_t *slot = &pyprof_lines_tls[lines->epoch % LINES_TLS_SLOTS];
+    PyThreadState *tstate = PyThreadState_Get();
+    /* Known already when another engine recording took the slot. */
+    for (lines_thread_t *t = lines->threads; t != NULL; t = t->next) {
+        if (t->tstate == (const void *)tstate) {
+            slot->thread = t;
+            slot->epoch = lines->epoch;
+            return t;
+        }
+    }
     lines_thread_t *thread = PyMem_RawCalloc(1, sizeof(*thread));
     lines_frame_t *frames = PyMem_RawCalloc(INITIAL_FRAMES, sizeof(*frames));
     if (thread == NULL || frames == NULL) {
@@ -918,11 +951,11 @@ pyprof_lines_thread_attach(pyprof_lines_t *lines)
     }
     thread->frames = frames;
     thread->capacity = INITIAL_FRAMES;
-    thread->tstate = PyThreadState_Get();
+    thread->tstate = tstate;
     thread->next = lines->threads;
     lines->threads = thread;
-    pyprof_lines_tls.thread = thread;
-    pyprof_lines_tls.epoch = lines->epoch;
+    slot->thread = thread;
+    slot->epoch = lines->epoch;
     return thread;
 }
 

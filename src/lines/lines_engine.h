@@ -27,7 +27,10 @@
  * Consumers: time and hits are always accounted.  Another feature (per-line
  * memory) plugs a pyprof_lines_consumer_t in to see the same intervals.
  *
- * Only one engine records at a time.  All functions require the GIL.
+ * Several engines may record at once, each counting the code it
+ * selected (two LineProfilers, or a program's own under `pyprof lines`,
+ * as line_profiler allows): the hooks are installed once and hand each
+ * event to every engine recording.  All functions require the GIL.
  */
 #ifndef PYPROF_LINES_ENGINE_H
 #define PYPROF_LINES_ENGINE_H
@@ -112,9 +115,9 @@ void pyprof_lines_set_consumer(pyprof_lines_t *lines,
                                const pyprof_lines_consumer_t *consumer);
 
 /* Start recording in every thread (on 3.10/3.11: the calling one and
- * those started later with threading).  Returns 0, or -1 with an
- * exception set (another engine is recording, no free sys.monitoring
- * tool id). */
+ * those started later with threading), alongside the engines recording
+ * already.  Returns 0, or -1 with an exception set (no free
+ * sys.monitoring tool id). */
 int pyprof_lines_enable(pyprof_lines_t *lines);
 
 /* Stop recording: open frames are charged up to now; FUNCTION rules that
@@ -126,8 +129,8 @@ void pyprof_lines_disable(pyprof_lines_t *lines);
 /* Non-zero while enabled. */
 int pyprof_lines_enabled(const pyprof_lines_t *lines);
 
-/* The engine that is recording, or NULL (borrowed).  The `profile`
- * builtin registers functions with it. */
+/* The first engine of those recording (the one enabled first), or NULL
+ * (borrowed).  The `profile` builtin registers functions with it. */
 pyprof_lines_t *pyprof_lines_current(void);
 
 /* Drop every hit and time recorded (the selection stays). */

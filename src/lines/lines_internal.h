@@ -15,17 +15,6 @@
 #include "../core/ptrmap.h"
 #include "lines_engine.h"
 
-/* Below 3.12, how the engine keeps tracing mode to the selected frames
- * (lines_legacy.c): a PEP 523 frame hook switching it per frame, a
- * profile function switching each thread to the trace function while a
- * selected frame runs, or -- another tool holding the profile hook -- the
- * trace function seeing every frame from enable to disable. */
-typedef enum {
-    LINES_MODE_FRAME_HOOK,
-    LINES_MODE_GATING,
-    LINES_MODE_FULL_TRACE,
-} lines_mode_t;
-
 /* A selected function: its line table. */
 typedef struct {
     PyObject *code;         /* strong: the function's own code object */
@@ -52,8 +41,6 @@ typedef struct lines_thread {
     uint32_t depth;
     uint32_t capacity;
     struct lines_thread *next;  /* the engine's list of threads */
-    int tracing;                /* below 3.12: this thread's C trace
-                                   function is installed */
     const void *tstate;         /* the PyThreadState it belongs to (only
                                    compared, never dereferenced) */
 } lines_thread_t;
@@ -93,9 +80,7 @@ struct pyprof_lines {
     int wall_await;
     int enabled;
     int out_of_memory;          /* sticky: a hook could not allocate */
-    int tool_id;                /* sys.monitoring tool, or -1 */
-    lines_mode_t mode;          /* below 3.12: how tracing is kept to
-                                   the selected frames */
+    struct pyprof_lines *next_enabled;  /* the next engine recording */
     lines_suspended_t *suspended;
     size_t nsuspended;
     size_t suspended_capacity;
@@ -109,19 +94,29 @@ struct pyprof_lines {
                                    count, the line once per run */
 };
 
-/* The engine whose hooks are installed, or NULL.  A global because the
- * interpreter's hooks are process-wide and carry no engine pointer on
- * 3.12+; one engine records at a time.  Protected by the GIL. */
+/* The engines recording, in the order they were enabled, linked by
+ * next_enabled; NULL when none is.  Several may record at once (a
+ * program's own LineProfilers under `pyprof lines`, as line_profiler
+ * allows): the backend's hooks are installed once, by the first, and
+ * each event is handed to every engine in turn, each counting only the
+ * code it selected.  A global because the interpreter's hooks are
+ * process-wide and carry no engine pointer.  Protected by the GIL. */
 extern pyprof_lines_t *pyprof_lines_active;
+
+#define LINES_FOR_EACH_ENABLED(var)                                        \
+    for (pyprof_lines_t *var = pyprof_lines_active; var != NULL;          \
+         var = var->next_enabled)
 
 typedef struct {
     uint64_t epoch;
     lines_thread_t *thread;
 } lines_tls_t;
 
-/* The calling thread's stack for engine `epoch`: thread-local by nature,
- * initial-exec so reaching it is one instruction. */
-extern _Thread_local lines_tls_t pyprof_lines_tls
+/* The calling thread's stack for engine `epoch`, in slot epoch % SLOTS
+ * (so engines recording together rarely evict each other): thread-local
+ * by nature, initial-exec so reaching it is one instruction. */
+#define LINES_TLS_SLOTS 4
+extern _Thread_local lines_tls_t pyprof_lines_tls[LINES_TLS_SLOTS]
     __attribute__((tls_model("initial-exec")));
 
 /* Slow paths (lines_engine.c); they never raise. */
@@ -139,17 +134,21 @@ void pyprof_lines_suspend(pyprof_lines_t *lines, lines_thread_t *thread,
 int pyprof_lines_resume(pyprof_lines_t *lines, lines_frame_t *top,
                         PyObject *frame);
 
-/* Backends: start/stop the hooks (0, or -1 with an exception set), and
+/* Backends: start the hooks for the first engine to record, have them
+ * serve one more engine joining those recording (0, or -1 with an
+ * exception set), stop them when the last engine stops (`lines`), and
  * instrument one newly selected code object while enabled. */
 int pyprof_lines_backend_start(pyprof_lines_t *lines);
+int pyprof_lines_backend_join(pyprof_lines_t *lines);
 void pyprof_lines_backend_stop(pyprof_lines_t *lines);
 int pyprof_lines_backend_watch(pyprof_lines_t *lines, PyObject *code);
 
 static inline lines_thread_t *
 lines_thread_current(pyprof_lines_t *lines)
 {
-    if (pyprof_lines_tls.epoch == lines->epoch) {
-        return pyprof_lines_tls.thread;
+    lines_tls_t *slot = &pyprof_lines_tls[lines->epoch % LINES_TLS_SLOTS];
+    if (slot->epoch == lines->epoch) {
+        return slot->thread;
     }
     return pyprof_lines_thread_attach(lines);
 }

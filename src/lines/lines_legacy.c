@@ -81,6 +81,20 @@ disown_call_objects(PyFrameObject *frame)
 #endif
 }
 
+/* How the hooks keep tracing mode to the selected frames while engines
+ * record: a PEP 523 frame hook switching it per frame, a profile
+ * function switching each thread to the trace function while a selected
+ * frame runs, or -- another tool holding the profile hook -- the trace
+ * function seeing every frame from enable to disable.  Chosen when the
+ * first engine starts; protected by the GIL. */
+typedef enum {
+    LINES_MODE_FRAME_HOOK,
+    LINES_MODE_GATING,
+    LINES_MODE_FULL_TRACE,
+} lines_mode_t;
+
+static lines_mode_t mode;
+
 /* Non-zero once the frame hook of this recording gave way to profile
  * gating (a thread went deep): from then on every C frame of a thread
  * with one of our hooks installed runs with tracing on.  Global because
@@ -176,28 +190,76 @@ on_return(pyprof_lines_t *lines, PyFrameObject *frame)
     return thread;
 }
 
+/* A call or resume of `frame`: every engine recording that selects it
+ * pushes it.  Non-zero when one did. */
+static int
+on_call_all(PyFrameObject *frame)
+{
+    int pushed = 0;
+    LINES_FOR_EACH_ENABLED(lines) {
+        pushed |= on_call(lines, frame) != NULL;
+    }
+    return pushed;
+}
+
+/* A return or suspension of `frame`: every engine pops it if it is
+ * theirs.  Non-zero when one did. */
+static int
+on_return_all(PyFrameObject *frame)
+{
+    int popped = 0;
+    LINES_FOR_EACH_ENABLED(lines) {
+        popped |= on_return(lines, frame) != NULL;
+    }
+    return popped;
+}
+
+/* The lines thread of `tstate` in `lines`, or NULL when it has none. */
+static lines_thread_t *
+lines_thread_of(pyprof_lines_t *lines, PyThreadState *tstate)
+{
+    for (lines_thread_t *t = lines->threads; t != NULL; t = t->next) {
+        if (t->tstate == (const void *)tstate) {
+            return t;
+        }
+    }
+    return NULL;
+}
+
+/* Non-zero when some engine recording has a selected frame running on
+ * `tstate`. */
+static int
+thread_in_selected(PyThreadState *tstate)
+{
+    LINES_FOR_EACH_ENABLED(lines) {
+        lines_thread_t *thread = lines_thread_of(lines, tstate);
+        if (thread != NULL && thread->depth > 0) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
 static int
 profile_event(PyFrameObject *frame, int what)
 {
-    pyprof_lines_t *lines = pyprof_lines_active;
-    if (lines == NULL) {
+    if (pyprof_lines_active == NULL) {
         PyEval_SetProfile(NULL, NULL);
         PyEval_SetTrace(NULL, NULL);
         return 0;
     }
     if (what == PyTrace_CALL) {
-        lines_thread_t *thread = on_call(lines, frame);
-        if (thread != NULL && !thread->tracing) {
+        if (on_call_all(frame)
+            && PyThreadState_Get()->c_tracefunc != trace_hook) {
             /* Trace mode: the trace function alone sees calls and returns
              * until the thread's last selected frame is gone (the profile
              * hook would add an event per C call). */
-            thread->tracing = 1;
             PyEval_SetTrace(trace_hook, NULL);
             PyEval_SetProfile(NULL, NULL);
         }
     }
     else if (what == PyTrace_RETURN) {
-        on_return(lines, frame);
+        on_return_all(frame);
     }
     return 0;
 }
@@ -205,31 +267,30 @@ profile_event(PyFrameObject *frame, int what)
 static int
 trace_event(PyFrameObject *frame, int what)
 {
-    pyprof_lines_t *lines = pyprof_lines_active;
-    if (lines == NULL) {
+    if (pyprof_lines_active == NULL) {
         PyEval_SetTrace(NULL, NULL);
         return 0;
     }
-    lines_thread_t *thread;
     switch (what) {
-    case PyTrace_LINE:
-        thread = lines_thread_current(lines);
-        if (thread != NULL) {
-            lines_on_line(lines, thread, frame,
-                          pyprof_frame_trace_line(frame));
+    case PyTrace_LINE: {
+        int line = pyprof_frame_trace_line(frame);
+        LINES_FOR_EACH_ENABLED(lines) {
+            lines_thread_t *thread = lines_thread_current(lines);
+            if (thread != NULL) {
+                lines_on_line(lines, thread, frame, line);
+            }
         }
         break;
+    }
     case PyTrace_CALL:
-        if (on_call(lines, frame) == NULL) {
+        if (!on_call_all(frame)) {
             pyprof_frame_skip_lines(frame); /* no lines to count there */
         }
         break;
     case PyTrace_RETURN:
-        thread = on_return(lines, frame);
-        if (lines->mode == LINES_MODE_GATING && thread != NULL
-            && thread->depth == 0) {
+        if (on_return_all(frame) && mode == LINES_MODE_GATING
+            && !thread_in_selected(PyThreadState_Get())) {
             /* back to profile mode until a selected frame runs again */
-            thread->tracing = 0;
             PyEval_SetProfile(profile_hook, NULL);
             PyEval_SetTrace(NULL, NULL);
         }
@@ -272,12 +333,11 @@ trace_hook(PyObject *unused, PyFrameObject *frame, int what, PyObject *arg)
 static PyObject *
 thread_bootstrap(PyObject *unused, PyObject *args)
 {
-    pyprof_lines_t *lines = pyprof_lines_active;
-    if (lines == NULL) {
+    if (pyprof_lines_active == NULL) {
         PyEval_SetProfile(NULL, NULL);
         PyEval_SetTrace(NULL, NULL);
     }
-    else if (lines->mode == LINES_MODE_FULL_TRACE) {
+    else if (mode == LINES_MODE_FULL_TRACE) {
         PyEval_SetTrace(trace_hook, NULL);
     }
     else {
@@ -346,29 +406,14 @@ eval_traced(PyThreadState *tstate, pyprof_eval_frame_t *frame, int throwflag)
                           saved);
 }
 
-/* The lines thread of `tstate`, or NULL when it has none. */
-static lines_thread_t *
-lines_thread_of(pyprof_lines_t *lines, PyThreadState *tstate)
-{
-    for (lines_thread_t *t = lines->threads; t != NULL; t = t->next) {
-        if (t->tstate == (const void *)tstate) {
-            return t;
-        }
-    }
-    return NULL;
-}
-
 /* Put one thread in gating mode: a thread inside a selected frame keeps
  * the trace function (with tracing on in its current C frame, so the
  * calls it makes are seen), any other gets the profile function.  A
  * thread another tool hooks keeps its hooks. */
 static void
-gate_thread(pyprof_lines_t *lines, PyThreadState *t)
+gate_thread(PyThreadState *t)
 {
-    lines_thread_t *thread = lines_thread_of(lines, t);
-    if (t->c_tracefunc == trace_hook && thread != NULL
-        && thread->depth > 0) {
-        thread->tracing = 1;
+    if (t->c_tracefunc == trace_hook && thread_in_selected(t)) {
         t->cframe->use_tracing = PYPROF_USE_TRACING_ON;
         return;
     }
@@ -379,9 +424,6 @@ gate_thread(pyprof_lines_t *lines, PyThreadState *t)
         && _PyEval_SetProfile(t, profile_hook, NULL) < 0) {
         PyErr_Clear();
     }
-    if (thread != NULL) {
-        thread->tracing = 0;
-    }
 }
 
 /* A thread went deep: the frame hook gives way to profile gating on
@@ -389,17 +431,17 @@ gate_thread(pyprof_lines_t *lines, PyThreadState *t)
  * Never raises; the pending exception (a throw() into a generator) is
  * kept. */
 static void
-switch_to_gating(pyprof_lines_t *lines, PyThreadState *tstate)
+switch_to_gating(PyThreadState *tstate)
 {
     PyObject *type, *value, *traceback;
     PyErr_Fetch(&type, &value, &traceback);
     _PyInterpreterState_SetEvalFrameFunc(tstate->interp,
                                          _PyEval_EvalFrameDefault);
-    lines->mode = LINES_MODE_GATING;
+    mode = LINES_MODE_GATING;
     switched_to_gating = 1;
     for (PyThreadState *t = PyInterpreterState_ThreadHead(tstate->interp);
          t != NULL; t = PyThreadState_Next(t)) {
-        gate_thread(lines, t);
+        gate_thread(t);
     }
     /* threads started from now on */
     PyObject *bootstrap = PyCFunction_New(&thread_bootstrap_def, NULL);
@@ -411,22 +453,12 @@ switch_to_gating(pyprof_lines_t *lines, PyThreadState *tstate)
     PyErr_Restore(type, value, traceback);
 }
 
-/* The interpreter's frame evaluation while the engine is enabled: every
- * Python frame that starts or resumes, in every thread, comes through
- * here (3.10/3.11 do not inline calls while a hook is set). */
-static PyObject *
-eval_frame_hook(PyThreadState *tstate, pyprof_eval_frame_t *frame,
-                int throwflag)
+/* Non-zero when some engine recording selects `code` (or its rules
+ * select it now). */
+static int
+selected_by_any(PyObject *code)
 {
-    pyprof_lines_t *lines = pyprof_lines_active;
-    if (lines != NULL && pyprof_cstack_deep()) {
-        switch_to_gating(lines, tstate);
-        /* the frame starts with tracing on if we hook this thread: a
-           selected one is pushed at its 'call' event */
-        return _PyEval_EvalFrameDefault(tstate, frame, throwflag);
-    }
-    if (lines != NULL) {
-        PyObject *code = pyprof_eval_frame_code(frame);
+    LINES_FOR_EACH_ENABLED(lines) {
         int64_t fn = lines_lookup(lines, code);
         if (fn < 0 && lines->nrules != 0) {
             pyprof_alloc_suspend();     /* the selection's, not the
@@ -435,6 +467,27 @@ eval_frame_hook(PyThreadState *tstate, pyprof_eval_frame_t *frame,
             pyprof_alloc_resume();
         }
         if (fn >= 0) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* The interpreter's frame evaluation while the engine is enabled: every
+ * Python frame that starts or resumes, in every thread, comes through
+ * here (3.10/3.11 do not inline calls while a hook is set). */
+static PyObject *
+eval_frame_hook(PyThreadState *tstate, pyprof_eval_frame_t *frame,
+                int throwflag)
+{
+    if (pyprof_lines_active != NULL && pyprof_cstack_deep()) {
+        switch_to_gating(tstate);
+        /* the frame starts with tracing on if we hook this thread: a
+           selected one is pushed at its 'call' event */
+        return _PyEval_EvalFrameDefault(tstate, frame, throwflag);
+    }
+    if (pyprof_lines_active != NULL) {
+        if (selected_by_any(pyprof_eval_frame_code(frame))) {
             return eval_traced(tstate, frame, throwflag);
         }
         if (tstate->c_tracefunc == trace_hook && tstate->cframe->use_tracing
@@ -468,12 +521,12 @@ pyprof_lines_backend_start(pyprof_lines_t *lines)
     PyThreadState *tstate = PyThreadState_Get();
     switched_to_gating = 0;
     if (frame_hook_available(tstate)) {
-        lines->mode = LINES_MODE_FRAME_HOOK;
+        mode = LINES_MODE_FRAME_HOOK;
         _PyInterpreterState_SetEvalFrameFunc(tstate->interp, eval_frame_hook);
         return 0;
     }
     int full = pyprof_thread_profile_func_set(tstate, profile_hook);
-    lines->mode = full ? LINES_MODE_FULL_TRACE : LINES_MODE_GATING;
+    mode = full ? LINES_MODE_FULL_TRACE : LINES_MODE_GATING;
     PyObject *bootstrap = PyCFunction_New(&thread_bootstrap_def, NULL);
     if (bootstrap == NULL) {
         return -1;
@@ -498,7 +551,7 @@ pyprof_lines_backend_stop(pyprof_lines_t *lines)
 {
     PyObject *type, *value, *traceback;
     PyErr_Fetch(&type, &value, &traceback);
-    if (lines->mode == LINES_MODE_FRAME_HOOK) {
+    if (mode == LINES_MODE_FRAME_HOOK) {
         PyThreadState *tstate = PyThreadState_Get();
         _PyInterpreterState_SetEvalFrameFunc(tstate->interp,
                                              _PyEval_EvalFrameDefault);
@@ -508,7 +561,7 @@ pyprof_lines_backend_stop(pyprof_lines_t *lines)
         PyErr_Restore(type, value, traceback);
         return;
     }
-    int full = lines->mode == LINES_MODE_FULL_TRACE;
+    int full = mode == LINES_MODE_FULL_TRACE;
     if (!full) {
         PyEval_SetProfile(NULL, NULL);
     }
@@ -522,10 +575,14 @@ pyprof_lines_backend_stop(pyprof_lines_t *lines)
                                   Py_None) < 0) {
         PyErr_Clear(); /* interpreter shutting down: nothing to undo */
     }
-    for (lines_thread_t *t = lines->threads; t != NULL; t = t->next) {
-        t->tracing = 0;
-    }
     PyErr_Restore(type, value, traceback);
+}
+
+int
+pyprof_lines_backend_join(pyprof_lines_t *lines)
+{
+    (void)lines;
+    return 0;   /* the hooks see every frame start already */
 }
 
 int

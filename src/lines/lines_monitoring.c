@@ -14,7 +14,8 @@
  * too.  We do the same; every other jump answers DISABLE once.
  *
  * Tool id: 5, else 4 (the function profiler takes 2-4, coverage.py 1,
- * debuggers 0).
+ * debuggers 0), one for every engine recording: each callback hands the
+ * event to each of them (lines_internal.h, LINES_FOR_EACH_ENABLED).
  */
 #include "../engine/compat.h"
 
@@ -28,6 +29,14 @@
  * protected by the GIL. */
 static PyObject *disable_value = NULL;
 static long local_mask = 0;
+
+/* The tool id the hooks hold while engines record, else -1, and every
+ * code object given local events meanwhile (strong; set_local_events
+ * outlives free_tool_id on 3.12/3.13, so they are cleared one by one
+ * when the last engine stops, whichever engine selected them).
+ * Protected by the GIL. */
+static int tool_id = -1;
+static PyObject *watched = NULL;
 
 enum {
     CB_START, CB_RESUME, CB_LEAVE, CB_YIELD, CB_LINE, CB_JUMP, NCALLBACKS
@@ -54,55 +63,72 @@ event_end(PyObject *result)
     return result;
 }
 
+/* PY_START: every engine that selects the code (or whose rules select
+ * it now) pushes the frame; DISABLE when none does. */
 static PyObject *
 on_start_event(PyObject *const *args, Py_ssize_t nargs)
 {
-    pyprof_lines_t *lines = pyprof_lines_active;
-    if (lines == NULL || nargs < 1) {
+    if (pyprof_lines_active == NULL || nargs < 1) {
         Py_RETURN_NONE;
     }
-    int64_t fn = lines_lookup(lines, args[0]);
-    if (fn < 0) {
-        fn = pyprof_lines_select_by_rules(lines, args[0]);
+    int wanted = 0;
+    LINES_FOR_EACH_ENABLED(lines) {
+        int64_t fn = lines_lookup(lines, args[0]);
         if (fn < 0) {
-            return Py_NewRef(disable_value);
+            fn = pyprof_lines_select_by_rules(lines, args[0]);
+            if (fn < 0) {
+                continue;
+            }
+        }
+        wanted = 1;
+        lines_thread_t *thread = lines_thread_current(lines);
+        if (thread != NULL
+            && lines_on_enter(lines, thread, args[0], (uint32_t)fn, -1)
+                   != NULL) {
+            lines_on_frame_start(lines, (uint32_t)fn, args[0]);
         }
     }
-    lines_thread_t *thread = lines_thread_current(lines);
-    if (thread != NULL
-        && lines_on_enter(lines, thread, args[0], (uint32_t)fn, -1) != NULL) {
-        lines_on_frame_start(lines, (uint32_t)fn, args[0]);
-    }
-    Py_RETURN_NONE;
+    return wanted ? Py_NewRef(Py_None) : Py_NewRef(disable_value);
 }
 
 /* PY_RESUME and PY_THROW: (code, offset[, exception]). */
-static PyObject *
-on_resume_event(PyObject *const *args, Py_ssize_t nargs)
+static void
+resume_one(pyprof_lines_t *lines, PyObject *code, int line)
 {
-    pyprof_lines_t *lines = pyprof_lines_active;
-    if (lines == NULL || nargs < 2) {
-        Py_RETURN_NONE;
-    }
-    int64_t fn = lines_lookup(lines, args[0]);
-    if (fn < 0) {
-        Py_RETURN_NONE;
-    }
-    lines_thread_t *thread = lines_thread_current(lines);
+    int64_t fn = lines_lookup(lines, code);
+    lines_thread_t *thread = fn < 0 ? NULL : lines_thread_current(lines);
     if (thread == NULL) {
-        Py_RETURN_NONE;
+        return;
     }
-    int offset = pyprof_long_as_int(args[1]);
-    int line = offset >= 0 ? PyCode_Addr2Line((PyCodeObject *)args[0], offset)
-                           : -1;
-    PyErr_Clear();
-    lines_frame_t *top = lines_on_enter(lines, thread, args[0], (uint32_t)fn,
+    lines_frame_t *top = lines_on_enter(lines, thread, code, (uint32_t)fn,
                                         line);
     if (top != NULL && lines->wall_await && lines->funcs[fn].is_coroutine) {
         PyObject *frame = (PyObject *)PyEval_GetFrame();
         if (frame != NULL) {
             pyprof_lines_resume(lines, top, frame);
         }
+    }
+}
+
+static PyObject *
+on_resume_event(PyObject *const *args, Py_ssize_t nargs)
+{
+    if (pyprof_lines_active == NULL || nargs < 2) {
+        Py_RETURN_NONE;
+    }
+    int line = -2;  /* not looked up yet */
+    LINES_FOR_EACH_ENABLED(lines) {
+        if (lines_lookup(lines, args[0]) < 0) {
+            continue;
+        }
+        if (line == -2) {
+            int offset = pyprof_long_as_int(args[1]);
+            line = offset >= 0
+                       ? PyCode_Addr2Line((PyCodeObject *)args[0], offset)
+                       : -1;
+            PyErr_Clear();
+        }
+        resume_one(lines, args[0], line);
     }
     Py_RETURN_NONE;
 }
@@ -111,52 +137,63 @@ on_resume_event(PyObject *const *args, Py_ssize_t nargs)
 static PyObject *
 on_leave_event(PyObject *const *args, Py_ssize_t nargs)
 {
-    pyprof_lines_t *lines = pyprof_lines_active;
-    if (lines == NULL || nargs < 1) {
+    if (nargs < 1) {
         Py_RETURN_NONE;
     }
-    lines_thread_t *thread = lines_thread_current(lines);
-    if (thread != NULL && thread->depth > 0
-        && (thread->frames[thread->depth - 1].key == args[0]
-            || lines_lookup(lines, args[0]) >= 0)) {
-        lines_on_leave(lines, thread, args[0]);
-        lines_on_frame_return(lines, args[0]);
+    LINES_FOR_EACH_ENABLED(lines) {
+        lines_thread_t *thread = lines_thread_current(lines);
+        if (thread != NULL && thread->depth > 0
+            && (thread->frames[thread->depth - 1].key == args[0]
+                || lines_lookup(lines, args[0]) >= 0)) {
+            lines_on_leave(lines, thread, args[0]);
+            lines_on_frame_return(lines, args[0]);
+        }
     }
     Py_RETURN_NONE;
+}
+
+static void
+yield_one(pyprof_lines_t *lines, PyObject *code)
+{
+    lines_thread_t *thread = lines_thread_current(lines);
+    if (thread == NULL || thread->depth == 0) {
+        return;
+    }
+    lines_frame_t *top = &thread->frames[thread->depth - 1];
+    if (lines->wall_await && top->key == code
+        && lines->funcs[top->fn].is_coroutine) {
+        PyObject *frame = (PyObject *)PyEval_GetFrame();
+        if (frame != NULL) {
+            pyprof_lines_suspend(lines, thread, frame);
+            return;
+        }
+    }
+    lines_on_leave(lines, thread, code);
 }
 
 static PyObject *
 on_yield_event(PyObject *const *args, Py_ssize_t nargs)
 {
-    pyprof_lines_t *lines = pyprof_lines_active;
-    if (lines == NULL || nargs < 1) {
+    if (nargs < 1) {
         Py_RETURN_NONE;
     }
-    lines_thread_t *thread = lines_thread_current(lines);
-    if (thread == NULL || thread->depth == 0) {
-        Py_RETURN_NONE;
+    LINES_FOR_EACH_ENABLED(lines) {
+        yield_one(lines, args[0]);
     }
-    lines_frame_t *top = &thread->frames[thread->depth - 1];
-    if (lines->wall_await && top->key == args[0]
-        && lines->funcs[top->fn].is_coroutine) {
-        PyObject *frame = (PyObject *)PyEval_GetFrame();
-        if (frame != NULL) {
-            pyprof_lines_suspend(lines, thread, frame);
-            Py_RETURN_NONE;
-        }
-    }
-    lines_on_leave(lines, thread, args[0]);
     Py_RETURN_NONE;
 }
 
 static PyObject *
 on_line_event(PyObject *const *args, Py_ssize_t nargs)
 {
-    pyprof_lines_t *lines = pyprof_lines_active;
-    if (lines != NULL && nargs >= 2) {
+    if (nargs < 2) {
+        Py_RETURN_NONE;
+    }
+    int line = pyprof_long_as_int(args[1]);
+    LINES_FOR_EACH_ENABLED(lines) {
         lines_thread_t *thread = lines_thread_current(lines);
         if (thread != NULL) {
-            lines_on_line(lines, thread, args[0], pyprof_long_as_int(args[1]));
+            lines_on_line(lines, thread, args[0], line);
         }
     }
     Py_RETURN_NONE;
@@ -167,11 +204,14 @@ on_line_event(PyObject *const *args, Py_ssize_t nargs)
 static PyObject *
 on_jump_event(PyObject *const *args, Py_ssize_t nargs)
 {
-    pyprof_lines_t *lines = pyprof_lines_active;
-    if (lines == NULL || nargs < 3) {
+    if (pyprof_lines_active == NULL || nargs < 3) {
         Py_RETURN_NONE;
     }
-    if (!lines->comprehension_lines) {
+    int any_counts_jumps = 0;
+    LINES_FOR_EACH_ENABLED(lines) {
+        any_counts_jumps |= lines->comprehension_lines;
+    }
+    if (!any_counts_jumps) {
         return Py_NewRef(disable_value);   /* kernprof's count: LINE only */
     }
     int from = pyprof_long_as_int(args[1]);
@@ -184,9 +224,12 @@ on_jump_event(PyObject *const *args, Py_ssize_t nargs)
     if (to_line != PyCode_Addr2Line(code, from)) {
         return Py_NewRef(disable_value);
     }
-    lines_thread_t *thread = lines_thread_current(lines);
-    if (thread != NULL && to_line >= 0) {
-        lines_on_line(lines, thread, args[0], to_line);
+    LINES_FOR_EACH_ENABLED(lines) {
+        lines_thread_t *thread = lines->comprehension_lines
+                                     ? lines_thread_current(lines) : NULL;
+        if (thread != NULL && to_line >= 0) {
+            lines_on_line(lines, thread, args[0], to_line);
+        }
     }
     Py_RETURN_NONE;
 }
@@ -243,7 +286,7 @@ static const int tool_ids[] = {5, 4};
 /* Register the callbacks (None when `clear`); sets local_mask and returns
  * the global mask, or -1 with an exception set. */
 static long
-register_callbacks(PyObject *monitoring, int tool_id, int with_rules,
+register_callbacks(PyObject *monitoring, int tool, int with_rules,
                    int clear)
 {
     PyObject *events = PyObject_GetAttrString(monitoring, "events");
@@ -270,7 +313,7 @@ register_callbacks(PyObject *monitoring, int tool_id, int with_rules,
         PyObject *callback = clear ? Py_None
                                    : callbacks[event_table[i].callback];
         PyObject *res = PyObject_CallMethod(monitoring, "register_callback",
-                                            "ilO", tool_id, value, callback);
+                                            "ilO", tool, value, callback);
         if (res == NULL) {
             global = -1;
             goto done;
@@ -293,9 +336,14 @@ done:
     return global;
 }
 
+/* Set `code`'s local events for our tool; a code given events is
+ * remembered in `watched` to be cleared at stop. */
 static int
-set_local(PyObject *monitoring, int tool_id, PyObject *code, long mask)
+set_local(PyObject *monitoring, PyObject *code, long mask)
 {
+    if (mask != 0 && PyList_Append(watched, code) < 0) {
+        return -1;
+    }
     PyObject *res = PyObject_CallMethod(monitoring, "set_local_events", "iOl",
                                         tool_id, code, mask);
     if (res == NULL) {
@@ -305,17 +353,79 @@ set_local(PyObject *monitoring, int tool_id, PyObject *code, long mask)
     return 0;
 }
 
+/* Local events on every code object `lines` selected. */
+static int
+watch_all(PyObject *monitoring, pyprof_lines_t *lines)
+{
+    Py_ssize_t n = PyList_GET_SIZE(lines->codes);
+    for (Py_ssize_t i = 0; i < n; i++) {
+        if (set_local(monitoring, PyList_GET_ITEM(lines->codes, i),
+                      local_mask) < 0) {
+            return -1;
+        }
+    }
+    return 0;
+}
+
 int
 pyprof_lines_backend_watch(pyprof_lines_t *lines, PyObject *code)
 {
-    if (lines->tool_id < 0) {
+    (void)lines;
+    if (tool_id < 0) {
         return 0;
     }
     PyObject *monitoring = pyprof_monitoring_module();
     if (monitoring == NULL) {
         return -1;
     }
-    int rc = set_local(monitoring, lines->tool_id, code, local_mask);
+    int rc = set_local(monitoring, code, local_mask);
+    Py_DECREF(monitoring);
+    return rc;
+}
+
+/* Register the callbacks with selection rules: PY_START is global (each
+ * code object's first start applies them), and code objects DISABLEd
+ * earlier under the tool id (by an earlier engine, or by those recording
+ * before this one's rules came) are looked at again. */
+static int
+start_rules(PyObject *monitoring)
+{
+    long global = register_callbacks(monitoring, tool_id, 1, 0);
+    if (global < 0) {
+        return -1;
+    }
+    PyObject *res = PyObject_CallMethod(monitoring, "set_events", "il",
+                                        tool_id, global);
+    if (res == NULL) {
+        return -1;
+    }
+    Py_DECREF(res);
+    res = PyObject_CallMethod(monitoring, "restart_events", NULL);
+    if (res == NULL) {
+        return -1;
+    }
+    Py_DECREF(res);
+    return 0;
+}
+
+int
+pyprof_lines_backend_join(pyprof_lines_t *lines)
+{
+    PyObject *monitoring = pyprof_monitoring_module();
+    if (monitoring == NULL) {
+        return -1;
+    }
+    int with_rules = 0;
+    LINES_FOR_EACH_ENABLED(other) {
+        with_rules |= other->nrules > 0;
+    }
+    int rc = 0;
+    if (lines->nrules > 0 && !with_rules) {
+        rc = start_rules(monitoring);
+    }
+    if (rc == 0) {
+        rc = watch_all(monitoring, lines);
+    }
     Py_DECREF(monitoring);
     return rc;
 }
@@ -327,12 +437,15 @@ pyprof_lines_backend_start(pyprof_lines_t *lines)
     if (monitoring == NULL) {
         return -1;
     }
-    int tool_id = -1;
     if (disable_value == NULL) {
         disable_value = PyObject_GetAttrString(monitoring, "DISABLE");
         if (disable_value == NULL) {
             goto error;
         }
+    }
+    watched = PyList_New(0);
+    if (watched == NULL) {
+        goto error;
     }
     tool_id = pyprof_monitoring_claim_tool(monitoring, tool_ids, 2,
                                            "pyprof-lines",
@@ -340,34 +453,25 @@ pyprof_lines_backend_start(pyprof_lines_t *lines)
     if (tool_id < 0) {
         goto error;
     }
-    long global = register_callbacks(monitoring, tool_id, lines->nrules > 0,
-                                     0);
-    if (global < 0) {
-        goto error;
-    }
-    PyObject *res = PyObject_CallMethod(monitoring, "set_events", "il",
-                                        tool_id, global);
-    if (res == NULL) {
-        goto error;
-    }
-    Py_DECREF(res);
     if (lines->nrules > 0) {
-        /* A code object rejected (DISABLEd) by an earlier engine under the
-         * same tool id must be looked at again with these rules. */
-        res = PyObject_CallMethod(monitoring, "restart_events", NULL);
+        if (start_rules(monitoring) < 0) {
+            goto error;
+        }
+    }
+    else {
+        long global = register_callbacks(monitoring, tool_id, 0, 0);
+        PyObject *res = global < 0 ? NULL
+                                   : PyObject_CallMethod(monitoring,
+                                                         "set_events", "il",
+                                                         tool_id, global);
         if (res == NULL) {
             goto error;
         }
         Py_DECREF(res);
     }
-    Py_ssize_t n = PyList_GET_SIZE(lines->codes);
-    for (Py_ssize_t i = 0; i < n; i++) {
-        if (set_local(monitoring, tool_id, PyList_GET_ITEM(lines->codes, i),
-                      local_mask) < 0) {
-            goto error;
-        }
+    if (watch_all(monitoring, lines) < 0) {
+        goto error;
     }
-    lines->tool_id = tool_id;
     Py_DECREF(monitoring);
     return 0;
 error:
@@ -383,6 +487,8 @@ error:
         PyErr_Clear();
         PyErr_Restore(type, value, traceback);
     }
+    tool_id = -1;
+    Py_CLEAR(watched);
     Py_DECREF(monitoring);
     return -1;
 }
@@ -390,31 +496,31 @@ error:
 void
 pyprof_lines_backend_stop(pyprof_lines_t *lines)
 {
-    if (lines->tool_id < 0) {
+    (void)lines;
+    if (tool_id < 0) {
         return;
     }
     PyObject *monitoring = pyprof_monitoring_module();
     if (monitoring != NULL) {
         PyObject *res = PyObject_CallMethod(monitoring, "set_events", "ii",
-                                            lines->tool_id, 0);
+                                            tool_id, 0);
         Py_XDECREF(res);
         PyErr_Clear();
-        Py_ssize_t n = PyList_GET_SIZE(lines->codes);
+        Py_ssize_t n = watched != NULL ? PyList_GET_SIZE(watched) : 0;
         for (Py_ssize_t i = 0; i < n; i++) {
-            if (set_local(monitoring, lines->tool_id,
-                          PyList_GET_ITEM(lines->codes, i), 0) < 0) {
+            if (set_local(monitoring, PyList_GET_ITEM(watched, i), 0) < 0) {
                 PyErr_Clear();
             }
         }
-        register_callbacks(monitoring, lines->tool_id, 0, 1);
+        register_callbacks(monitoring, tool_id, 0, 1);
         PyErr_Clear();
-        res = PyObject_CallMethod(monitoring, "free_tool_id", "i",
-                                  lines->tool_id);
+        res = PyObject_CallMethod(monitoring, "free_tool_id", "i", tool_id);
         Py_XDECREF(res);
         Py_DECREF(monitoring);
     }
     PyErr_Clear();
-    lines->tool_id = -1;
+    Py_CLEAR(watched);
+    tool_id = -1;
 }
 
 #endif
