@@ -10,6 +10,8 @@ typedef struct {
     int active;
     Py_tracefunc ours;
     int reinstall;
+    void (*let_go)(PyThreadState *t);  /* or NULL */
+    PyObject *also_ours;        /* borrowed, or NULL */
     const char *what;
     int warned;                 /* the warning is printed once a run */
     char where[512];            /* "file:line" of the last install, or "" */
@@ -21,6 +23,7 @@ typedef struct {
 static guard_t guards[2];
 static int audit_hook_added;
 static int check_pending;
+int pyprof_hook_guard_own_installs;
 
 /* Note the program's line that installs a hook: its innermost Python
  * frame, if any. */
@@ -58,7 +61,15 @@ check_threads(void *unused)
         for (PyThreadState *t = PyInterpreterState_ThreadHead(interp);
              t != NULL; t = PyThreadState_Next(t)) {
             Py_tracefunc func = trace ? t->c_tracefunc : t->c_profilefunc;
-            if (func == guard->ours) {
+            PyObject *obj = trace ? t->c_traceobj : t->c_profileobj;
+            if (func == guard->ours
+                || (obj != NULL && obj == guard->also_ours)) {
+                continue;
+            }
+            if (func == NULL && guard->let_go != NULL) {
+                pyprof_hook_guard_own_begin();
+                guard->let_go(t);
+                pyprof_hook_guard_own_end();
                 continue;
             }
             if (func == NULL) {
@@ -101,7 +112,7 @@ audit_hook(const char *event, PyObject *args, void *unused)
     else {
         return 0;
     }
-    if (!guards[trace].active) {
+    if (!guards[trace].active || pyprof_hook_guard_own_installs > 0) {
         return 0;
     }
     note_where(&guards[trace]);
@@ -111,9 +122,29 @@ audit_hook(const char *event, PyObject *args, void *unused)
     return 0;
 }
 
+static int guard_start(int trace, Py_tracefunc ours, int reinstall,
+                       void (*let_go)(PyThreadState *t),
+                       PyObject *also_ours, const char *what);
+
 int
 pyprof_hook_guard_start(int trace, Py_tracefunc ours, int reinstall,
                         const char *what)
+{
+    return guard_start(trace, ours, reinstall, NULL, NULL, what);
+}
+
+int
+pyprof_hook_guard_start_with(int trace, Py_tracefunc ours,
+                             void (*let_go)(PyThreadState *t),
+                             PyObject *also_ours, const char *what)
+{
+    return guard_start(trace, ours, 0, let_go, also_ours, what);
+}
+
+static int
+guard_start(int trace, Py_tracefunc ours, int reinstall,
+            void (*let_go)(PyThreadState *t), PyObject *also_ours,
+            const char *what)
 {
     if (!audit_hook_added) {
         if (PySys_AddAuditHook(audit_hook, NULL) < 0) {
@@ -124,6 +155,8 @@ pyprof_hook_guard_start(int trace, Py_tracefunc ours, int reinstall,
     guard_t *guard = &guards[trace != 0];
     guard->ours = ours;
     guard->reinstall = reinstall;
+    guard->let_go = let_go;
+    guard->also_ours = also_ours;
     guard->what = what;
     guard->warned = 0;
     guard->where[0] = '\0';

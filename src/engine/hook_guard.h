@@ -28,8 +28,34 @@
 int pyprof_hook_guard_start(int trace, Py_tracefunc ours, int reinstall,
                             const char *what);
 
+/* The same, for hooks that are not on every thread all the time (the
+ * line engine's): instead of putting ours back, `let_go` is called for
+ * each thread whose hook of that kind was removed, and decides what to
+ * install there.  A thread whose hook object is `also_ours` (borrowed,
+ * kept alive by the caller while guarded; may be NULL) -- a bootstrap
+ * that installs ours on its first event -- is not the program's. */
+int pyprof_hook_guard_start_with(int trace, Py_tracefunc ours,
+                                 void (*let_go)(PyThreadState *t),
+                                 PyObject *also_ours, const char *what);
+
 /* Stop guarding (before removing ours).  Never raises. */
 void pyprof_hook_guard_stop(int trace);
+
+/* pyprof's own installs, bracketed by these, are not looked at (a hook
+ * switched per frame would queue a check at every switch).  Nest. */
+extern int pyprof_hook_guard_own_installs;
+
+static inline void
+pyprof_hook_guard_own_begin(void)
+{
+    pyprof_hook_guard_own_installs++;
+}
+
+static inline void
+pyprof_hook_guard_own_end(void)
+{
+    pyprof_hook_guard_own_installs--;
+}
 
 #endif
 

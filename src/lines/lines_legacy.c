@@ -53,6 +53,7 @@
 
 #include "../engine/alloc_hook.h"
 #include "../engine/cstack.h"
+#include "../engine/hook_guard.h"
 #include "../engine/hook_install.h"
 #include "lines_internal.h"
 
@@ -249,11 +250,12 @@ profile_event(PyFrameObject *frame, int what)
         return 0;
     }
     if (what == PyTrace_CALL) {
-        if (on_call_all(frame)
-            && PyThreadState_Get()->c_tracefunc != trace_hook) {
+        if (on_call_all(frame) && PyThreadState_Get()->c_tracefunc == NULL) {
             /* Trace mode: the trace function alone sees calls and returns
              * until the thread's last selected frame is gone (the profile
-             * hook would add an event per C call). */
+             * hook would add an event per C call).  Not while the program
+             * has its own trace function there: it keeps it (the guard
+             * has named it), and the profile function goes on. */
             PyEval_SetTrace(trace_hook, NULL);
             PyEval_SetProfile(NULL, NULL);
         }
@@ -308,10 +310,12 @@ static int
 profile_hook(PyObject *unused, PyFrameObject *frame, int what, PyObject *arg)
 {
     pyprof_alloc_suspend();
+    pyprof_hook_guard_own_begin();  /* its hook switches are pyprof's */
     if (what == PyTrace_CALL) {
         disown_call_objects(frame);
     }
     int rc = profile_event(frame, what);
+    pyprof_hook_guard_own_end();
     pyprof_alloc_resume();
     return rc;
 }
@@ -320,10 +324,12 @@ static int
 trace_hook(PyObject *unused, PyFrameObject *frame, int what, PyObject *arg)
 {
     pyprof_alloc_suspend();
+    pyprof_hook_guard_own_begin();
     if (what == PyTrace_CALL) {
         disown_call_objects(frame);
     }
     int rc = trace_event(frame, what);
+    pyprof_hook_guard_own_end();
     pyprof_alloc_resume();
     return rc;
 }
@@ -333,6 +339,7 @@ trace_hook(PyObject *unused, PyFrameObject *frame, int what, PyObject *arg)
 static PyObject *
 thread_bootstrap(PyObject *unused, PyObject *args)
 {
+    pyprof_hook_guard_own_begin();
     if (pyprof_lines_active == NULL) {
         PyEval_SetProfile(NULL, NULL);
         PyEval_SetTrace(NULL, NULL);
@@ -343,6 +350,7 @@ thread_bootstrap(PyObject *unused, PyObject *args)
     else {
         PyEval_SetProfile(profile_hook, NULL);
     }
+    pyprof_hook_guard_own_end();
     Py_RETURN_NONE;
 }
 
@@ -394,9 +402,11 @@ eval_traced(PyThreadState *tstate, pyprof_eval_frame_t *frame, int throwflag)
         /* First selected frame on this thread.  (A throw() into a
          * generator has its exception set: installing then could run an
          * audit hook over it, so that rare first frame goes untraced.) */
+        pyprof_hook_guard_own_begin();
         if (_PyEval_SetTrace(tstate, trace_hook, NULL) < 0) {
             PyErr_Clear(); /* an audit hook refused: run untraced */
         }
+        pyprof_hook_guard_own_end();
     }
     if (tstate->c_tracefunc != trace_hook) {
         /* another tracer owns this thread */
@@ -439,10 +449,12 @@ switch_to_gating(PyThreadState *tstate)
                                          _PyEval_EvalFrameDefault);
     mode = LINES_MODE_GATING;
     switched_to_gating = 1;
+    pyprof_hook_guard_own_begin();
     for (PyThreadState *t = PyInterpreterState_ThreadHead(tstate->interp);
          t != NULL; t = PyThreadState_Next(t)) {
         gate_thread(t);
     }
+    pyprof_hook_guard_own_end();
     /* threads started from now on */
     PyObject *bootstrap = PyCFunction_New(&thread_bootstrap_def, NULL);
     if (bootstrap == NULL
@@ -515,6 +527,41 @@ frame_hook_available(PyThreadState *tstate)
                   == _PyEval_EvalFrameDefault;
 }
 
+/* The guard's `let_go`: the program removed its trace function from
+ * thread `t` (sys.settrace(None)).  Ours goes back where the recording
+ * needs it: on every thread in full-trace mode, else on a thread inside a
+ * selected frame (the rest of that frame is counted again), and in gating
+ * mode the profile function on the others. */
+static void
+take_back(PyThreadState *t)
+{
+    if (pyprof_lines_active == NULL) {
+        return;
+    }
+    int rc = 0;
+    if (mode == LINES_MODE_FULL_TRACE || thread_in_selected(t)) {
+        rc = _PyEval_SetTrace(t, trace_hook, NULL);
+        if (rc == 0 && mode == LINES_MODE_GATING
+            && t->c_profilefunc == profile_hook) {
+            rc = _PyEval_SetProfile(t, NULL, NULL);
+        }
+    }
+    else if (mode == LINES_MODE_GATING && t->c_profilefunc == NULL) {
+        rc = _PyEval_SetProfile(t, profile_hook, NULL);
+    }
+    if (rc < 0) {
+        PyErr_Clear();  /* an audit hook refused: left as it is */
+    }
+}
+
+/* The bootstrap of threads started while recording (threading.settrace
+ * in full-trace mode): its trace object is pyprof's, not the program's.
+ * Strong while recording; protected by the GIL. */
+static PyObject *trace_bootstrap;
+
+static const char guard_what[] =
+    "the line counts miss the lines that ran while it was set";
+
 int
 pyprof_lines_backend_start(pyprof_lines_t *lines)
 {
@@ -523,6 +570,12 @@ pyprof_lines_backend_start(pyprof_lines_t *lines)
     if (frame_hook_available(tstate)) {
         mode = LINES_MODE_FRAME_HOOK;
         _PyInterpreterState_SetEvalFrameFunc(tstate->interp, eval_frame_hook);
+        if (pyprof_hook_guard_start_with(1, trace_hook, take_back, NULL,
+                                         guard_what) < 0) {
+            _PyInterpreterState_SetEvalFrameFunc(tstate->interp,
+                                                 _PyEval_EvalFrameDefault);
+            return -1;
+        }
         return 0;
     }
     int full = pyprof_thread_profile_func_set(tstate, profile_hook);
@@ -533,16 +586,24 @@ pyprof_lines_backend_start(pyprof_lines_t *lines)
     }
     int rc = pyprof_threading_set_hook(full ? "settrace" : "setprofile",
                                        bootstrap);
-    Py_DECREF(bootstrap);
+    if (rc == 0) {
+        rc = pyprof_hook_guard_start_with(1, trace_hook, take_back,
+                                          full ? bootstrap : NULL,
+                                          guard_what);
+    }
     if (rc < 0) {
+        Py_DECREF(bootstrap);
         return -1;
     }
+    Py_XSETREF(trace_bootstrap, bootstrap);
+    pyprof_hook_guard_own_begin();
     if (full) {
         PyEval_SetTrace(trace_hook, NULL);
     }
     else {
         PyEval_SetProfile(profile_hook, NULL);
     }
+    pyprof_hook_guard_own_end();
     return 0;
 }
 
@@ -551,6 +612,7 @@ pyprof_lines_backend_stop(pyprof_lines_t *lines)
 {
     PyObject *type, *value, *traceback;
     PyErr_Fetch(&type, &value, &traceback);
+    pyprof_hook_guard_stop(1);
     if (mode == LINES_MODE_FRAME_HOOK) {
         PyThreadState *tstate = PyThreadState_Get();
         _PyInterpreterState_SetEvalFrameFunc(tstate->interp,
@@ -575,6 +637,7 @@ pyprof_lines_backend_stop(pyprof_lines_t *lines)
                                   Py_None) < 0) {
         PyErr_Clear(); /* interpreter shutting down: nothing to undo */
     }
+    Py_CLEAR(trace_bootstrap);
     PyErr_Restore(type, value, traceback);
 }
 
