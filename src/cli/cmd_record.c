@@ -8,14 +8,15 @@
  * pipe, so sampling begins only once the exec has happened (before it,
  * the child is a copy of pyprof's own interpreter).
  *
- * The loop sleeps to absolute deadlines (clock_nanosleep TIMER_ABSTIME)
- * and samples every target at each.  Deadlines are a period apart on
- * average but each gap is drawn uniformly from [0.5, 1.5) periods: a
- * program whose loop takes a near-multiple of the period would otherwise
- * be sampled at the same few phases of its loop and its functions' shares
- * would be off by several points (seen on a 70/30 split).  A deadline missed
- * by more than a period is skipped, not made up in a burst, so "rounds
- * taken / expected" says how well the rate was kept.  Ctrl-C (SIGINT),
+ * The loop sleeps to absolute deadlines (clock_nanosleep TIMER_ABSTIME,
+ * timer slack 1 ns) and samples every target at each (sampler/schedule.h).
+ * Each deadline falls at a random point of its own period: a program whose
+ * loop takes a near-multiple of the period would otherwise be sampled at
+ * the same few phases of its loop and its functions' shares would be off
+ * by several points (seen on a 70/30 split).  A wake-up that is late (a
+ * loaded machine) takes the missed deadlines back to back, up to a backlog
+ * of 4 periods or 20 ms; older ones are dropped and reported as missed, so
+ * "rounds taken / expected" says how well the rate was kept.  Ctrl-C (SIGINT),
  * SIGTERM, --duration or the target's exit end the recording; the profile
  * is then written, and a child pyprof started runs to its own end (its
  * exit status becomes pyprof's).
@@ -44,6 +45,7 @@
 #include "../report/pprof_export.h"
 #include "../report/sample_table.h"
 #include "../sampler/sampler.h"
+#include "../sampler/schedule.h"
 #include "cmd_record.h"
 #include "options.h"
 #include "runner.h"
@@ -471,33 +473,37 @@ reap(pid_t child, int block, int *exited)
                              : 128 + WTERMSIG(status);
 }
 
-/* xorshift64*: the jitter of the sampling deadlines (no need for more). */
-static uint64_t
-next_random(uint64_t *state)
+/* Sleep until the absolute monotonic time `until_ns` (or a signal that
+ * asks to stop). */
+static void
+sleep_until(int64_t until_ns)
 {
-    uint64_t x = *state;
-    x ^= x >> 12;
-    x ^= x << 25;
-    x ^= x >> 27;
-    *state = x;
-    return x * UINT64_C(2685821657736338717);
+    struct timespec deadline = {(time_t)(until_ns / 1000000000),
+                                (long)(until_ns % 1000000000)};
+    while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &deadline, NULL)
+               == EINTR && !stop_requested) {
+    }
 }
 
-/* Sample until a stop condition; fills the recording's info. */
+/* Sample until a stop condition; fills the recording's info and the
+ * number of deadlines dropped for being too late (*missed). */
 static void
 sample_loop(pyprof_session_t *session, pyprof_recording_t *rec,
             const record_options_t *opts, pid_t child, int *child_exited,
-            int *child_status, int64_t *cpu_ns)
+            int *child_status, int64_t *cpu_ns, int64_t *missed)
 {
     int64_t cpu_start = thread_cpu_ns();
     pyprof_recording_info_t *info = pyprof_recording_info(rec);
-    int64_t period = (int64_t)llround(1e9 / opts->rate);
     int64_t start = monotonic_ns();
     int64_t limit = opts->duration > 0
                     ? start + (int64_t)llround(opts->duration * 1e9) : 0;
-    int64_t next = start, next_scan = start;
-    uint64_t random_state = (uint64_t)realtime_ns() | 1;
+    int64_t next_scan = start;
+    pyprof_schedule_t schedule;
+    pyprof_schedule_init(&schedule, start, (int64_t)llround(1e9 / opts->rate),
+                         (uint64_t)realtime_ns() | 1);
     info->start_unix_ns = realtime_ns();
+    /* wake-ups within 1 us of the deadline, not the default 50 us */
+    prctl(PR_SET_TIMERSLACK, 1UL, 0UL, 0UL, 0UL);
     while (!stop_requested) {
         int64_t now = monotonic_ns();
         if (limit && now >= limit) {
@@ -518,16 +524,13 @@ sample_loop(pyprof_session_t *session, pyprof_recording_t *rec,
         if (live == 0 && (child <= 0 || *child_exited)) {
             break;
         }
-        next += period / 2
-                + (int64_t)(next_random(&random_state) % (uint64_t)period);
         now = monotonic_ns();
-        if (now > next + period) {
-            next = now;     /* behind: skip the missed rounds */
+        int64_t next = pyprof_schedule_next(&schedule, now);
+        if (limit && next > limit) {
+            next = limit;
         }
-        struct timespec deadline = {(time_t)(next / 1000000000),
-                                    (long)(next % 1000000000)};
-        while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &deadline,
-                               NULL) == EINTR && !stop_requested) {
+        if (next > now) {
+            sleep_until(next);
         }
     }
     int64_t end = monotonic_ns();
@@ -544,6 +547,7 @@ sample_loop(pyprof_session_t *session, pyprof_recording_t *rec,
         info->ticks_expected = 1;
     }
     info->errors = pyprof_session_errors(session);
+    *missed = (int64_t)schedule.missed;
     *cpu_ns = thread_cpu_ns() - cpu_start;
 }
 
@@ -621,7 +625,7 @@ write_output(pyprof_recording_t *rec, const record_options_t *opts,
 
 static void
 print_summary(pyprof_recording_t *rec, pyprof_session_t *session,
-              const record_options_t *opts, int64_t cpu_ns)
+              const record_options_t *opts, int64_t cpu_ns, int64_t missed)
 {
     const pyprof_recording_info_t *info = pyprof_recording_info(rec);
     double taken = info->ticks_expected > 0
@@ -629,14 +633,15 @@ print_summary(pyprof_recording_t *rec, pyprof_session_t *session,
         : 0.0;
     fprintf(stderr, "pyprof record: %lld samples in %.2f s from %d "
             "process%s at %g Hz: %lld of %lld expected sampling rounds "
-            "(%.1f%%), %lld errors, sampler CPU %.3f s%s%s\n",
+            "(%.1f%%, %lld missed by late wake-ups), %lld errors, "
+            "sampler CPU %.3f s%s%s\n",
             (long long)pyprof_recording_samples(rec),
             (double)info->duration_ns / 1e9,
             pyprof_session_process_count(session),
             pyprof_session_process_count(session) == 1 ? "" : "es",
             opts->rate, (long long)info->ticks_taken,
             (long long)info->ticks_expected, taken > 100.0 ? 100.0 : taken,
-            (long long)info->errors, (double)cpu_ns / 1e9,
+            (long long)missed, (long long)info->errors, (double)cpu_ns / 1e9,
             opts->output ? "; wrote " : "",
             opts->output ? opts->output : "");
     if (pyprof_recording_samples(rec) == 0 && info->ticks_taken > 0) {
@@ -720,13 +725,13 @@ pyprof_cmd_record(int argc, char **argv)
         status = 1;
     }
     else {
-        int64_t cpu_ns = 0;
+        int64_t cpu_ns = 0, missed = 0;
         sample_loop(session, rec, &opts, child, &child_exited, &child_status,
-                    &cpu_ns);
+                    &cpu_ns, &missed);
         if (write_output(rec, &opts, title) < 0) {
             status = 1;
         }
-        print_summary(rec, session, &opts, cpu_ns);
+        print_summary(rec, session, &opts, cpu_ns, missed);
     }
     pyprof_session_free(session);
     pyprof_recording_free(rec);

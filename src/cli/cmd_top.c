@@ -22,6 +22,7 @@
 #include "../core/recording.h"
 #include "../report/paths.h"
 #include "../report/sample_table.h"
+#include "../sampler/schedule.h"
 #include "cmd_top.h"
 #include "options.h"
 #include "sample_session.h"
@@ -166,13 +167,15 @@ monotonic_ns(void)
     return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
-/* Sample for one interval; returns the number of live targets. */
+/* Sample for one interval (absolute deadlines, late ones caught up:
+ * sampler/schedule.h); returns the number of live targets. */
 static int
 sample_interval(pyprof_session_t *session, const terminal_t *term,
                 double rate)
 {
-    int64_t period = (int64_t)(1e9 / rate);
-    int64_t start = monotonic_ns(), next = start;
+    int64_t start = monotonic_ns();
+    pyprof_schedule_t schedule;
+    pyprof_schedule_init(&schedule, start, (int64_t)(1e9 / rate), 0);
     int live = 1;
     while (!quit_requested && monotonic_ns() - start < 1000000000) {
         live = pyprof_session_sample(session);
@@ -182,14 +185,13 @@ sample_interval(pyprof_session_t *session, const terminal_t *term,
             }
             break;
         }
-        next += period;
         int64_t now = monotonic_ns();
-        if (now > next + period) {
-            next = now;
+        int64_t next = pyprof_schedule_next(&schedule, now);
+        if (next > now) {
+            struct timespec deadline = {(time_t)(next / 1000000000),
+                                        (long)(next % 1000000000)};
+            clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &deadline, NULL);
         }
-        struct timespec deadline = {(time_t)(next / 1000000000),
-                                    (long)(next % 1000000000)};
-        clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &deadline, NULL);
     }
     return live;
 }

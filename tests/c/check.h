@@ -56,5 +56,6 @@ void test_recording(void);
 void test_sampler(void);
 void test_output(void);
 void test_filekind(void);
+void test_schedule(void);
 
 #endif

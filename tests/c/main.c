@@ -20,6 +20,7 @@ main(void)
     test_sampler();
     test_output();
     test_filekind();
+    test_schedule();
     printf("%d passed, %d failed\n", check_passed, check_failed);
     return check_failed != 0;
 }
