@@ -91,6 +91,18 @@ pyprof_codecache_find(pyprof_codecache_t *cache, uint64_t addr,
     return NULL;
 }
 
+pyprof_code_entry_t *
+pyprof_codecache_checked(pyprof_codecache_t *cache, uint64_t addr,
+                         uint64_t sample)
+{
+    if (cache->code_capacity == 0 || addr == 0) {
+        return NULL;
+    }
+    pyprof_code_entry_t *entry =
+        code_slot(cache->codes, cache->code_capacity, addr);
+    return entry->addr == addr && entry->checked == sample ? entry : NULL;
+}
+
 static int
 grow_codes(pyprof_codecache_t *cache)
 {
@@ -214,6 +226,7 @@ pyprof_codecache_store(pyprof_codecache_t *cache, uint64_t addr,
     entry->function_id = id;
     entry->linetable = linetable;
     entry->linetable_len = linetable_len;
+    entry->checked = 0;
     return entry;
 }
 

@@ -30,6 +30,8 @@ typedef struct {
     uint32_t function_id;
     uint8_t *linetable;        /* owned copy */
     size_t linetable_len;
+    uint64_t checked;          /* the sample that last matched the key
+                                  against the target (0: none) */
 } pyprof_code_entry_t;
 
 typedef struct {
@@ -55,6 +57,13 @@ void pyprof_codecache_clear(pyprof_codecache_t *cache);
 pyprof_code_entry_t *pyprof_codecache_find(pyprof_codecache_t *cache,
                                            uint64_t addr,
                                            const pyprof_code_key_t *key);
+
+/* The entry of the code object at `addr` when it was already checked
+ * against the target during sample `sample` (its `checked`), else NULL:
+ * a deep recursion reads each code object once per sample, not once per
+ * frame. */
+pyprof_code_entry_t *pyprof_codecache_checked(pyprof_codecache_t *cache,
+                                              uint64_t addr, uint64_t sample);
 
 /* Remember the code object at `addr`: takes ownership of `name`,
  * `filename` (malloc'd strings) and `linetable` in every case.  Returns

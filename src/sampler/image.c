@@ -125,6 +125,7 @@ pyprof_image_recorder_init(pyprof_image_recorder_t *recorder,
     memset(recorder, 0, sizeof(*recorder));
     recorder->inner = *inner;
     reader->read = recording_read;
+    reader->readv = NULL;   /* one by one, so each read is recorded */
     reader->ctx = recorder;
 }
 

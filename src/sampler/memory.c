@@ -45,10 +45,52 @@ process_read(void *ctx, uint64_t addr, void *buf, size_t len)
     }
 }
 
+/* All reads in one process_vm_readv.  A short count says only that some
+ * read failed: the reads are then redone one by one, so the status is
+ * that of the one that fails (or 0 when memory changed back meanwhile). */
+static int
+process_readv(void *ctx, const pyprof_memory_read_t *reads, size_t count)
+{
+    struct iovec local[PYPROF_MEMORY_MAX_READV];
+    struct iovec remote[PYPROF_MEMORY_MAX_READV];
+    size_t total = 0, n = 0;
+    if (count > PYPROF_MEMORY_MAX_READV) {
+        return PYPROF_SAMPLER_BAD_ARGUMENT;
+    }
+    for (size_t i = 0; i < count; i++) {
+        if (reads[i].len == 0) {
+            continue;
+        }
+        if (reads[i].addr == 0 || reads[i].addr + reads[i].len < reads[i].addr) {
+            return PYPROF_SAMPLER_INCONSISTENT;
+        }
+        local[n] = (struct iovec){reads[i].buf, reads[i].len};
+        remote[n] = (struct iovec){(void *)(uintptr_t)reads[i].addr,
+                                   reads[i].len};
+        total += reads[i].len;
+        n++;
+    }
+    if (n == 0) {
+        return 0;
+    }
+    pid_t pid = (pid_t)(intptr_t)ctx;
+    if (process_vm_readv(pid, local, n, remote, n, 0) == (ssize_t)total) {
+        return 0;
+    }
+    for (size_t i = 0; i < count; i++) {
+        int rc = process_read(ctx, reads[i].addr, reads[i].buf, reads[i].len);
+        if (rc) {
+            return rc;
+        }
+    }
+    return 0;
+}
+
 void
 pyprof_memory_process(pyprof_memory_reader_t *reader, pid_t pid)
 {
     reader->read = process_read;
+    reader->readv = process_readv;
     reader->ctx = (void *)(intptr_t)pid;
 }
 
@@ -77,5 +119,6 @@ pyprof_memory_image(pyprof_memory_reader_t *reader,
                     const pyprof_memory_image_t *image)
 {
     reader->read = image_read;
+    reader->readv = NULL;
     reader->ctx = (void *)image;
 }

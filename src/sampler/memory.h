@@ -22,13 +22,33 @@
 typedef int (*pyprof_memory_read_fn)(void *ctx, uint64_t addr, void *buf,
                                      size_t len);
 
+/* One of several reads made at once. */
+typedef struct {
+    uint64_t addr;
+    void *buf;
+    size_t len;
+} pyprof_memory_read_t;
+
+/* Several independent reads in one go (one syscall for a live process):
+ * 0 when every one was copied whole, else the status of a failed one. */
+typedef int (*pyprof_memory_readv_fn)(void *ctx,
+                                      const pyprof_memory_read_t *reads,
+                                      size_t count);
+
+/* `readv` may be NULL: the reads are then made one by one with `read`
+ * (pyprof_remote_readv in objects.h), with the same result. */
 typedef struct {
     pyprof_memory_read_fn read;
+    pyprof_memory_readv_fn readv;
     void *ctx;
 } pyprof_memory_reader_t;
 
+/* At most this many reads in one readv. */
+#define PYPROF_MEMORY_MAX_READV 8
+
 /* A reader of the live process `pid` through process_vm_readv (no state:
- * ctx holds the pid itself). */
+ * ctx holds the pid itself); its readv is one process_vm_readv with one
+ * iovec per read. */
 void pyprof_memory_process(pyprof_memory_reader_t *reader, pid_t pid);
 
 /* An image: ranges of a fake address space.  Ranges must not overlap; a

@@ -23,6 +23,28 @@ pyprof_remote_read(pyprof_remote_t *remote, uint64_t addr, void *buf,
 }
 
 int
+pyprof_remote_readv(pyprof_remote_t *remote,
+                    const pyprof_memory_read_t *reads, size_t count)
+{
+    for (size_t i = 0; i < count; i++) {
+        remote->bytes += reads[i].len;
+    }
+    if (remote->reader.readv != NULL && count <= PYPROF_MEMORY_MAX_READV) {
+        remote->reads++;
+        return remote->reader.readv(remote->reader.ctx, reads, count);
+    }
+    for (size_t i = 0; i < count; i++) {
+        remote->reads++;
+        int rc = remote->reader.read(remote->reader.ctx, reads[i].addr,
+                                     reads[i].buf, reads[i].len);
+        if (rc) {
+            return rc;
+        }
+    }
+    return 0;
+}
+
+int
 pyprof_remote_u64(pyprof_remote_t *remote, uint64_t addr, uint64_t *value)
 {
     return pyprof_remote_read(remote, addr, value, sizeof(*value));

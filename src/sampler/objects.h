@@ -29,6 +29,12 @@ typedef struct {
 int pyprof_remote_read(pyprof_remote_t *remote, uint64_t addr, void *buf,
                        size_t len);
 
+/* Several independent reads at once (one syscall for a live process);
+ * counts one read per syscall.  Returns 0 or the status of a failed read
+ * (which buffers were filled is then undefined). */
+int pyprof_remote_readv(pyprof_remote_t *remote,
+                        const pyprof_memory_read_t *reads, size_t count);
+
 /* The 8-byte word at `addr` into *value.  Returns 0 or a status. */
 int pyprof_remote_u64(pyprof_remote_t *remote, uint64_t addr,
                       uint64_t *value);

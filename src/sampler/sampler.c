@@ -93,7 +93,7 @@ pyprof_sampler_open(const pyprof_memory_reader_t *reader,
     pyprof_tasks_init(&sampler->tasks, pid);
     sampler->frames = calloc(PYPROF_SAMPLER_MAX_FRAMES,
                              sizeof(*sampler->frames));
-    sampler->buffer = malloc(BUFFER_BYTES);
+    sampler->buffer = malloc(3 * BUFFER_BYTES);
     if (sampler->frames == NULL || sampler->buffer == NULL) {
         set_error(status, err, errlen, PYPROF_SAMPLER_NO_MEMORY,
                   "out of memory");
@@ -159,18 +159,14 @@ get_i32(const unsigned char *block, uint64_t offset)
     return value;
 }
 
-/* The cache entry of the code object at `code_addr`, read on a miss. */
+/* The cache entry of the code object at `code_addr`, whose head was read
+ * into `head` (code_size bytes); the rest is read on a miss. */
 static int
 resolve_code(pyprof_sampler_t *sampler, uint64_t code_addr,
-             pyprof_code_entry_t **out)
+             const unsigned char *head, pyprof_code_entry_t **out)
 {
     const pyprof_layout_t *layout = &sampler->layout;
-    unsigned char *head = sampler->buffer;
-    int rc = pyprof_remote_read(&sampler->remote, code_addr, head,
-                                layout->code_size);
-    if (rc) {
-        return rc;
-    }
+    int rc;
     pyprof_code_key_t key = {
         .name = get_u64(head, layout->code_qualname ? layout->code_qualname
                                                     : layout->code_name),
@@ -180,6 +176,7 @@ resolve_code(pyprof_sampler_t *sampler, uint64_t code_addr,
     };
     *out = pyprof_codecache_find(&sampler->codes, code_addr, &key);
     if (*out) {
+        (*out)->checked = sampler->stats.samples;
         return 0;
     }
     sampler->stats.code_cache_misses++;
@@ -202,7 +199,11 @@ resolve_code(pyprof_sampler_t *sampler, uint64_t code_addr,
     }
     *out = pyprof_codecache_store(&sampler->codes, code_addr, &key, name,
                                   filename, linetable, linetable_len);
-    return *out ? 0 : PYPROF_SAMPLER_NO_MEMORY;
+    if (*out == NULL) {
+        return PYPROF_SAMPLER_NO_MEMORY;
+    }
+    (*out)->checked = sampler->stats.samples;
+    return 0;
 }
 
 /* The line of frame: `instr` is 3.10's f_lasti (in code units) or the
@@ -227,24 +228,31 @@ frame_line(const pyprof_layout_t *layout, const pyprof_code_entry_t *entry,
     return line < 0 ? 0 : line;
 }
 
-/* Read the frames of one thread, innermost first, into sampler->frames. */
+/* Read the frames of one thread, innermost first, into sampler->frames.
+ * One remote read per frame: the head of the frame's code object (unless
+ * it was already checked in this sample) is read together with the next
+ * frame, whose address the frame gives. */
 static int
 walk_frames(pyprof_sampler_t *sampler, uint64_t frame_addr, size_t *nframes,
             int *truncated)
 {
     const pyprof_layout_t *layout = &sampler->layout;
+    unsigned char *frame = sampler->buffer;
+    unsigned char *next_frame = sampler->buffer + BUFFER_BYTES;
+    unsigned char *code_head = sampler->buffer + 2 * BUFFER_BYTES;
     size_t n = 0;
     *truncated = 0;
-    for (int steps = 0; frame_addr != 0; steps++) {
-        if (n == PYPROF_SAMPLER_MAX_FRAMES || steps == MAX_FRAME_STEPS) {
-            *truncated = 1;
-            break;
-        }
-        unsigned char *frame = sampler->buffer;
+    if (frame_addr != 0) {
         int rc = pyprof_remote_read(&sampler->remote, frame_addr, frame,
                                     layout->frame_size);
         if (rc) {
             return rc;
+        }
+    }
+    for (int steps = 0; frame_addr != 0; steps++) {
+        if (n == PYPROF_SAMPLER_MAX_FRAMES || steps == MAX_FRAME_STEPS) {
+            *truncated = 1;
+            break;
         }
         uint64_t previous = get_u64(frame, layout->frame_previous);
         uint64_t code_addr = get_u64(frame, layout->frame_code);
@@ -252,35 +260,53 @@ walk_frames(pyprof_sampler_t *sampler, uint64_t frame_addr, size_t *nframes,
                              ? (uint64_t)(uint32_t)get_i32(frame,
                                                            layout->frame_instr)
                              : get_u64(frame, layout->frame_instr);
+        int skip = 0;
         if (layout->frame_owner) {
             int owner = (signed char)frame[layout->frame_owner];
-            if (owner == layout->owner_skip_a
-                || owner == layout->owner_skip_b) {
-                frame_addr = previous;
-                continue;
-            }
+            skip = owner == layout->owner_skip_a
+                   || owner == layout->owner_skip_b;
         }
         if (layout->code_is_tagged) {
             code_addr &= ~(uint64_t)7;
         }
-        frame_addr = previous;
-        if (code_addr == 0) {
-            continue;
+        skip = skip || code_addr == 0;
+        pyprof_code_entry_t *entry =
+            skip ? NULL
+                 : pyprof_codecache_checked(&sampler->codes, code_addr,
+                                            sampler->stats.samples);
+        pyprof_memory_read_t reads[2];
+        size_t nreads = 0;
+        if (!skip && entry == NULL) {
+            reads[nreads++] = (pyprof_memory_read_t){code_addr, code_head,
+                                                     layout->code_size};
         }
-        pyprof_code_entry_t *entry;
-        rc = resolve_code(sampler, code_addr, &entry);
+        if (previous != 0) {
+            reads[nreads++] = (pyprof_memory_read_t){previous, next_frame,
+                                                     layout->frame_size};
+        }
+        int rc = nreads ? pyprof_remote_readv(&sampler->remote, reads, nreads)
+                        : 0;
+        if (rc == 0 && !skip && entry == NULL) {
+            rc = resolve_code(sampler, code_addr, code_head, &entry);
+        }
         if (rc) {
             return rc;
         }
-        const pyprof_function_t *function =
-            pyprof_codecache_function(&sampler->codes, entry->function_id);
-        pyprof_frame_t *out = &sampler->frames[n++];
-        out->name = function->name;
-        out->filename = function->filename;
-        out->firstlineno = function->firstlineno;
-        out->function_id = entry->function_id;
-        out->line = frame_line(layout, entry, code_addr, instr,
-                               function->firstlineno);
+        if (!skip) {
+            const pyprof_function_t *function =
+                pyprof_codecache_function(&sampler->codes, entry->function_id);
+            pyprof_frame_t *out = &sampler->frames[n++];
+            out->name = function->name;
+            out->filename = function->filename;
+            out->firstlineno = function->firstlineno;
+            out->function_id = entry->function_id;
+            out->line = frame_line(layout, entry, code_addr, instr,
+                                   function->firstlineno);
+        }
+        unsigned char *swap = frame;
+        frame = next_frame;
+        next_frame = swap;
+        frame_addr = previous;
     }
     *nframes = n;
     return 0;
@@ -297,12 +323,11 @@ read_gil(pyprof_sampler_t *sampler, uint64_t base, uint64_t locked_offset,
          uint64_t holder_offset, gil_state_t *gil)
 {
     int32_t locked;
-    int rc = pyprof_remote_read(&sampler->remote, base + locked_offset,
-                                &locked, sizeof(locked));
-    if (rc == 0) {
-        rc = pyprof_remote_u64(&sampler->remote, base + holder_offset,
-                               &gil->holder);
-    }
+    pyprof_memory_read_t reads[2] = {
+        {base + locked_offset, &locked, sizeof(locked)},
+        {base + holder_offset, &gil->holder, sizeof(gil->holder)},
+    };
+    int rc = pyprof_remote_readv(&sampler->remote, reads, 2);
     if (rc == 0) {
         gil->known = 1;
         gil->locked = locked != 0;
@@ -416,29 +441,24 @@ sample_interpreter(pyprof_sampler_t *sampler, walk_t *walk, uint64_t interp,
                    uint64_t *next)
 {
     const pyprof_layout_t *layout = &sampler->layout;
-    uint64_t threads, id;
-    int rc = pyprof_remote_u64(&sampler->remote, interp + layout->interp_next,
-                               next);
-    if (rc == 0) {
-        rc = pyprof_remote_u64(&sampler->remote,
-                               interp + layout->interp_threads_head, &threads);
-    }
-    if (rc == 0) {
-        rc = pyprof_remote_u64(&sampler->remote, interp + layout->interp_id,
-                               &id);
-    }
+    /* the interpreter's fields in one read: next, threads, id, GIL */
+    uint64_t threads, id, gil_addr = 0;
+    pyprof_memory_read_t reads[4] = {
+        {interp + layout->interp_next, next, sizeof(*next)},
+        {interp + layout->interp_threads_head, &threads, sizeof(threads)},
+        {interp + layout->interp_id, &id, sizeof(id)},
+        {interp + layout->interp_ceval_gil, &gil_addr, sizeof(gil_addr)},
+    };
+    int rc = pyprof_remote_readv(&sampler->remote, reads,
+                                 layout->interp_ceval_gil ? 4 : 3);
     if (rc) {
         return rc;
     }
     walk->interp_addr = interp;
     walk->interpreter_id = (int64_t)id;
     if (layout->interp_ceval_gil) {
-        uint64_t gil_addr;
         walk->gil.known = 0;
-        if (pyprof_remote_u64(&sampler->remote,
-                              interp + layout->interp_ceval_gil, &gil_addr)
-                == 0
-            && gil_addr != 0) {
+        if (gil_addr != 0) {
             /* unreadable GIL state is "unknown", not a failed sample */
             read_gil(sampler, gil_addr, layout->gil_locked,
                      layout->gil_holder, &walk->gil);
