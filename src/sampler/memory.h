@@ -44,7 +44,7 @@ typedef struct {
 } pyprof_memory_reader_t;
 
 /* At most this many reads in one readv. */
-#define PYPROF_MEMORY_MAX_READV 8
+#define PYPROF_MEMORY_MAX_READV 12
 
 /* A reader of the live process `pid` through process_vm_readv (no state:
  * ctx holds the pid itself); its readv is one process_vm_readv with one

@@ -93,12 +93,13 @@ pyprof_sampler_open(const pyprof_memory_reader_t *reader,
     pyprof_tasks_init(&sampler->tasks, pid);
     sampler->frames = calloc(PYPROF_SAMPLER_MAX_FRAMES,
                              sizeof(*sampler->frames));
-    sampler->buffer = malloc(3 * BUFFER_BYTES);
+    sampler->buffer = malloc(4 * BUFFER_BYTES);
     if (sampler->frames == NULL || sampler->buffer == NULL) {
         set_error(status, err, errlen, PYPROF_SAMPLER_NO_MEMORY,
                   "out of memory");
         goto error;
     }
+    sampler->prefetch.tstate = sampler->buffer + 3 * BUFFER_BYTES;
     const unsigned char *head_bytes = NULL;
     size_t head_len = 0;
     if (version_hex >= 0x030D0000) {
@@ -357,6 +358,7 @@ typedef struct {
     unsigned flags;
     pyprof_sample_cb cb;
     void *ctx;
+    int first;            /* the first interpreter is still to be read */
     gil_state_t gil;
     int64_t interpreter_id;
     uint64_t interp_addr;
@@ -367,9 +369,17 @@ sample_thread(pyprof_sampler_t *sampler, walk_t *walk, uint64_t tstate_addr,
               uint64_t *next)
 {
     const pyprof_layout_t *layout = &sampler->layout;
-    unsigned char tstate[BUFFER_BYTES];
-    int rc = pyprof_remote_read(&sampler->remote, tstate_addr, tstate,
+    pyprof_prefetch_t *prefetch = &sampler->prefetch;
+    unsigned char local[BUFFER_BYTES];
+    const unsigned char *tstate = local;
+    int rc = 0;
+    if (tstate_addr == prefetch->got.tstate) {
+        tstate = prefetch->tstate;
+    }
+    else {
+        rc = pyprof_remote_read(&sampler->remote, tstate_addr, local,
                                 layout->tstate_size);
+    }
     if (rc) {
         return rc;
     }
@@ -382,7 +392,13 @@ sample_thread(pyprof_sampler_t *sampler, walk_t *walk, uint64_t tstate_addr,
     if (layout->has_cframe) {
         uint64_t cframe = get_u64(tstate, layout->tstate_cframe);
         frame_addr = 0;
-        if (cframe != 0) {
+        if (tstate_addr == prefetch->want.tstate) {
+            prefetch->want.cframe = cframe;
+        }
+        if (cframe != 0 && cframe == prefetch->got.cframe) {
+            frame_addr = prefetch->cframe_frame;
+        }
+        else if (cframe != 0) {
             rc = pyprof_remote_u64(&sampler->remote,
                                    cframe + layout->cframe_current_frame,
                                    &frame_addr);
@@ -436,29 +452,61 @@ sample_thread(pyprof_sampler_t *sampler, walk_t *walk, uint64_t tstate_addr,
     return walk->cb(walk->ctx, &thread);
 }
 
+/* The reads of an interpreter's next, threads head, id and GIL pointer
+ * (the last only where the layout has one) into fields[0..4). */
+static void
+interp_reads(const pyprof_layout_t *layout, uint64_t interp,
+             uint64_t fields[4], pyprof_memory_read_t reads[4])
+{
+    const uint64_t offsets[4] = {layout->interp_next,
+                                 layout->interp_threads_head,
+                                 layout->interp_id, layout->interp_ceval_gil};
+    for (int i = 0; i < 4; i++) {
+        reads[i] = (pyprof_memory_read_t){interp + offsets[i], &fields[i],
+                                          sizeof(fields[i])};
+    }
+}
+
 static int
 sample_interpreter(pyprof_sampler_t *sampler, walk_t *walk, uint64_t interp,
                    uint64_t *next)
 {
     const pyprof_layout_t *layout = &sampler->layout;
+    pyprof_prefetch_t *prefetch = &sampler->prefetch;
     /* the interpreter's fields in one read: next, threads, id, GIL */
-    uint64_t threads, id, gil_addr = 0;
-    pyprof_memory_read_t reads[4] = {
-        {interp + layout->interp_next, next, sizeof(*next)},
-        {interp + layout->interp_threads_head, &threads, sizeof(threads)},
-        {interp + layout->interp_id, &id, sizeof(id)},
-        {interp + layout->interp_ceval_gil, &gil_addr, sizeof(gil_addr)},
-    };
-    int rc = pyprof_remote_readv(&sampler->remote, reads,
+    uint64_t fields[4] = {0, 0, 0, 0};
+    int rc = 0;
+    if (interp == prefetch->got.interp) {
+        memcpy(fields, prefetch->interp_fields, sizeof(fields));
+    }
+    else {
+        pyprof_memory_read_t reads[4];
+        interp_reads(layout, interp, fields, reads);
+        rc = pyprof_remote_readv(&sampler->remote, reads,
                                  layout->interp_ceval_gil ? 4 : 3);
+    }
     if (rc) {
         return rc;
     }
+    *next = fields[0];
+    uint64_t threads = fields[1], gil_addr = fields[3];
     walk->interp_addr = interp;
-    walk->interpreter_id = (int64_t)id;
+    walk->interpreter_id = (int64_t)fields[2];
+    if (walk->first) {
+        prefetch->want.interp = interp;
+        prefetch->want.gil = gil_addr;
+        prefetch->want.tstate = threads;
+        prefetch->want.cframe = 0;
+        walk->first = 0;
+    }
     if (layout->interp_ceval_gil) {
         walk->gil.known = 0;
-        if (gil_addr != 0) {
+        if (gil_addr != 0 && gil_addr == prefetch->got.gil) {
+            walk->gil.known = 1;
+            walk->gil.locked = prefetch->gil_locked != 0;
+            walk->gil.holder = prefetch->gil_holder;
+        }
+        else if (gil_addr != 0) {
             /* unreadable GIL state is "unknown", not a failed sample */
             read_gil(sampler, gil_addr, layout->gil_locked,
                      layout->gil_holder, &walk->gil);
@@ -481,25 +529,93 @@ sample_interpreter(pyprof_sampler_t *sampler, walk_t *walk, uint64_t interp,
     return 0;
 }
 
+/* The first read of a sample: the interpreter list head, the runtime's
+ * GIL (3.10-3.11), and at once what the last sample found first (see
+ * pyprof_prefetch_t).  When that batch fails (a guess no longer mapped),
+ * the head is read alone, the GIL state as before. */
+static int
+read_heads(pyprof_sampler_t *sampler, gil_state_t *gil, uint64_t *interp)
+{
+    const pyprof_layout_t *layout = &sampler->layout;
+    pyprof_prefetch_t *prefetch = &sampler->prefetch;
+    const pyprof_prefetch_addrs_t want = prefetch->want;
+    pyprof_memory_read_t reads[PYPROF_MEMORY_MAX_READV];
+    size_t n = 0;
+    int32_t locked = 0;
+    memset(&prefetch->got, 0, sizeof(prefetch->got));
+    reads[n++] = (pyprof_memory_read_t){
+        sampler->runtime_addr + layout->runtime_interpreters_head, interp,
+        sizeof(*interp)};
+    if (layout->runtime_gil_locked) {
+        reads[n++] = (pyprof_memory_read_t){
+            sampler->runtime_addr + layout->runtime_gil_locked, &locked,
+            sizeof(locked)};
+        reads[n++] = (pyprof_memory_read_t){
+            sampler->runtime_addr + layout->runtime_gil_holder, &gil->holder,
+            sizeof(gil->holder)};
+    }
+    size_t certain = n;
+    if (want.interp) {
+        interp_reads(layout, want.interp, prefetch->interp_fields,
+                     reads + n);
+        n += 3;
+        if (layout->interp_ceval_gil) {
+            n++;
+        }
+    }
+    if (want.gil && layout->interp_ceval_gil) {
+        reads[n++] = (pyprof_memory_read_t){want.gil + layout->gil_locked,
+                                            &prefetch->gil_locked,
+                                            sizeof(prefetch->gil_locked)};
+        reads[n++] = (pyprof_memory_read_t){want.gil + layout->gil_holder,
+                                            &prefetch->gil_holder,
+                                            sizeof(prefetch->gil_holder)};
+    }
+    if (want.tstate) {
+        reads[n++] = (pyprof_memory_read_t){want.tstate, prefetch->tstate,
+                                            layout->tstate_size};
+    }
+    if (want.cframe && layout->has_cframe) {
+        reads[n++] = (pyprof_memory_read_t){
+            want.cframe + layout->cframe_current_frame,
+            &prefetch->cframe_frame, sizeof(prefetch->cframe_frame)};
+    }
+    int rc = pyprof_remote_readv(&sampler->remote, reads, n);
+    if (rc == 0) {
+        prefetch->got = want;
+        if (!layout->interp_ceval_gil) {
+            prefetch->got.gil = 0;
+        }
+        if (!layout->has_cframe) {
+            prefetch->got.cframe = 0;
+        }
+        if (certain > 1) {
+            gil->known = 1;
+            gil->locked = locked != 0;
+        }
+        return 0;
+    }
+    memset(&prefetch->want, 0, sizeof(prefetch->want));
+    rc = pyprof_remote_u64(&sampler->remote, reads[0].addr, interp);
+    if (rc == 0 && layout->runtime_gil_locked) {
+        read_gil(sampler, sampler->runtime_addr, layout->runtime_gil_locked,
+                 layout->runtime_gil_holder, gil);
+    }
+    return rc;
+}
+
 /* The whole walk: every interpreter, thread and frame. */
 static int
 walk_all(pyprof_sampler_t *sampler, unsigned flags, pyprof_sample_cb cb,
          void *ctx)
 {
-    const pyprof_layout_t *layout = &sampler->layout;
-    walk_t walk = {.flags = flags, .cb = cb, .ctx = ctx};
+    walk_t walk = {.flags = flags, .cb = cb, .ctx = ctx, .first = 1};
     uint64_t interp;
-    int rc = pyprof_remote_u64(
-        &sampler->remote,
-        sampler->runtime_addr + layout->runtime_interpreters_head, &interp);
+    int rc = read_heads(sampler, &walk.gil, &interp);
     if (rc == 0 && interp == 0) {
         rc = fail(sampler, PYPROF_SAMPLER_NOT_READY,
                   "the target's interpreter is not initialized (or is "
                   "finalized)");
-    }
-    if (rc == 0 && layout->runtime_gil_locked) {
-        read_gil(sampler, sampler->runtime_addr, layout->runtime_gil_locked,
-                 layout->runtime_gil_holder, &walk.gil);
     }
     for (int count = 0; rc == 0 && interp != 0; count++) {
         if (count == MAX_INTERPRETERS) {

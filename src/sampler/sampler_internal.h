@@ -15,6 +15,28 @@
 
 #define PYPROF_SAMPLER_ERROR_MAX 512
 
+/* Remote addresses of what a walk reads first: the first interpreter,
+ * its GIL, its first thread state and that thread's CFrame (3.11-3.12);
+ * 0 = unknown. */
+typedef struct {
+    uint64_t interp, gil, tstate, cframe;
+} pyprof_prefetch_addrs_t;
+
+/* Speculative reads: each sample reads, in the same syscall as the
+ * interpreter list head, what the last sample found at `want`'s
+ * addresses; the walk uses a prefetched value only when it arrives at
+ * the very address it was read at (`got`), and reads normally otherwise,
+ * so a stale guess costs nothing but the bytes. */
+typedef struct {
+    pyprof_prefetch_addrs_t want;   /* for the next sample */
+    pyprof_prefetch_addrs_t got;    /* read by this sample's first read */
+    uint64_t interp_fields[4];      /* next, threads head, id, GIL ptr */
+    int32_t gil_locked;
+    uint64_t gil_holder;
+    uint64_t cframe_frame;          /* the CFrame's current frame */
+    unsigned char *tstate;          /* BUFFER_BYTES, in sampler->buffer */
+} pyprof_prefetch_t;
+
 struct pyprof_sampler {
     pyprof_remote_t remote;
     pyprof_layout_t layout;
@@ -23,7 +45,9 @@ struct pyprof_sampler {
     pyprof_codecache_t codes;
     pyprof_tasks_t tasks;
     pyprof_frame_t *frames;        /* PYPROF_SAMPLER_MAX_FRAMES */
-    unsigned char *buffer;         /* one thread state, frame or code head */
+    unsigned char *buffer;         /* two frames, a code head and a
+                                      prefetched thread state */
+    pyprof_prefetch_t prefetch;
     pyprof_sampler_stats_t stats;
     char binary[PATH_MAX];         /* the ELF file _PyRuntime came from */
     char error[PYPROF_SAMPLER_ERROR_MAX];

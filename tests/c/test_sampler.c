@@ -233,8 +233,12 @@ sample_mutations(const pyprof_image_file_t *file, uint8_t *bytes,
                 NULL, 0);
             seen_t seen = {0};
             if (sampler) {
-                pyprof_sampler_sample(sampler, PYPROF_SAMPLE_RUNNING,
-                                      keep_thread, &seen);
+                /* twice: the second reads the first one's guesses */
+                for (int i = 0; i < 2; i++) {
+                    seen.count = 0;
+                    pyprof_sampler_sample(sampler, PYPROF_SAMPLE_RUNNING,
+                                          keep_thread, &seen);
+                }
                 pyprof_sampler_detach(sampler);
             }
             answered++;
@@ -278,6 +282,9 @@ test_image(const char *version)
         CHECK(pyprof_sampler_sample(sampler, 0, keep_thread, &seen) == 0);
         pyprof_sampler_get_stats(sampler, &after);
         CHECK(after.code_cache_misses == before.code_cache_misses);
+        /* ... and takes the prefetched thread state, interpreter and GIL
+         * (read at the first sample's addresses): the same stacks */
+        check_against_report(version, &seen);
         CHECK(after.samples == 2 && after.failed == 0);
         pyprof_sampler_detach(sampler);
     }
