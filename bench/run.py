@@ -556,7 +556,8 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--workloads", nargs="+", default=DEFAULT_WORKLOADS,
                     help="names in bench/workloads/ or paths to scripts (default: %(default)s)")
-    ap.add_argument("--rounds", type=int, default=5, help="in-process rounds (default 5)")
+    ap.add_argument("--rounds", type=int, default=None,
+                    help="in-process rounds (default 5; with --sampling 2)")
     ap.add_argument("--whole-rounds", type=int, default=3,
                     help="rounds that also time whole processes (default 3; 0 = skip)")
     ap.add_argument("--python", nargs="+", default=[sys.executable], metavar="PATH",
@@ -579,8 +580,13 @@ def main(argv=None):
     args, rest = ap.parse_known_args(argv)
     if args.sampling:
         import sampling
-        return sampling.main(["--python", *args.python, "--rounds", str(args.rounds)]
+        return sampling.main(["--python", *args.python]
+                             + (["--rounds", str(args.rounds)] if args.rounds else [])
+                             + (["--workloads", *args.workloads]
+                                if args.workloads != DEFAULT_WORKLOADS else [])
                              + rest)
+    if args.rounds is None:
+        args.rounds = 5
     if rest:
         ap.error("unrecognized arguments: %s" % " ".join(rest))
     if args.tools is None:

@@ -4,6 +4,9 @@
 Each workload times itself (bench/sampling.py --target runs its main()
 until about --seconds have passed, then prints its own elapsed wall time
 and CPU time), so a sampler's start-up is not counted in the slowdown.
+Every tool attaches to the running target (--pid / -p), which starts its
+timed loop 0.4 s later, and stops when the target exits: the tool's
+rusage (os.wait4) is then its own CPU alone.
 Each round runs every tool once, interleaved: plain, py-spy record
 --nonblocking at 100 Hz and 1 kHz, Austin 3 (`austin-dist<4`) at 1 ms and
 100 us, pyprof record at 100 Hz, 1 kHz and 10 kHz.  Columns:
@@ -32,15 +35,24 @@ import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-WORKLOADS = ["julia", "calls", "mixed"]
+WORKLOADS = ["julia", "calls"]
 
 
 def target_main(path, seconds):
-    """Run the workload's main() repeatedly for about `seconds`."""
+    """Say READY, wait for a line on stdin (the sampler attaches
+    meanwhile), then run the workload's main() repeatedly for about
+    `seconds`."""
+    import ctypes
     import importlib.util
+    try:    # let a sibling sampler read us under Yama ptrace_scope 1
+        ctypes.CDLL(None).prctl(0x59616d61, ctypes.c_ulong(-1), 0, 0, 0)
+    except Exception:
+        pass
     spec = importlib.util.spec_from_file_location("workload", path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
+    print("READY", file=sys.stderr, flush=True)
+    sys.stdin.readline()
     cpu0, t0 = time.process_time(), time.perf_counter()
     runs = 0
     while runs == 0 or time.perf_counter() - t0 < seconds:
@@ -52,23 +64,25 @@ def target_main(path, seconds):
 
 
 def tools(python, out):
+    """{name: (rate, argv of the tool attaching to a pid)}; every tool
+    stops when its target exits."""
     bindir = os.path.dirname(python)
     spy = os.path.join(bindir, "py-spy")
     austin = os.path.join(bindir, "austin")
-    t = {"plain": (None, lambda argv: argv)}
+    t = {"plain": (None, None)}
     if os.path.exists(spy):
         for hz in (100, 1000):
-            t["py-spy %d Hz" % hz] = (hz, lambda argv, hz=hz: [
+            t["py-spy %d Hz" % hz] = (hz, lambda pid, hz=hz: [
                 spy, "record", "--nonblocking", "-r", str(hz), "-f", "raw",
-                "-o", out, "--"] + argv)
+                "-o", out, "--pid", str(pid)])
     if os.path.exists(austin):
         for us, label in ((1000, "1 ms"), (100, "100 us")):
-            t["austin %s" % label] = (1e6 / us, lambda argv, us=us: [
-                austin, "-i", "%dus" % us, "-o", out] + argv)
+            t["austin %s" % label] = (1e6 / us, lambda pid, us=us: [
+                austin, "-i", "%dus" % us, "-o", out, "-p", str(pid)])
     for hz in (100, 1000, 10000):
-        t["pyprof %d Hz" % hz] = (hz, lambda argv, hz=hz: [
+        t["pyprof %d Hz" % hz] = (hz, lambda pid, hz=hz: [
             python, "-m", "pyprof", "record", "-r", str(hz), "-o", out,
-            "--"] + argv)
+            "--pid", str(pid)])
     return t
 
 
@@ -90,24 +104,46 @@ def count_samples(tool, out, stderr):
     return n
 
 
+ATTACH_SECONDS = 0.4    # the tool's start-up and attach, before "go"
+
+
 def run_once(python, workload, seconds, tool, argv_of, out):
+    """Start the self-timed target, attach the tool to it, let the target
+    run; the tool ends with the target.  The tool's CPU is its own
+    (os.wait4 of the tool: the target is not its child)."""
     if os.path.exists(out):
         os.remove(out)
-    argv = argv_of([python, os.path.abspath(__file__), "--target",
-                    workload, "--seconds", str(seconds)])
-    proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.PIPE, text=True)
-    _, status, usage = os.wait4(proc.pid, 0)
-    stderr = proc.stderr.read()
-    proc.stderr.close()
-    proc.returncode = status
-    m = re.search(r"SELF elapsed ([\d.]+) cpu ([\d.]+) runs (\d+)", stderr)
+    target = subprocess.Popen(
+        [python, os.path.abspath(__file__), "--target", workload,
+         "--seconds", str(seconds)], stdin=subprocess.PIPE,
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    ready = target.stderr.readline()
+    proc = None
+    if ready.strip() == "READY" and argv_of is not None:
+        proc = subprocess.Popen(argv_of(target.pid), stdout=subprocess.DEVNULL,
+                                stderr=subprocess.PIPE, text=True)
+        time.sleep(ATTACH_SECONDS)
+    try:
+        target.stdin.write("go\n")
+        target.stdin.close()
+    except OSError:
+        pass
+    target_err = target.stderr.read()
+    target.wait()
+    stderr, tool_cpu = "", 0.0
+    if proc is not None:
+        stderr = proc.stderr.read()
+        _, status, usage = os.wait4(proc.pid, 0)
+        proc.stderr.close()
+        proc.returncode = status
+        tool_cpu = usage.ru_utime + usage.ru_stime
+    m = re.search(r"SELF elapsed ([\d.]+) cpu ([\d.]+) runs (\d+)", target_err)
     if m is None:
-        return {"error": stderr.strip().splitlines()[-1:] or ["no output"]}
-    elapsed, target_cpu = float(m.group(1)), float(m.group(2))
-    tool_cpu = usage.ru_utime + usage.ru_stime
+        return {"error": (target_err + stderr).strip().splitlines()[-1:]
+                or ["no output"]}
+    elapsed = float(m.group(1))
     return {"elapsed": elapsed, "per_run": elapsed / int(m.group(3)),
-            "sampler_cpu": max(tool_cpu - target_cpu, 0),
+            "sampler_cpu": tool_cpu,
             "samples": count_samples(tool, out, stderr)}
 
 
@@ -116,9 +152,12 @@ def main(argv=None):
     ap.add_argument("--target", help=argparse.SUPPRESS)
     ap.add_argument("--python", nargs="+", default=[sys.executable])
     ap.add_argument("--workloads", nargs="+", default=WORKLOADS)
-    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--rounds", type=int, default=2)
     ap.add_argument("--seconds", type=float, default=2.0,
-                    help="self-timed length of each run (default 2)")
+                    help="self-timed length of the long runs (default 2)")
+    ap.add_argument("--short", type=float, default=0.5,
+                    help="self-timed length of the short runs, for the "
+                         "CPU per sample without start-up (default 0.5)")
     ap.add_argument("--json", metavar="FILE")
     args = ap.parse_args(argv)
     if args.target:
@@ -138,8 +177,11 @@ def main(argv=None):
                 cell = results.setdefault("%s %s" % (version, w), {})
                 for r in range(args.rounds):
                     for name, (rate, argv_of) in table.items():
-                        res = run_once(py, w, args.seconds, name, argv_of,
-                                       out)
+                        res = {}
+                        for length, seconds in (("short", args.short),
+                                                ("long", args.seconds)):
+                            res[length] = run_once(py, w, seconds, name,
+                                                   argv_of, out)
                         res["rate"] = rate
                         cell.setdefault(name, []).append(res)
                         print("%s %s round %d %-14s %s" % (version, w, r,
@@ -153,30 +195,66 @@ def main(argv=None):
     return 0
 
 
+def marginal(res):
+    """Sampler CPU s per 1,000 samples between the short and long run."""
+    short, long_ = res.get("short", {}), res.get("long", {})
+    if not (short.get("samples") and long_.get("samples")) \
+            or long_["samples"] <= short["samples"]:
+        return None
+    return ((long_["sampler_cpu"] - short["sampler_cpu"])
+            / (long_["samples"] - short["samples"]) * 1000)
+
+
+def summarize(cell):
+    """{tool: (slowdown, CPU/1k, marginal CPU/1k, taken)} of one cell."""
+    plain = [r["long"]["per_run"] for r in cell.get("plain", [])
+             if "elapsed" in r["long"]]
+    base = statistics.median(plain) if plain else None
+    rows = {}
+    for name, runs in cell.items():
+        ok = [r for r in runs if "elapsed" in r["long"]]
+        if not ok or base is None:
+            rows[name] = None
+            continue
+        slow = statistics.median(r["long"]["per_run"] for r in ok) / base
+        per = [r["long"]["sampler_cpu"] / r["long"]["samples"] * 1000
+               for r in ok if r["long"].get("samples")]
+        marg = [m for m in (marginal(r) for r in ok) if m is not None]
+        taken = [r["long"]["samples"] / (r["rate"] * r["long"]["elapsed"])
+                 for r in ok if r["rate"] and r["long"].get("samples")
+                 is not None]
+        med = lambda xs: statistics.median(xs) if xs else float("nan")
+        rows[name] = (slow, med(per), med(marg), med(taken))
+    return rows
+
+
+# pyprof's marginal CPU per sample against the others' at the same rate
+VERSUS = [("pyprof 1000 Hz", "py-spy 1000 Hz"),
+          ("pyprof 100 Hz", "py-spy 100 Hz"),
+          ("pyprof 1000 Hz", "austin 1 ms"),
+          ("pyprof 10000 Hz", "austin 100 us")]
+
+
 def print_table(results):
-    print("%-14s %-14s %9s %8s %8s" % ("python/work", "tool", "slowdown",
-                                       "CPU/1k", "taken"))
+    print("%-14s %-16s %9s %8s %8s %8s" % ("python/work", "tool", "slowdown",
+                                           "CPU/1k", "marg/1k", "taken"))
     for key, cell in results.items():
-        plain = [r["per_run"] for r in cell.get("plain", []) if "elapsed" in r]
-        base = statistics.median(plain) if plain else None
-        for name, runs in cell.items():
-            ok = [r for r in runs if "elapsed" in r]
-            if not ok:
-                print("%-14s %-14s %s" % (key, name, runs[0].get("error")))
-                continue
-            slow = statistics.median(r["per_run"] for r in ok) / base
-            if name == "plain":
-                print("%-14s %-14s %9s %8s %8s" % (key, name, "1.00", "-",
-                                                   "-"))
-                continue
-            per = [r["sampler_cpu"] / r["samples"] * 1000 for r in ok
-                   if r.get("samples")]
-            taken = [r["samples"] / (r["rate"] * r["elapsed"]) for r in ok
-                     if r.get("samples") is not None]
-            print("%-14s %-14s %8.3fx %7.3fs %7.1f%%" % (
-                key, name, slow,
-                statistics.median(per) if per else float("nan"),
-                100 * statistics.median(taken) if taken else float("nan")))
+        rows = summarize(cell)
+        for name, row in rows.items():
+            if row is None:
+                first = cell[name][0]
+                print("%-14s %-16s %s" % (key, name, first["long"].get(
+                    "error") or first["short"].get("error")))
+            elif name == "plain":
+                print("%-14s %-16s %9s %8s %8s %8s" % (key, name, "1.00",
+                                                       "-", "-", "-"))
+            else:
+                print("%-14s %-16s %8.3fx %7.3fs %7.4fs %7.1f%%" % (
+                    key, name, row[0], row[1], row[2], 100 * row[3]))
+        for mine, other in VERSUS:
+            if rows.get(mine) and rows.get(other):
+                print("%-14s marginal CPU per sample, %s / %s: %.2f" % (
+                    key, mine, other, rows[mine][2] / rows[other][2]))
 
 
 if __name__ == "__main__":

@@ -138,3 +138,56 @@ def test_export_pprof_of_pyprof_file_matches_pstats(program_file, tmp_path):
                                                    abs=2e3)
             assert times[name][1] == pytest.approx(ct * 1e9, rel=1e-3,
                                                    abs=2e3)
+
+
+# A main thread and a named one, both burning CPU.
+THREADS = """
+import threading, time
+
+def burn(seconds):
+    t = time.perf_counter()
+    s = 0
+    while time.perf_counter() - t < seconds:
+        s += 1
+
+worker = threading.Thread(target=burn, args=(1.0,), name="cruncher")
+worker.start()
+burn(1.0)
+worker.join()
+"""
+
+
+def test_recording_pid_and_thread_are_labels(tmp_path):
+    """pyprof record's pprof: the process and the thread of a sample are
+    pprof labels (pid, thread id, thread), not frames; pyprof's own views
+    keep them as the two outermost frames."""
+    prog = tmp_path / "threads.py"
+    prog.write_text(THREADS)
+    out = tmp_path / "t.pb.gz"
+    proc = run_pyprof("record", "--rate", "200", "-o", str(out), str(prog))
+    assert proc.returncode == 0, proc.stderr
+    tags = go_pprof("-tags", str(out))
+    # " pid: Total 1.9s / 1.9s (100%): 14058 / thread: Total ... python /
+    #  thread id: Total ... 1.0s (54.28%): 14058 / 855.0ms (45.72%): 14060"
+    # (the thread name is the OS's, /proc/PID/task/TID/comm)
+    sections = dict(re.findall(r"^ (\w[\w ]*): Total [^\n]*\n((?:.+\n)+)",
+                               tags, re.M))
+    assert set(sections) == {"pid", "thread", "thread id"}, tags
+    pids = re.findall(r"%\): (\d+)$", sections["pid"], re.M)
+    tids = re.findall(r"%\): (\d+)$", sections["thread id"], re.M)
+    assert len(pids) == 1 and len(tids) == 2, tags
+    assert pids[0] in tids, tags          # the main thread's id is the pid
+    raw = go_pprof("-raw", str(out))
+    samples = raw.split("Locations")[0]
+    assert re.search(r"pid:\[%s\]" % pids[0], samples), samples
+    assert re.search(r"thread id:\[\d+\]", samples), samples
+    assert re.search(r"thread:\[\S+\]", samples), samples
+    top = go_pprof("-top", "-nodecount=100", str(out))
+    assert "burn" in top, top
+    assert "<process" not in top and "<thread" not in top, top
+    # the recording's own table still shows them as frames
+    rec = tmp_path / "t.pyprof"
+    proc = run_pyprof("record", "--rate", "200", "-o", str(rec), str(prog))
+    assert proc.returncode == 0, proc.stderr
+    st = run_pyprof("stats", str(rec))
+    assert "{thread " in st.stdout and "{process " in st.stdout, st.stdout

@@ -2,6 +2,7 @@
 #include "pprof_export.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -81,6 +82,49 @@ done:
     return rc;
 }
 
+/* The labels of one sample of a recording: its process and thread. */
+typedef struct {
+    pyprof_pprof_label_t labels[3];
+    size_t count;
+    int has_pid, has_thread;
+    char thread[256];
+} sample_labels_t;
+
+/* When `f` is a recording's process or thread pseudo-function ("<process
+ * PID command>", "<thread TID name>"), add it to `out` as pprof labels
+ * ("pid"; "thread id" and "thread", the name) and return 1: pprof has
+ * labels for what pyprof's own views show as the two outermost frames. */
+static int
+as_label(const pyprof_func_t *f, sample_labels_t *out)
+{
+    long id;
+    int end = 0;
+    if (strcmp(f->filename, "~") != 0 || f->lineno != 0) {
+        return 0;
+    }
+    if (!out->has_pid && sscanf(f->funcname, "<process %ld%n", &id, &end) == 1
+        && end > 0) {
+        out->labels[out->count++] = (pyprof_pprof_label_t){"pid", NULL, id};
+        out->has_pid = 1;
+        return 1;
+    }
+    if (!out->has_thread
+        && sscanf(f->funcname, "<thread %ld%n", &id, &end) == 1 && end > 0) {
+        out->has_thread = 1;
+        const char *name = f->funcname + end;
+        name += *name == ' ';
+        size_t len = strlen(name);
+        len -= len > 0 && name[len - 1] == '>';
+        snprintf(out->thread, sizeof(out->thread), "%.*s", (int)len, name);
+        out->labels[out->count++] =
+            (pyprof_pprof_label_t){"thread id", NULL, id};
+        out->labels[out->count++] =
+            (pyprof_pprof_label_t){"thread", out->thread, 0};
+        return 1;
+    }
+    return 0;
+}
+
 int
 pyprof_export_pprof_recording(pyprof_sink_t *out,
                               const pyprof_recording_t *rec)
@@ -121,12 +165,17 @@ pyprof_export_pprof_recording(pyprof_sink_t *out,
             continue;
         }
         size_t depth = 0;
+        sample_labels_t labels = {0};
         for (uint32_t i = id; i != 0; i = nodes[i].parent) {
-            stack[depth++] = locations[i];
+            const pyprof_func_t *f = pyprof_stats_get(funcs, nodes[i].func);
+            if (!as_label(f, &labels)) {
+                stack[depth++] = locations[i];
+            }
         }
         int64_t values[2] = {samples, samples > INT64_MAX / period
                                           ? INT64_MAX : samples * period};
-        if (pyprof_pprof_add_sample(prof, stack, depth, values, NULL, 0) < 0) {
+        if (pyprof_pprof_add_sample(prof, stack, depth, values,
+                                    labels.labels, labels.count) < 0) {
             goto done;
         }
     }
