@@ -100,6 +100,13 @@ pyprof_sampler_open(const pyprof_memory_reader_t *reader,
         goto error;
     }
     sampler->prefetch.tstate = sampler->buffer + 3 * BUFFER_BYTES;
+    sampler->steps = malloc(MAX_FRAME_STEPS * sizeof(*sampler->steps));
+    sampler->code_heads = malloc(PYPROF_MEMORY_MAX_READV * BUFFER_BYTES);
+    if (sampler->steps == NULL || sampler->code_heads == NULL) {
+        set_error(status, err, errlen, PYPROF_SAMPLER_NO_MEMORY,
+                  "out of memory");
+        goto error;
+    }
     const unsigned char *head_bytes = NULL;
     size_t head_len = 0;
     if (version_hex >= 0x030D0000) {
@@ -141,6 +148,8 @@ pyprof_sampler_detach(pyprof_sampler_t *sampler)
     pyprof_tasks_clear(&sampler->tasks);
     free(sampler->frames);
     free(sampler->buffer);
+    free(sampler->steps);
+    free(sampler->code_heads);
     free(sampler);
 }
 
@@ -229,85 +238,153 @@ frame_line(const pyprof_layout_t *layout, const pyprof_code_entry_t *entry,
     return line < 0 ? 0 : line;
 }
 
-/* Read the frames of one thread, innermost first, into sampler->frames.
- * One remote read per frame: the head of the frame's code object (unless
- * it was already checked in this sample) is read together with the next
- * frame, whose address the frame gives. */
+/* The frame at `addr` (frame_size bytes) out of the window of target
+ * memory last read into `window` (at *window_addr, *window_len long), or
+ * read now.  From 3.11 on frames live in the thread's data stack, the
+ * caller's below the callee's: one read of what lies below the frame, in
+ * its page, serves the next frames too.  A window that cannot be read
+ * (an image holds the exact frames only) falls back to the frame alone. */
 static int
-walk_frames(pyprof_sampler_t *sampler, uint64_t frame_addr, size_t *nframes,
-            int *truncated)
+frame_bytes(pyprof_sampler_t *sampler, uint64_t addr,
+            unsigned char *window, uint64_t *window_addr, size_t *window_len,
+            const unsigned char **frame)
 {
-    const pyprof_layout_t *layout = &sampler->layout;
-    unsigned char *frame = sampler->buffer;
-    unsigned char *next_frame = sampler->buffer + BUFFER_BYTES;
-    unsigned char *code_head = sampler->buffer + 2 * BUFFER_BYTES;
-    size_t n = 0;
-    *truncated = 0;
-    if (frame_addr != 0) {
-        int rc = pyprof_remote_read(&sampler->remote, frame_addr, frame,
-                                    layout->frame_size);
-        if (rc) {
-            return rc;
+    size_t size = sampler->layout.frame_size;
+    if (*window_len >= size && addr >= *window_addr
+        && addr - *window_addr <= *window_len - size) {
+        *frame = window + (addr - *window_addr);
+        return 0;
+    }
+    if (!sampler->layout.frame_is_object && addr >= BUFFER_BYTES
+        && addr + size > addr) {
+        uint64_t page = addr & ~(uint64_t)(BUFFER_BYTES - 1);
+        uint64_t low = addr + size - BUFFER_BYTES;
+        low = low > page ? low : page;
+        size_t len = (size_t)(addr + size - low);
+        if (len > size && pyprof_remote_read(&sampler->remote, low, window,
+                                             len) == 0) {
+            *window_addr = low;
+            *window_len = len;
+            *frame = window + (addr - low);
+            return 0;
         }
     }
-    for (int steps = 0; frame_addr != 0; steps++) {
-        if (n == PYPROF_SAMPLER_MAX_FRAMES || steps == MAX_FRAME_STEPS) {
+    *window_len = 0;
+    int rc = pyprof_remote_read(&sampler->remote, addr, window, size);
+    if (rc == 0) {
+        *window_addr = addr;
+        *window_len = size;
+        *frame = window;
+    }
+    return rc;
+}
+
+/* Check (and on a miss, read) the code objects of steps[0..n) not yet
+ * checked in this sample: their heads are read PYPROF_MEMORY_MAX_READV
+ * at a time, each code object once. */
+static int
+check_codes(pyprof_sampler_t *sampler, const pyprof_frame_step_t *steps,
+            size_t n)
+{
+    const pyprof_layout_t *layout = &sampler->layout;
+    pyprof_memory_read_t reads[PYPROF_MEMORY_MAX_READV];
+    size_t batched = 0;
+    for (size_t i = 0; i <= n; i++) {
+        uint64_t code = i < n ? steps[i].code : 0;
+        if (code != 0
+            && pyprof_codecache_checked(&sampler->codes, code,
+                                        sampler->stats.samples) == NULL) {
+            int queued = 0;
+            for (size_t k = 0; k < batched && !queued; k++) {
+                queued = reads[k].addr == code;
+            }
+            if (!queued) {
+                reads[batched] = (pyprof_memory_read_t){
+                    code, sampler->code_heads + batched * BUFFER_BYTES,
+                    layout->code_size};
+                batched++;
+            }
+        }
+        if (batched == PYPROF_MEMORY_MAX_READV || (i == n && batched > 0)) {
+            int rc = pyprof_remote_readv(&sampler->remote, reads, batched);
+            for (size_t k = 0; rc == 0 && k < batched; k++) {
+                pyprof_code_entry_t *entry;
+                rc = resolve_code(sampler, reads[k].addr, reads[k].buf,
+                                  &entry);
+            }
+            if (rc) {
+                return rc;
+            }
+            batched = 0;
+        }
+    }
+    return 0;
+}
+
+/* Read the frames of one thread, innermost first, into sampler->frames:
+ * the frame chain first (few reads: see frame_bytes), then the code
+ * objects (see check_codes), then each frame's function and line. */
+static int
+walk_frames(pyprof_sampler_t *sampler, uint64_t frame_addr,
+            size_t *nframes, int *truncated)
+{
+    const pyprof_layout_t *layout = &sampler->layout;
+    pyprof_frame_step_t *steps = sampler->steps;
+    uint64_t window_addr = 0;
+    size_t window_len = 0, n = 0;
+    *truncated = 0;
+    for (int count = 0; frame_addr != 0; count++) {
+        if (n == PYPROF_SAMPLER_MAX_FRAMES || count == MAX_FRAME_STEPS) {
             *truncated = 1;
             break;
         }
-        uint64_t previous = get_u64(frame, layout->frame_previous);
+        const unsigned char *frame;
+        int rc = frame_bytes(sampler, frame_addr, sampler->buffer,
+                             &window_addr, &window_len, &frame);
+        if (rc) {
+            return rc;
+        }
+        frame_addr = get_u64(frame, layout->frame_previous);
         uint64_t code_addr = get_u64(frame, layout->frame_code);
-        uint64_t instr = layout->frame_is_object
-                             ? (uint64_t)(uint32_t)get_i32(frame,
-                                                           layout->frame_instr)
-                             : get_u64(frame, layout->frame_instr);
-        int skip = 0;
         if (layout->frame_owner) {
             int owner = (signed char)frame[layout->frame_owner];
-            skip = owner == layout->owner_skip_a
-                   || owner == layout->owner_skip_b;
+            if (owner == layout->owner_skip_a
+                || owner == layout->owner_skip_b) {
+                continue;
+            }
         }
         if (layout->code_is_tagged) {
             code_addr &= ~(uint64_t)7;
         }
-        skip = skip || code_addr == 0;
-        pyprof_code_entry_t *entry =
-            skip ? NULL
-                 : pyprof_codecache_checked(&sampler->codes, code_addr,
-                                            sampler->stats.samples);
-        pyprof_memory_read_t reads[2];
-        size_t nreads = 0;
-        if (!skip && entry == NULL) {
-            reads[nreads++] = (pyprof_memory_read_t){code_addr, code_head,
-                                                     layout->code_size};
+        if (code_addr == 0) {
+            continue;
         }
-        if (previous != 0) {
-            reads[nreads++] = (pyprof_memory_read_t){previous, next_frame,
-                                                     layout->frame_size};
+        steps[n].code = code_addr;
+        steps[n].instr = layout->frame_is_object
+                             ? (uint64_t)(uint32_t)get_i32(frame,
+                                                           layout->frame_instr)
+                             : get_u64(frame, layout->frame_instr);
+        n++;
+    }
+    int rc = check_codes(sampler, steps, n);
+    if (rc) {
+        return rc;
+    }
+    for (size_t i = 0; i < n; i++) {
+        pyprof_code_entry_t *entry = pyprof_codecache_checked(
+            &sampler->codes, steps[i].code, sampler->stats.samples);
+        if (entry == NULL) {
+            return PYPROF_SAMPLER_INCONSISTENT;
         }
-        int rc = nreads ? pyprof_remote_readv(&sampler->remote, reads, nreads)
-                        : 0;
-        if (rc == 0 && !skip && entry == NULL) {
-            rc = resolve_code(sampler, code_addr, code_head, &entry);
-        }
-        if (rc) {
-            return rc;
-        }
-        if (!skip) {
-            const pyprof_function_t *function =
-                pyprof_codecache_function(&sampler->codes, entry->function_id);
-            pyprof_frame_t *out = &sampler->frames[n++];
-            out->name = function->name;
-            out->filename = function->filename;
-            out->firstlineno = function->firstlineno;
-            out->function_id = entry->function_id;
-            out->line = frame_line(layout, entry, code_addr, instr,
-                                   function->firstlineno);
-        }
-        unsigned char *swap = frame;
-        frame = next_frame;
-        next_frame = swap;
-        frame_addr = previous;
+        const pyprof_function_t *function =
+            pyprof_codecache_function(&sampler->codes, entry->function_id);
+        pyprof_frame_t *out = &sampler->frames[i];
+        out->name = function->name;
+        out->filename = function->filename;
+        out->firstlineno = function->firstlineno;
+        out->function_id = entry->function_id;
+        out->line = frame_line(layout, entry, steps[i].code, steps[i].instr,
+                               function->firstlineno);
     }
     *nframes = n;
     return 0;

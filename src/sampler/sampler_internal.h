@@ -27,6 +27,12 @@ typedef struct {
  * addresses; the walk uses a prefetched value only when it arrives at
  * the very address it was read at (`got`), and reads normally otherwise,
  * so a stale guess costs nothing but the bytes. */
+/* A frame of the walk, before its code object is looked at. */
+typedef struct {
+    uint64_t code;          /* the code object */
+    uint64_t instr;         /* 3.10's f_lasti, else the instruction ptr */
+} pyprof_frame_step_t;
+
 typedef struct {
     pyprof_prefetch_addrs_t want;   /* for the next sample */
     pyprof_prefetch_addrs_t got;    /* read by this sample's first read */
@@ -48,6 +54,8 @@ struct pyprof_sampler {
     unsigned char *buffer;         /* two frames, a code head and a
                                       prefetched thread state */
     pyprof_prefetch_t prefetch;
+    pyprof_frame_step_t *steps;    /* one thread's frames (walk_frames) */
+    unsigned char *code_heads;     /* PYPROF_MEMORY_MAX_READV code heads */
     pyprof_sampler_stats_t stats;
     char binary[PATH_MAX];         /* the ELF file _PyRuntime came from */
     char error[PYPROF_SAMPLER_ERROR_MAX];
