@@ -153,8 +153,8 @@ def main(argv=None):
     ap.add_argument("--python", nargs="+", default=[sys.executable])
     ap.add_argument("--workloads", nargs="+", default=WORKLOADS)
     ap.add_argument("--rounds", type=int, default=2)
-    ap.add_argument("--seconds", type=float, default=2.0,
-                    help="self-timed length of the long runs (default 2)")
+    ap.add_argument("--seconds", type=float, default=1.5,
+                    help="self-timed length of the long runs (default 1.5)")
     ap.add_argument("--short", type=float, default=0.5,
                     help="self-timed length of the short runs, for the "
                          "CPU per sample without start-up (default 0.5)")
