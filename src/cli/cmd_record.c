@@ -501,6 +501,11 @@ sample_loop(pyprof_session_t *session, pyprof_recording_t *rec,
     pyprof_schedule_t schedule;
     pyprof_schedule_init(&schedule, start, (int64_t)llround(1e9 / opts->rate),
                          (uint64_t)realtime_ns() | 1);
+    if (opts->flags & PYPROF_RECORD_BLOCKING) {
+        /* Each sample stops the target: catching up would stop it back to
+         * back.  A late wake-up takes only its own period's deadline. */
+        schedule.backlog_ns = 0;
+    }
     info->start_unix_ns = realtime_ns();
     /* wake-ups within 1 us of the deadline, not the default 50 us */
     prctl(PR_SET_TIMERSLACK, 1UL, 0UL, 0UL, 0UL);
