@@ -112,6 +112,8 @@ _Thread_local unsigned pyprof_alloc_suspended
     __attribute__((tls_model("initial-exec")));
 _Thread_local uintptr_t pyprof_alloc_recent[2]
     __attribute__((tls_model("initial-exec")));
+_Thread_local int64_t pyprof_alloc_thread_net
+    __attribute__((tls_model("initial-exec")));
 
 /* The call pyprof_alloc_call_before_next left for this thread's next
  * allocation.  Thread-local, so unshared. */
@@ -343,11 +345,14 @@ record(void *old, void *ptr, size_t size, int with_gil)
         state.totals.allocated += size;
         state.totals.blocks++;
     }
+    int64_t net = (int64_t)size - (had_previous ? (int64_t)previous.size : 0);
     if (pyprof_blockmap_put(&state.blocks, (uintptr_t)ptr, size, site) < 0) {
         /* Unrecorded from now on: its free will not be seen either. */
         state.lost = 1;
+        net = had_previous ? -(int64_t)previous.size : 0;
     }
     pthread_mutex_unlock(&state.lock);
+    pyprof_alloc_thread_net += net;
     pyprof_alloc_recent[1] = pyprof_alloc_recent[0];
     pyprof_alloc_recent[0] = (uintptr_t)ptr;
 }
@@ -361,6 +366,7 @@ forget(void *ptr)
         pyprof_blockmap_remove(&state.blocks, (uintptr_t)ptr, &block)) {
         state.sites[block.site].counts.freed += block.size;
         state.totals.freed += block.size;
+        pyprof_alloc_thread_net -= (int64_t)block.size;
     }
     pthread_mutex_unlock(&state.lock);
 }
@@ -375,6 +381,7 @@ pyprof_alloc_disown_block(uintptr_t address)
         pyprof_alloc_counts_t *counts = &state.sites[block.site].counts;
         counts->allocated -= block.size;
         counts->blocks--;
+        pyprof_alloc_thread_net -= (int64_t)block.size;
         /* The totals only grow (racy readers compare them): count it as
          * freed there, which keeps allocated - freed right. */
         state.totals.freed += block.size;

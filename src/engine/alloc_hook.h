@@ -101,6 +101,14 @@ extern _Thread_local unsigned pyprof_alloc_suspended
 extern _Thread_local uintptr_t pyprof_alloc_recent[2]
     __attribute__((tls_model("initial-exec")));
 
+/* Per thread: bytes of the program's this thread allocated minus bytes of
+ * recorded blocks it freed, since tracking started in it (a realloc
+ * counts its change).  What a line run by this thread did to the heap,
+ * whatever other threads do meanwhile: `pyprof memory`'s Increment once
+ * several threads run profiled lines.  Thread-local, initial-exec. */
+extern _Thread_local int64_t pyprof_alloc_thread_net
+    __attribute__((tls_model("initial-exec")));
+
 /* Bracket code of pyprof's that may allocate (nests).  No GIL needed. */
 static inline void
 pyprof_alloc_suspend(void)
