@@ -173,8 +173,24 @@ TOOLS = {
             "tracemalloc.take_snapshot().dump(%r)" % (w, w, out)],
     ),
 }
+# memray records every allocation to a file; with
+# --trace-python-allocators pymalloc's too (what pyprof's hooks see).
+for _name, _flags in (("memray", []),
+                      ("memray_python", ["--trace-python-allocators"])):
+    TOOLS[_name] = dict(
+        inproc=False, output=True,
+        argv=lambda py, w, out, flags=_flags: [
+            py, "-m", "memray", "run", "-q", "-f", *flags, "-o", out, w])
+# The floor of an allocation hook: bench/nullhook.c's pass-through
+# wrappers on the three domains, then the workload as `python W.py` runs it.
+TOOLS["null-alloc-hook"] = dict(
+    inproc=False, output=False,
+    argv=lambda py, w, out: [
+        py, "-c", NULLHOOK_IMPORT + "nullhook.hook_allocators(); "
+        "import runpy; sys.argv = [%r]; sys.path[0] = os.path.dirname(%r); "
+        "runpy.run_path(%r, run_name='__main__')" % (w, w, w)])
 MEMORY_TOOLS = ["memory_profiler", "pyprof_memory", "mprof", "pyprof_mprof",
-                "tracemalloc"]
+                "tracemalloc", "memray", "memray_python", "null-alloc-hook"]
 MEMORY_WORKLOADS = ["julia_jset", "julia_calc", "alloc_mem"]
 
 # The in-process driver: argv = spec-json workload-path out-path result-path.
