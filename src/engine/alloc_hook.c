@@ -14,9 +14,10 @@
  *     hook (pymalloc falling back to PyMem_RawMalloc for a large block)
  *     pass straight through: each block is recorded once, by the
  *     outermost hook.
- *   - One mutex protects the block map and the site tables, because the
- *     RAW domain is called by threads that do not hold the GIL.  Nothing
- *     inside it calls Python's allocators, so it cannot deadlock.
+ *   - One lock (a spinlock: see lock_state) protects the block map and
+ *     the site tables, because the RAW domain is called by threads that
+ *     do not hold the GIL.  Nothing inside it calls Python's allocators,
+ *     so it cannot deadlock.
  *   - A site is (code object, line) of the innermost complete Python
  *     frame of the allocating thread, as tracemalloc's 'lineno' statistics
  *     see it.  Sites hold a strong reference to their code object (so an
@@ -36,6 +37,7 @@
 #include "alloc_hook.h"
 
 #include <pthread.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -85,7 +87,7 @@ static struct {
     int users;                          /* start() calls not yet stopped */
     layer_t *layer;                     /* the recording layer */
     int removed;                        /* see pyprof_alloc_was_removed */
-    pthread_mutex_t lock;
+    int lock;                           /* see lock_state */
     pyprof_blockmap_t blocks;
     site_t *sites;                      /* sites[0] = no Python frame */
     uint32_t nsites, sites_cap;
@@ -95,7 +97,8 @@ static struct {
     size_t locations_mask, nlocations;
     pyprof_alloc_counts_t totals;
     int lost;
-} state = {.lock = PTHREAD_MUTEX_INITIALIZER};
+    uint64_t generation;                /* which start (see last_location) */
+} state;
 
 /* Non-zero while this thread is inside a hook: allocations made by the
  * hook itself pass through unrecorded.  Thread-local, so unshared. */
@@ -126,6 +129,35 @@ static _Thread_local struct {
 
 static const PyMemAllocatorDomain domains[3] = {
     PYMEM_DOMAIN_RAW, PYMEM_DOMAIN_MEM, PYMEM_DOMAIN_OBJ};
+
+/* ------------------------------------------------------------------ */
+/* The lock.  A spinlock, not a pthread mutex: taken twice per allocation
+ * and free pair, uncontended nearly always (the GIL serialises every
+ * allocator call but the RAW domain's without it), where a mutex's lock
+ * and unlock cost about 50 instructions and an atomic exchange 5.  What
+ * it guards is held for a few hundred instructions at most, never across
+ * a call that could block or allocate through Python; a waiter that
+ * spins long yields the CPU (the holder may be descheduled). */
+
+static inline void
+lock_state(void)
+{
+    while (__atomic_exchange_n(&state.lock, 1, __ATOMIC_ACQUIRE)) {
+        for (int spins = 0; __atomic_load_n(&state.lock, __ATOMIC_RELAXED);
+             spins++) {
+            if (spins >= 100) {
+                sched_yield();
+                spins = 0;
+            }
+        }
+    }
+}
+
+static inline void
+unlock_state(void)
+{
+    __atomic_store_n(&state.lock, 0, __ATOMIC_RELEASE);
+}
 
 /* ------------------------------------------------------------------ */
 /* The site table (under state.lock). */
@@ -290,6 +322,18 @@ find_location_unlocked(PyCodeObject *code, int addr)
 /* ------------------------------------------------------------------ */
 /* Recording (called by the hooks, guard set). */
 
+/* The location this thread last allocated from, and its site: a loop's
+ * allocation comes from the same instruction round after round, and this
+ * saves the hash lookup then.  Valid for the start `generation` names (a
+ * site holds a reference to its code, so the code cannot be freed and its
+ * address reused while it is).  Thread-local. */
+static _Thread_local struct {
+    uint64_t generation;
+    PyCodeObject *code;
+    int addr;
+    uint32_t site;
+} last_location __attribute__((tls_model("initial-exec")));
+
 /* The site of the calling thread's innermost Python frame, or 0.  The
  * caller holds the GIL and state.lock. */
 static uint32_t
@@ -305,7 +349,16 @@ current_site_unlocked(void)
     }
     int addr;
     PyCodeObject *code = pyprof_frame_location(frame, &addr);
-    return find_location_unlocked(code, addr);
+    if (last_location.generation == state.generation &&
+        last_location.code == code && last_location.addr == addr) {
+        return last_location.site;
+    }
+    uint32_t site = find_location_unlocked(code, addr);
+    last_location.generation = state.generation;
+    last_location.code = code;
+    last_location.addr = addr;
+    last_location.site = site;
+    return site;
 }
 
 /* Charge a new block (or a realloc from `old`, 0 for none) of `size`
@@ -313,10 +366,10 @@ current_site_unlocked(void)
 static void
 record(void *old, void *ptr, size_t size, int with_gil)
 {
-    pthread_mutex_lock(&state.lock);
+    lock_state();
     if (state.sites == NULL) {
         /* Tracking stopped while this thread (RAW, no GIL) was inside. */
-        pthread_mutex_unlock(&state.lock);
+        unlock_state();
         return;
     }
     uint32_t site = with_gil ? current_site_unlocked() : 0;
@@ -351,7 +404,7 @@ record(void *old, void *ptr, size_t size, int with_gil)
         state.lost = 1;
         net = had_previous ? -(int64_t)previous.size : 0;
     }
-    pthread_mutex_unlock(&state.lock);
+    unlock_state();
     pyprof_alloc_thread_net += net;
     pyprof_alloc_recent[1] = pyprof_alloc_recent[0];
     pyprof_alloc_recent[0] = (uintptr_t)ptr;
@@ -360,7 +413,7 @@ record(void *old, void *ptr, size_t size, int with_gil)
 static void
 forget(void *ptr)
 {
-    pthread_mutex_lock(&state.lock);
+    lock_state();
     pyprof_block_t block;
     if (state.sites != NULL &&
         pyprof_blockmap_remove(&state.blocks, (uintptr_t)ptr, &block)) {
@@ -368,13 +421,13 @@ forget(void *ptr)
         state.totals.freed += block.size;
         pyprof_alloc_thread_net -= (int64_t)block.size;
     }
-    pthread_mutex_unlock(&state.lock);
+    unlock_state();
 }
 
 void
 pyprof_alloc_disown_block(uintptr_t address)
 {
-    pthread_mutex_lock(&state.lock);
+    lock_state();
     pyprof_block_t block;
     if (state.sites != NULL &&
         pyprof_blockmap_remove(&state.blocks, address, &block)) {
@@ -386,7 +439,7 @@ pyprof_alloc_disown_block(uintptr_t address)
          * freed there, which keeps allocated - freed right. */
         state.totals.freed += block.size;
     }
-    pthread_mutex_unlock(&state.lock);
+    unlock_state();
     if (pyprof_alloc_recent[0] == address) {
         pyprof_alloc_recent[0] = pyprof_alloc_recent[1];
     }
@@ -553,7 +606,7 @@ pyprof_alloc_cancel_pending(void)
 static void
 drop_records(void)
 {
-    pthread_mutex_lock(&state.lock);
+    lock_state();
     site_t *sites = state.sites;
     uint32_t nsites = state.nsites;
     pyprof_blockmap_free(&state.blocks);
@@ -567,7 +620,7 @@ drop_records(void)
     state.locations_mask = state.nlocations = 0;
     memset(&state.totals, 0, sizeof(state.totals));
     state.lost = 0;
-    pthread_mutex_unlock(&state.lock);
+    unlock_state();
     /* Outside the lock: a code object's deallocation frees memory. */
     if (sites != NULL) {
         for (uint32_t s = 1; s < nsites; s++) {
@@ -582,13 +635,13 @@ drop_records(void)
 static void
 fork_prepare(void)
 {
-    pthread_mutex_lock(&state.lock);
+    lock_state();
 }
 
 static void
 fork_release(void)
 {
-    pthread_mutex_unlock(&state.lock);
+    unlock_state();
 }
 
 static int
@@ -690,15 +743,16 @@ pyprof_alloc_start(void)
         state.users++;
         return 0;
     }
-    pthread_mutex_lock(&state.lock);
+    lock_state();
     int failed = pyprof_blockmap_init(&state.blocks) < 0;
     state.sites_cap = 256;
     state.sites = calloc(state.sites_cap, sizeof(*state.sites));
     state.nsites = 1;   /* site 0: no Python frame */
+    state.generation++;
     failed |= state.sites == NULL;
     failed = failed || rebuild_index_unlocked(1024) < 0 ||
              grow_locations_unlocked() < 0;
-    pthread_mutex_unlock(&state.lock);
+    unlock_state();
     if (failed) {
         drop_records();
         PyErr_NoMemory();
@@ -761,14 +815,14 @@ pyprof_alloc_site_of_object(PyObject *obj, PyCodeObject **code, int *lineno)
     uintptr_t block = (uintptr_t)obj -
                       pyprof_object_preheader_size(Py_TYPE(obj));
     int found = 0;
-    pthread_mutex_lock(&state.lock);
+    lock_state();
     pyprof_block_t *entry = pyprof_blockmap_get(&state.blocks, block);
     if (entry != NULL && entry->site != 0) {
         *code = state.sites[entry->site].code;
         *lineno = state.sites[entry->site].lineno;
         found = 1;
     }
-    pthread_mutex_unlock(&state.lock);
+    unlock_state();
     return found;
 }
 
@@ -792,13 +846,13 @@ pyprof_alloc_site_counts(PyCodeObject *code, int lineno,
     if (state.users == 0) {
         return 0;
     }
-    pthread_mutex_lock(&state.lock);
+    lock_state();
     uint32_t site = find_site_unlocked(code, lineno, 0);
     int found = site != UINT32_MAX && site != 0;
     if (found) {
         *out = state.sites[site].counts;
     }
-    pthread_mutex_unlock(&state.lock);
+    unlock_state();
     return found;
 }
 
@@ -812,13 +866,13 @@ pyprof_alloc_foreach_site(int (*visit)(PyCodeObject *, int,
     }
     /* Copy under the lock, visit outside it: the visitor allocates, and
      * its allocations come back through the hooks, which take the lock. */
-    pthread_mutex_lock(&state.lock);
+    lock_state();
     uint32_t n = state.nsites;
     site_t *copy = malloc((n ? n : 1) * sizeof(*copy));
     if (copy != NULL) {
         memcpy(copy, state.sites, n * sizeof(*copy));
     }
-    pthread_mutex_unlock(&state.lock);
+    unlock_state();
     if (copy == NULL) {
         PyErr_NoMemory();
         return -1;

@@ -81,21 +81,34 @@ grow(pyprof_blockmap_t *map)
     return 0;
 }
 
+/* One probe: the slot holding `address`, or the empty slot ending its
+ * run (where it belongs). */
+static pyprof_block_t *
+probe(const pyprof_blockmap_t *map, uintptr_t address)
+{
+    size_t i = hash_address(address) & map->mask;
+    while (map->slots[i].address != address && map->slots[i].address != 0) {
+        i = (i + 1) & map->mask;
+    }
+    return &map->slots[i];
+}
+
 int
 pyprof_blockmap_put(pyprof_blockmap_t *map, uintptr_t address, size_t size,
                     uint32_t site)
 {
     pyprof_block_t block = {address, size, site};
-    pyprof_block_t *existing = pyprof_blockmap_get(map, address);
-    if (existing != NULL) {
-        *existing = block;
-        return 0;
+    pyprof_block_t *slot = probe(map, address);
+    if (slot->address == 0) {
+        if ((map->count + 1) * 2 > map->mask + 1) {
+            if (grow(map) < 0) {
+                return -1;
+            }
+            slot = probe(map, address);
+        }
+        map->count++;
     }
-    if ((map->count + 1) * 2 > map->mask + 1 && grow(map) < 0) {
-        return -1;
-    }
-    insert_unchecked(map->slots, map->mask, &block);
-    map->count++;
+    *slot = block;
     return 0;
 }
 
