@@ -44,23 +44,35 @@ def test_each_threads_lines_show_what_that_thread_did(tmp_path):
              for l in plain.stdout.splitlines() if l.startswith("ALIVE")}
     at = marks()
     n = THREADS * ROUNDS
+    iterators = THREADS * sys.getsizeof(iter([]))
+    # From 3.14 list iterators come from a free list: which call pays for
+    # one (and which keeps one) differs between runs, by at most one
+    # iterator per call.
+    free_list = sys.version_info >= (3, 14)
     for mark, lineno in at.items():
         row = rows[lineno]
-        assert row["alive_bytes"] == alive.get(lineno, 0), (mark, row)
         loop = mark.endswith("_loop")
         assert row["occurrences"] == n + (THREADS if loop else 0), (mark,
                                                                     row)
+        if loop and free_list:
+            assert 0 <= row["alive_bytes"] <= iterators, (mark, row)
+        else:
+            assert row["alive_bytes"] == alive.get(lineno, 0), (mark, row)
     # Each loop's line makes one list iterator per call, freed there.
     for mark in ("churn_loop", "idle_loop"):
-        assert rows[at[mark]]["allocated_bytes"] == \
-            THREADS * sys.getsizeof(iter([])), rows[at[mark]]
+        row = rows[at[mark]]
+        if free_list:
+            assert 0 < row["allocated_bytes"] <= iterators, row
+            assert abs(row["increment"]) * MIB <= iterators + 1, row
+        else:
+            assert row["allocated_bytes"] == iterators, row
+            assert row["increment"] == 0, row
+    # idle() allocates and frees nothing else: none of its other lines
+    # may show an increment, whatever the churning threads did meanwhile.
     for mark in ("churn_del", "idle_body", "idle_none"):
         assert rows[at[mark]]["allocated_bytes"] == 0, rows[at[mark]]
-    # idle() allocates and frees nothing: none of its lines may show an
-    # increment, whatever the churning threads did meanwhile.
-    for mark in ("idle_loop", "idle_body", "idle_none"):
+    for mark in ("idle_body", "idle_none"):
         assert rows[at[mark]]["increment"] == 0, rows[at[mark]]
-    assert rows[at["churn_loop"]]["increment"] == 0, rows[at["churn_loop"]]
     # churn's list line grows the heap by what it allocates and keeps to
     # the next line (at least the 100 items of each list), its del line
     # shrinks it by as much.
