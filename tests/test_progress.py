@@ -25,24 +25,7 @@ def write(path, source):
 def run_with_tty_stderr(args, cwd):
     """Run args with stderr a pty (stdout a pipe); (returncode, stdout,
     everything written to the terminal)."""
-    master, slave = pty.openpty()
-    proc = subprocess.Popen(args, cwd=str(cwd), stdin=subprocess.DEVNULL,
-                            stdout=subprocess.PIPE, stderr=slave)
-    os.close(slave)
-    chunks = []
-    while True:
-        try:
-            chunk = os.read(master, 65536)
-        except OSError:         # EIO: the last writer closed the pty
-            break
-        if not chunk:
-            break
-        chunks.append(chunk)
-    os.close(master)
-    out = proc.stdout.read()
-    proc.stdout.close()
-    proc.wait(timeout=300)
-    return proc.returncode, out.decode(), b"".join(chunks).decode()
+    return run_on_a_terminal(args, cwd, stdout_too=False)
 
 
 def test_time_on_a_terminal_says_it_repeats_and_shows_progress(tmp_path):
@@ -150,3 +133,120 @@ def test_view_without_a_terminal_prints_no_progress(tmp_path):
     assert got.returncode == 0, got.stderr
     assert "reading" not in got.stderr and "drawing" not in got.stderr
     assert "\r" not in got.stderr
+
+
+# -- the program writes to the same terminal ------------------------------
+
+def run_on_a_terminal(args, cwd, stdout_too):
+    """Run args with stderr -- and stdout when stdout_too, else a pipe --
+    on one pty, as in a terminal window; (returncode, what went to the
+    pipe, what reached the terminal)."""
+    master, slave = pty.openpty()
+    proc = subprocess.Popen(args, cwd=str(cwd), stdin=subprocess.DEVNULL,
+                            stdout=slave if stdout_too else subprocess.PIPE,
+                            stderr=slave)
+    os.close(slave)
+    chunks = []
+    while True:
+        try:
+            chunk = os.read(master, 65536)
+        except OSError:         # EIO: the last writer closed the pty
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    os.close(master)
+    out = b""
+    if proc.stdout is not None:
+        out = proc.stdout.read()
+        proc.stdout.close()
+    proc.wait(timeout=300)
+    return proc.returncode, out.decode(), b"".join(chunks).decode()
+
+
+def screen_lines(terminal):
+    """What a terminal shows of `terminal`, line by line: "\\r" goes back to
+    the line's start, ESC [ K erases to its end, other text overwrites."""
+    shown = []
+    for raw in terminal.replace("\r\n", "\n").split("\n"):
+        line, col, i = [], 0, 0
+        while i < len(raw):
+            if raw.startswith("\x1b[K", i):
+                del line[col:]
+                i += 3
+                continue
+            if raw[i] == "\r":
+                col = 0
+            elif col < len(line):
+                line[col] = raw[i]
+                col += 1
+            else:
+                line.append(raw[i])
+                col += 1
+            i += 1
+        shown.append("".join(line))
+    return shown
+
+
+SAYS_HELLO = """\
+import sys, time
+time.sleep(0.03)
+sys.stderr.write("program says hello\\n")
+"""
+
+
+def test_time_progress_never_sticks_to_the_programs_lines(tmp_path):
+    """The program writes to stderr, the terminal the progress line is on:
+    each of its lines shows whole, on a line of its own."""
+    prog = write(tmp_path / "p.py", SAYS_HELLO)
+    status, _, terminal = run_on_a_terminal(
+        [*PYPROF, "time", "-n", "2", "-r", "3", prog], tmp_path,
+        stdout_too=False)
+    assert status == 0, terminal
+    shown = screen_lines(terminal)
+    said = [line for line in shown if "program says" in line]
+    assert said == ["program says hello"] * 7, shown
+    assert all(line.startswith("pyprof time: ") or line in
+               ("", "program says hello") for line in shown), shown
+
+
+def test_time_progress_does_not_flash_between_runs(tmp_path):
+    """A quiet program on a terminal (stdout too): the status line is
+    redrawn in place, never erased between runs (which would show it only
+    for the instant between two runs), and erased once at the end."""
+    prog = write(tmp_path / "p.py", "import time\ntime.sleep(0.05)\n")
+    status, _, terminal = run_on_a_terminal(
+        [*PYPROF, "time", "-n", "1", "-r", "8", prog], tmp_path,
+        stdout_too=True)
+    assert status == 0, terminal
+    pieces = terminal.split(ERASE)[1:]
+    drawn = [p for p in pieces if p.startswith("pyprof time: ")]
+    bare = [p for p in pieces if not p.startswith("pyprof time: ")]
+    assert len(drawn) >= 3, terminal
+    assert len(bare) == 1, terminal         # the end's, before the results
+    assert "per loop" in bare[0]
+
+
+PRINTING_LOOP = """\
+import time
+
+@profile
+def handle(i):
+    print("handled call", i)
+    time.sleep(0.002)
+
+for i in range(400):
+    handle(i)
+"""
+
+
+def test_heap_progress_never_sticks_to_the_programs_lines(tmp_path):
+    prog = write(tmp_path / "loop.py", PRINTING_LOOP)
+    status, _, terminal = run_on_a_terminal([*PYPROF, "heap", prog],
+                                            tmp_path, stdout_too=True)
+    assert status == 0, terminal
+    shown = screen_lines(terminal)
+    handled = [line for line in shown if "handled call" in line]
+    assert handled == ["handled call %d" % i for i in range(400)], \
+        [line for line in handled if not line.startswith("handled")][:3]
+    assert not any("calls measured" in line for line in shown)

@@ -810,6 +810,7 @@ pyprof_cmd_heap(int argc, char **argv)
     session->trace_allocations = opts.trace_allocations;
     pyprof_progress_init(&session->progress, "pyprof heap",
                          PYPROF_NS_PER_SEC / 2);
+    pyprof_progress_watch_program(&session->progress);
     PyObject *capsule = PyCapsule_New(session, SESSION_CAPSULE,
                                       session_capsule_free);
     if (capsule == NULL) {

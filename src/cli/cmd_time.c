@@ -96,7 +96,6 @@ typedef struct {
     const char *stage;      /* "choosing loops" or "timing", for the line */
     long done;              /* runs of this stage finished */
     long total;             /* runs this stage will make */
-    int clear_each_run;     /* the program prints to the same terminal */
 } session_t;
 
 /* ---------------------------------------------------------------------- */
@@ -129,9 +128,6 @@ process_cpu_now(pyprof_ns_t *user, pyprof_ns_t *system)
 static int
 run_program(session_t *session, failure_t *failure)
 {
-    if (session->clear_each_run) {
-        pyprof_progress_clear(&session->progress);
-    }
     int status = 0;
     pyprof_outcome_t outcome = pyprof_runner_run(session->target, NULL,
                                                  &status);
@@ -558,8 +554,8 @@ pyprof_cmd_time(int argc, char **argv)
     memset(&session, 0, sizeof(session));
     session.target = &opts.target;
     pyprof_progress_init(&session.progress, "pyprof time", 0);
-    session.clear_each_run = !opts.quiet && isatty(STDOUT_FILENO);
     announce_runs(&session.progress, &opts);
+    pyprof_progress_watch_program(&session.progress);
     int failed = time_single_run(&session, &first, &failure) < 0 ||
                  (loops == 0 && choose_loops(&session, &loops, &failure) < 0);
     if (!failed && opts.loops == 0) {

@@ -1,15 +1,77 @@
 /* progress.c - what a long command is doing, on a terminal only (see
  * progress.h).  The status line is "\r" + text + "erase to end of line",
  * so a shorter text leaves nothing of a longer one; a note first erases
- * the status line, then the status line comes back at its next redraw. */
+ * the status line, then the status line comes back at its next redraw.
+ *
+ * The program writes to the same terminal (its stderr is ours, its
+ * stdout often is too), and a status line left on screen while it runs
+ * would be glued to the front of its next line.  Erasing the line before
+ * each run instead would show it only between runs: a flash.  So the
+ * process's own count of bytes written (/proc/self/io's wchar) is
+ * compared with what it was after our last write: when anyone else
+ * wrote in between -- the program -- no status line is drawn again (and
+ * none is erased: that would erase the program's text).  Notes still
+ * are: a whole line between runs interleaves with nothing. */
 #include "progress.h"
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <time.h>
 #include <unistd.h>
 
 #define ERASE_LINE "\r\033[K"
+
+/* Bytes this process has passed to write() so far, or -1 when the kernel
+ * does not say. */
+static long long
+bytes_written(void)
+{
+    FILE *io = fopen("/proc/self/io", "r");
+    if (io == NULL) {
+        return -1;
+    }
+    char line[128];
+    long long written = -1;
+    while (fgets(line, sizeof(line), io) != NULL) {
+        if (strncmp(line, "wchar:", 6) == 0) {
+            written = strtoll(line + 6, NULL, 10);
+            break;
+        }
+    }
+    fclose(io);
+    return written;
+}
+
+/* Remember how much was written, after a write of ours. */
+static void
+mark_written(pyprof_progress_t *progress)
+{
+    if (progress->watch_program) {
+        progress->written = bytes_written();
+    }
+}
+
+/* Non-zero when something besides us wrote since our last write: from
+ * then on the status line stays off (the program writes where it is
+ * drawn), and what is on screen is left alone. */
+static int
+others_wrote(pyprof_progress_t *progress)
+{
+    if (!progress->watch_program) {
+        return 0;
+    }
+    if (!progress->others_write) {
+        long long now = bytes_written();
+        progress->others_write = now >= 0 && progress->written >= 0
+                                 && now != progress->written;
+    }
+    if (progress->others_write) {
+        progress->line_shown = 0;
+    }
+    return progress->others_write;
+}
 
 void
 pyprof_progress_init(pyprof_progress_t *progress, const char *command,
@@ -20,6 +82,16 @@ pyprof_progress_init(pyprof_progress_t *progress, const char *command,
     progress->line_shown = 0;
     progress->quiet_until = pyprof_clock_read_ns(CLOCK_MONOTONIC) + delay_ns;
     progress->last_drawn = 0;
+    progress->others_write = 0;
+    progress->watch_program = 0;
+    progress->written = -1;
+}
+
+void
+pyprof_progress_watch_program(pyprof_progress_t *progress)
+{
+    progress->watch_program = progress->enabled;
+    mark_written(progress);
 }
 
 int
@@ -31,10 +103,12 @@ pyprof_progress_enabled(const pyprof_progress_t *progress)
 void
 pyprof_progress_clear(pyprof_progress_t *progress)
 {
-    if (progress->enabled && progress->line_shown) {
+    if (progress->enabled && progress->line_shown
+        && !others_wrote(progress)) {
         fputs(ERASE_LINE, stderr);
         fflush(stderr);
         progress->line_shown = 0;
+        mark_written(progress);
     }
 }
 
@@ -52,6 +126,7 @@ pyprof_progress_note(pyprof_progress_t *progress, const char *fmt, ...)
     fputc('\n', stderr);
     va_end(ap);
     fflush(stderr);
+    mark_written(progress);
 }
 
 void
@@ -66,6 +141,9 @@ pyprof_progress_status(pyprof_progress_t *progress, int force,
                    now - progress->last_drawn < PYPROF_PROGRESS_REDRAW_NS)) {
         return;
     }
+    if (others_wrote(progress)) {
+        return;
+    }
     va_list ap;
     va_start(ap, fmt);
     fprintf(stderr, ERASE_LINE "%s: ", progress->command);
@@ -74,4 +152,5 @@ pyprof_progress_status(pyprof_progress_t *progress, int force,
     fflush(stderr);
     progress->line_shown = 1;
     progress->last_drawn = now;
+    mark_written(progress);
 }

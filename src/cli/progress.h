@@ -23,6 +23,11 @@ typedef struct {
     int line_shown;         /* a status line is on screen */
     pyprof_ns_t quiet_until;    /* no status line before this time */
     pyprof_ns_t last_drawn;     /* when the status line was drawn */
+    long long written;      /* bytes the process had written after our
+                               last write (-1: unknown) */
+    int watch_program;      /* pyprof_progress_watch_program was called */
+    int others_write;       /* the program wrote: no status line any
+                               more */
 } pyprof_progress_t;
 
 /* Start reporting for `command` (borrowed; must outlive *progress).  A
@@ -30,6 +35,14 @@ typedef struct {
  * shows none; notes are printed at once. */
 void pyprof_progress_init(pyprof_progress_t *progress, const char *command,
                           pyprof_ns_t delay_ns);
+
+/* A program runs between the updates, writing where it likes -- to the
+ * terminal too.  Once it has written anything (a process cannot tell
+ * where), the status line is not drawn again and what is on screen is
+ * not erased, so the line never sticks to the front of the program's
+ * lines nor flashes between runs; notes still are printed.  Call after
+ * init, before the program first runs. */
+void pyprof_progress_watch_program(pyprof_progress_t *progress);
 
 /* Non-zero when anything will be shown (stderr is a terminal). */
 int pyprof_progress_enabled(const pyprof_progress_t *progress);
