@@ -7,6 +7,7 @@
  */
 #include "calltree_file.h"
 #include "readfile.h"
+#include "section.h"
 
 #include <errno.h>
 #include <math.h>
@@ -23,7 +24,7 @@ static const char foot_magic[8] = {'P', 'Y', 'P', 'R', 'O', 'F', 'P', 'T'};
 
 #define NODE_BYTES 32u
 #define HEAD_BYTES 24u  /* magic + nfuncs + nnodes */
-#define FOOT_BYTES 16u  /* body length + magic */
+#define FOOT_BYTES PYPROF_SECTION_FOOT_BYTES
 
 int
 pyprof_pathtree_init(pyprof_pathtree_t *tree)
@@ -71,73 +72,24 @@ pyprof_pathtree_add(pyprof_pathtree_t *tree, uint32_t parent, uint32_t func,
     return id;
 }
 
-static void
-put_u32(pyprof_sink_t *out, uint32_t v)
-{
-    unsigned char b[4];
-    for (int i = 0; i < 4; i++) {
-        b[i] = (unsigned char)(v >> (8 * i));
-    }
-    pyprof_sink_write(out, b, 4);
-}
-
-static void
-put_u64(pyprof_sink_t *out, uint64_t v)
-{
-    unsigned char b[8];
-    for (int i = 0; i < 8; i++) {
-        b[i] = (unsigned char)(v >> (8 * i));
-    }
-    pyprof_sink_write(out, b, 8);
-}
-
-static void
-put_f64(pyprof_sink_t *out, double d)
-{
-    uint64_t v;
-    memcpy(&v, &d, sizeof(v));
-    put_u64(out, v);
-}
-
 void
 pyprof_pathtree_serialize(pyprof_sink_t *out, const pyprof_pathtree_t *tree,
                           size_t nfuncs)
 {
     pyprof_sink_write(out, body_magic, sizeof(body_magic));
-    put_u32(out, (uint32_t)nfuncs);
-    put_u32(out, tree->count);
+    pyprof_section_put_u32(out, (uint32_t)nfuncs);
+    pyprof_section_put_u32(out, tree->count);
     for (uint32_t i = 0; i < tree->count; i++) {
         const pyprof_path_node_t *n = &tree->nodes[i];
-        put_u32(out, n->parent);
-        put_u32(out, n->func);
-        put_u64(out, (uint64_t)n->calls);
-        put_f64(out, n->tottime);
-        put_f64(out, n->cumtime);
+        pyprof_section_put_u32(out, n->parent);
+        pyprof_section_put_u32(out, n->func);
+        pyprof_section_put_u64(out, (uint64_t)n->calls);
+        pyprof_section_put_f64(out, n->tottime);
+        pyprof_section_put_f64(out, n->cumtime);
     }
-    put_u64(out, HEAD_BYTES + (uint64_t)tree->count * NODE_BYTES);
-    pyprof_sink_write(out, foot_magic, sizeof(foot_magic));
-}
-
-static uint32_t
-get_u32(const unsigned char *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16
-           | (uint32_t)p[3] << 24;
-}
-
-static uint64_t
-get_u64(const unsigned char *p)
-{
-    return (uint64_t)get_u32(p) | (uint64_t)get_u32(p + 4) << 32;
-}
-
-static double
-get_f64(const unsigned char *p)
-{
-    uint64_t v = get_u64(p);
-    double d;
-    memcpy(&d, &v, sizeof(d));
-    return d;
+    pyprof_section_put_footer(out, HEAD_BYTES
+                                       + (uint64_t)tree->count * NODE_BYTES,
+                              foot_magic);
 }
 
 int
@@ -145,12 +97,10 @@ pyprof_pathtree_parse_trailer(pyprof_pathtree_t *tree,
                               const unsigned char *data, size_t len,
                               size_t nfuncs, char *errbuf, size_t errlen)
 {
-    if (len < FOOT_BYTES
-        || memcmp(data + len - sizeof(foot_magic), foot_magic,
-                  sizeof(foot_magic)) != 0) {
+    uint64_t body_len;
+    if (!pyprof_section_footer(data, len, foot_magic, &body_len)) {
         return 0;
     }
-    uint64_t body_len = get_u64(data + len - FOOT_BYTES);
     if (body_len < HEAD_BYTES || body_len > len - FOOT_BYTES) {
         snprintf(errbuf, errlen, "call-path trailer: bad length");
         return -1;
@@ -160,8 +110,8 @@ pyprof_pathtree_parse_trailer(pyprof_pathtree_t *tree,
         snprintf(errbuf, errlen, "call-path trailer: bad magic");
         return -1;
     }
-    uint32_t file_funcs = get_u32(body + 16);
-    uint32_t nnodes = get_u32(body + 20);
+    uint32_t file_funcs = pyprof_section_get_u32(body + 16);
+    uint32_t nnodes = pyprof_section_get_u32(body + 20);
     if (file_funcs != nfuncs) {
         snprintf(errbuf, errlen,
                  "call-path trailer names %u functions, the profile has %zu",
@@ -175,11 +125,11 @@ pyprof_pathtree_parse_trailer(pyprof_pathtree_t *tree,
     }
     const unsigned char *p = body + HEAD_BYTES;
     for (uint32_t i = 0; i < nnodes; i++, p += NODE_BYTES) {
-        uint32_t parent = get_u32(p);
-        uint32_t func = get_u32(p + 4);
-        int64_t calls = (int64_t)get_u64(p + 8);
-        double tt = get_f64(p + 16);
-        double ct = get_f64(p + 24);
+        uint32_t parent = pyprof_section_get_u32(p);
+        uint32_t func = pyprof_section_get_u32(p + 4);
+        int64_t calls = (int64_t)pyprof_section_get_u64(p + 8);
+        double tt = pyprof_section_get_f64(p + 16);
+        double ct = pyprof_section_get_f64(p + 24);
         if (!isfinite(tt) || !isfinite(ct) || calls < 0) {
             snprintf(errbuf, errlen, "call-path trailer: node %u has bad "
                      "numbers", (unsigned)i);

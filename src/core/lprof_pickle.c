@@ -233,6 +233,19 @@ read_le(const unsigned char *p, size_t n)
     return v;
 }
 
+/* An opcode's argument: `n` little-endian bytes as an unsigned number in
+ * *value.  0, or -1 (truncated). */
+static int
+take_uint(unpickler_t *u, size_t n, uint64_t *value)
+{
+    const unsigned char *p;
+    if (take(u, n, &p) < 0) {
+        return -1;
+    }
+    *value = read_le(p, n);
+    return 0;
+}
+
 static int
 push(unpickler_t *u, pv_t *v)
 {
@@ -403,11 +416,10 @@ new_text(unpickler_t *u, pv_kind_t kind, const unsigned char *s, size_t n)
 static int
 push_str(unpickler_t *u, size_t size_bytes)
 {
-    const unsigned char *p;
-    if (take(u, size_bytes, &p) < 0) {
+    uint64_t n;
+    if (take_uint(u, size_bytes, &n) < 0) {
         return -1;
     }
-    uint64_t n = read_le(p, size_bytes);
     if (n > u->len - u->pos) {
         return bad(u, "truncated string");
     }
@@ -522,6 +534,21 @@ push_object(unpickler_t *u)
     return push(u, v);
 }
 
+/* APPENDS / SETITEMS: the values above the topmost MARK (at `mark`) go
+ * into the container `c` under it, and the MARK with them off the stack.
+ * 0, or -1. */
+static int
+append_from_mark(unpickler_t *u, pv_t *c, long mark)
+{
+    for (size_t i = (size_t)mark; i < u->depth; i++) {
+        if (append_item(u, c, u->stack[i]) < 0) {
+            return -1;
+        }
+    }
+    u->depth = (size_t)mark - 1;
+    return 0;
+}
+
 /* One opcode.  Returns 1 at STOP, 0 to go on, -1 on error. */
 static int
 step(unpickler_t *u)
@@ -532,6 +559,7 @@ step(unpickler_t *u)
     }
     unsigned char op = *p;
     long mark;
+    uint64_t arg;
     pv_t *v, *w, *c;
     switch (op) {
     case 0x80:                                   /* PROTO */
@@ -551,14 +579,12 @@ step(unpickler_t *u)
         }
         return push(u, v);
     case 'J':                                    /* BININT */
-        if (take(u, 4, &p) < 0) {
-            return -1;
-        }
-        return push_int(u, (int32_t)(uint32_t)read_le(p, 4));
+        return take_uint(u, 4, &arg) < 0
+            ? -1 : push_int(u, (int32_t)(uint32_t)arg);
     case 'K':                                    /* BININT1 */
-        return take(u, 1, &p) < 0 ? -1 : push_int(u, p[0]);
+        return take_uint(u, 1, &arg) < 0 ? -1 : push_int(u, (int64_t)arg);
     case 'M':                                    /* BININT2 */
-        return take(u, 2, &p) < 0 ? -1 : push_int(u, (int64_t)read_le(p, 2));
+        return take_uint(u, 2, &arg) < 0 ? -1 : push_int(u, (int64_t)arg);
     case 0x8a: {                                 /* LONG1 */
         if (take(u, 1, &p) < 0) {
             return -1;
@@ -597,13 +623,13 @@ step(unpickler_t *u)
     case 0x93: return push_stack_global(u);      /* STACK_GLOBAL */
     case 0x94: return memo_put(u, u->memo_len); /* MEMOIZE */
     case 'q':                                    /* BINPUT */
-        return take(u, 1, &p) < 0 ? -1 : memo_put(u, p[0]);
     case 'r':                                    /* LONG_BINPUT */
-        return take(u, 4, &p) < 0 ? -1 : memo_put(u, read_le(p, 4));
+        return take_uint(u, op == 'q' ? 1 : 4, &arg) < 0
+            ? -1 : memo_put(u, arg);
     case 'h':                                    /* BINGET */
-        return take(u, 1, &p) < 0 ? -1 : memo_get(u, p[0]);
     case 'j':                                    /* LONG_BINGET */
-        return take(u, 4, &p) < 0 ? -1 : memo_get(u, read_le(p, 4));
+        return take_uint(u, op == 'h' ? 1 : 4, &arg) < 0
+            ? -1 : memo_get(u, arg);
     case '}': return push(u, new_value(u, PV_DICT));
     case ']': return push(u, new_value(u, PV_LIST));
     case ')': return push(u, new_value(u, PV_TUPLE));
@@ -632,14 +658,7 @@ step(unpickler_t *u)
             || u->stack[mark - 2]->kind != PV_LIST) {
             return bad(u, "APPENDS to a non-list");
         }
-        c = u->stack[mark - 2];
-        for (size_t i = (size_t)mark; i < u->depth; i++) {
-            if (append_item(u, c, u->stack[i]) < 0) {
-                return -1;
-            }
-        }
-        u->depth = (size_t)mark - 1;
-        return 0;
+        return append_from_mark(u, u->stack[mark - 2], mark);
     case 's':                                    /* SETITEM */
         w = pop(u);
         v = w != NULL ? pop(u) : NULL;
@@ -654,14 +673,7 @@ step(unpickler_t *u)
             || (u->depth - (size_t)mark) % 2 != 0) {
             return bad(u, "SETITEMS on a non-dict");
         }
-        c = u->stack[mark - 2];
-        for (size_t i = (size_t)mark; i < u->depth; i++) {
-            if (append_item(u, c, u->stack[i]) < 0) {
-                return -1;
-            }
-        }
-        u->depth = (size_t)mark - 1;
-        return 0;
+        return append_from_mark(u, u->stack[mark - 2], mark);
     case 'R':                                    /* REDUCE */
     case 0x81:                                   /* NEWOBJ */
         return push_object(u);

@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "calltree.h"
+#include "section.h"
 #include "pstats_file.h"
 #include "readfile.h"
 
@@ -42,7 +43,7 @@ static const char paths_foot[8] = {'P', 'Y', 'P', 'R', 'O', 'F', 'P', 'T'};
 
 #define HEAD_BYTES 80u  /* magic .. reserved */
 #define NODE_BYTES 24u
-#define FOOT_BYTES 16u
+#define FOOT_BYTES PYPROF_SECTION_FOOT_BYTES
 
 struct pyprof_recording {
     pyprof_stats_t *funcs;          /* the function table (names only) */
@@ -370,31 +371,6 @@ pyprof_recording_export_counts(const pyprof_recording_t *rec,
 
 /* ---- the file section ---- */
 
-static void
-put_u32(pyprof_sink_t *out, uint32_t v)
-{
-    unsigned char b[4];
-    for (int i = 0; i < 4; i++) {
-        b[i] = (unsigned char)(v >> (8 * i));
-    }
-    pyprof_sink_write(out, b, 4);
-}
-
-static void
-put_u64(pyprof_sink_t *out, uint64_t v)
-{
-    put_u32(out, (uint32_t)v);
-    put_u32(out, (uint32_t)(v >> 32));
-}
-
-static void
-put_f64(pyprof_sink_t *out, double d)
-{
-    uint64_t v;
-    memcpy(&v, &d, sizeof(v));
-    put_u64(out, v);
-}
-
 int
 pyprof_recording_serialize(const pyprof_recording_t *rec, pyprof_sink_t *out)
 {
@@ -407,43 +383,31 @@ pyprof_recording_serialize(const pyprof_recording_t *rec, pyprof_sink_t *out)
     pyprof_pstats_serialize(out, stats);
     const pyprof_recording_info_t *info = &rec->info;
     pyprof_sink_write(out, section_magic, sizeof(section_magic));
-    put_u32(out, (uint32_t)nfuncs);
-    put_u32(out, rec->count);
-    put_f64(out, info->rate_hz);
-    put_u64(out, (uint64_t)info->start_unix_ns);
-    put_u64(out, (uint64_t)info->duration_ns);
-    put_u64(out, (uint64_t)info->ticks_expected);
-    put_u64(out, (uint64_t)info->ticks_taken);
-    put_u64(out, (uint64_t)info->errors);
-    put_u32(out, info->flags);
-    put_u32(out, 0);
+    pyprof_section_put_u32(out, (uint32_t)nfuncs);
+    pyprof_section_put_u32(out, rec->count);
+    pyprof_section_put_f64(out, info->rate_hz);
+    pyprof_section_put_u64(out, (uint64_t)info->start_unix_ns);
+    pyprof_section_put_u64(out, (uint64_t)info->duration_ns);
+    pyprof_section_put_u64(out, (uint64_t)info->ticks_expected);
+    pyprof_section_put_u64(out, (uint64_t)info->ticks_taken);
+    pyprof_section_put_u64(out, (uint64_t)info->errors);
+    pyprof_section_put_u32(out, info->flags);
+    pyprof_section_put_u32(out, 0);
     for (uint32_t i = 0; i < rec->count; i++) {
         const pyprof_sample_node_t *n = &rec->nodes[i];
-        put_u32(out, n->parent);
-        put_u32(out, n->func);
-        put_u32(out, (uint32_t)n->line);
-        put_u32(out, 0);
-        put_u64(out, (uint64_t)n->samples);
+        pyprof_section_put_u32(out, n->parent);
+        pyprof_section_put_u32(out, n->func);
+        pyprof_section_put_u32(out, (uint32_t)n->line);
+        pyprof_section_put_u32(out, 0);
+        pyprof_section_put_u64(out, (uint64_t)n->samples);
     }
-    put_u64(out, HEAD_BYTES + (uint64_t)rec->count * NODE_BYTES);
-    pyprof_sink_write(out, section_foot, sizeof(section_foot));
+    pyprof_section_put_footer(out, HEAD_BYTES
+                                       + (uint64_t)rec->count * NODE_BYTES,
+                              section_foot);
     pyprof_pathtree_serialize(out, &tree, nfuncs);
     pyprof_stats_free(stats);
     pyprof_pathtree_free(&tree);
     return 0;
-}
-
-static uint32_t
-get_u32(const unsigned char *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16
-           | (uint32_t)p[3] << 24;
-}
-
-static uint64_t
-get_u64(const unsigned char *p)
-{
-    return (uint64_t)get_u32(p) | (uint64_t)get_u32(p + 4) << 32;
 }
 
 /* The sample section of the image: *body and *body_len set, 1; 0 when
@@ -453,20 +417,17 @@ find_section(const unsigned char *data, size_t len,
              const unsigned char **body, uint64_t *body_len, char *errbuf,
              size_t errlen)
 {
-    if (len < FOOT_BYTES
-        || memcmp(data + len - 8, paths_foot, sizeof(paths_foot)) != 0) {
+    uint64_t paths_len;
+    if (!pyprof_section_footer(data, len, paths_foot, &paths_len)) {
         return 0;
     }
-    uint64_t paths_len = get_u64(data + len - FOOT_BYTES);
     if (paths_len > len - FOOT_BYTES) {
         return 0;   /* the call-path reader reports this damage */
     }
     size_t end = len - FOOT_BYTES - (size_t)paths_len;
-    if (end < FOOT_BYTES
-        || memcmp(data + end - 8, section_foot, sizeof(section_foot)) != 0) {
+    if (!pyprof_section_footer(data, end, section_foot, body_len)) {
         return 0;
     }
-    *body_len = get_u64(data + end - FOOT_BYTES);
     if (*body_len < HEAD_BYTES || *body_len > end - FOOT_BYTES) {
         snprintf(errbuf, errlen, "sample section: bad length");
         return -1;
@@ -484,14 +445,13 @@ static int
 parse_info(const unsigned char *p, pyprof_recording_info_t *info,
            char *errbuf, size_t errlen)
 {
-    uint64_t rate_bits = get_u64(p);
-    memcpy(&info->rate_hz, &rate_bits, sizeof(double));
-    info->start_unix_ns = (int64_t)get_u64(p + 8);
-    info->duration_ns = (int64_t)get_u64(p + 16);
-    info->ticks_expected = (int64_t)get_u64(p + 24);
-    info->ticks_taken = (int64_t)get_u64(p + 32);
-    info->errors = (int64_t)get_u64(p + 40);
-    info->flags = get_u32(p + 48);
+    info->rate_hz = pyprof_section_get_f64(p);
+    info->start_unix_ns = (int64_t)pyprof_section_get_u64(p + 8);
+    info->duration_ns = (int64_t)pyprof_section_get_u64(p + 16);
+    info->ticks_expected = (int64_t)pyprof_section_get_u64(p + 24);
+    info->ticks_taken = (int64_t)pyprof_section_get_u64(p + 32);
+    info->errors = (int64_t)pyprof_section_get_u64(p + 40);
+    info->flags = pyprof_section_get_u32(p + 48);
     /* RATE_MIN keeps 1/rate, times SAMPLE_LIMIT samples, finite. */
     if (!isfinite(info->rate_hz) || info->rate_hz < RATE_MIN
         || info->rate_hz > 1e9 || info->duration_ns < 0
@@ -518,9 +478,10 @@ parse_nodes(pyprof_recording_t *rec, const unsigned char *p, uint32_t nnodes,
     int rc = 0;
     map[0] = 0;
     for (uint32_t i = 0; i < nnodes && rc == 0; i++, p += NODE_BYTES) {
-        uint32_t parent = get_u32(p), func = get_u32(p + 4);
-        int32_t line = (int32_t)get_u32(p + 8);
-        int64_t samples = (int64_t)get_u64(p + 16);
+        uint32_t parent = pyprof_section_get_u32(p);
+        uint32_t func = pyprof_section_get_u32(p + 4);
+        int32_t line = (int32_t)pyprof_section_get_u32(p + 8);
+        int64_t samples = (int64_t)pyprof_section_get_u64(p + 16);
         if (samples < 0 || line < 0
             || (i > 0 && (parent >= i || func >= nfuncs))) {
             snprintf(errbuf, errlen, "sample section: node %u is malformed",
@@ -562,7 +523,8 @@ pyprof_recording_parse(const unsigned char *data, size_t len,
     if (found <= 0) {
         return found;
     }
-    uint32_t nfuncs = get_u32(body + 16), nnodes = get_u32(body + 20);
+    uint32_t nfuncs = pyprof_section_get_u32(body + 16);
+    uint32_t nnodes = pyprof_section_get_u32(body + 20);
     if (nnodes == 0 || (body_len - HEAD_BYTES) % NODE_BYTES != 0
         || (body_len - HEAD_BYTES) / NODE_BYTES != nnodes) {
         snprintf(errbuf, errlen, "sample section: bad node count");
