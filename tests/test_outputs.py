@@ -13,7 +13,7 @@ import threading
 
 import pytest
 
-from conftest import run_pyprof
+from conftest import profile_program, run_pyprof
 
 PROGRAM = """
 import builtins
@@ -35,11 +35,7 @@ print(work(20000))
 def inputs(tmp_path_factory):
     """A script, a pstats file and an mprof .dat for the commands to read."""
     root = tmp_path_factory.mktemp("inputs")
-    script = root / "prog.py"
-    script.write_text(PROGRAM)
-    pstats_file = root / "prog.pstats"
-    r = run_pyprof("run", "-o", str(pstats_file), str(script))
-    assert r.returncode == 0, r.stderr
+    script, pstats_file = profile_program(root, PROGRAM)
     dat = root / "prog.dat"
     r = run_pyprof("mprof", "run", "-o", str(dat), str(script))
     assert r.returncode == 0, r.stderr

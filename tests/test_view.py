@@ -1,25 +1,17 @@
 """pyprof view: the HTML report and the flame graph SVG, rendered in
 headless Chromium and checked through the DOM, with pstats' reading of the
 same profile as the oracle for what must be on screen."""
-import base64
 import json
 import os
 import pstats
-import shutil
 import subprocess
 import sys
-import tempfile
-import time
-import urllib.request
 
 import pytest
 
-from conftest import ROOT, run_pyprof
+from conftest import ROOT, make_report, needs_chromium, run_pyprof
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 websocket = pytest.importorskip("websocket")
-needs_chromium = pytest.mark.skipif(CHROMIUM is None,
-                                    reason="chromium is not installed")
 
 PROGRAM = """
 def leaf(n):
@@ -56,128 +48,12 @@ main()
 """
 
 
-class Browser:
-    """Headless Chromium driven over the DevTools protocol (websocket on
-    loopback), one page."""
-
-    def __init__(self):
-        self.dir = tempfile.mkdtemp(prefix="pyprof-chromium-")
-        env = {k: v for k, v in os.environ.items()
-               if k not in ("LD_PRELOAD", "ASAN_OPTIONS", "UBSAN_OPTIONS",
-                            "PYTHONMALLOC")}
-        self.proc = subprocess.Popen(
-            [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu",
-             "--no-first-run", "--disable-background-networking",
-             "--user-data-dir=" + self.dir, "--remote-debugging-port=0",
-             "--remote-debugging-address=127.0.0.1",
-             "--window-size=1200,900", "about:blank"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
-        port_file = os.path.join(self.dir, "DevToolsActivePort")
-        deadline = time.monotonic() + 60
-        while not os.path.exists(port_file) or \
-                len(open(port_file).read().split()) < 2:
-            assert time.monotonic() < deadline, "chromium did not start"
-            assert self.proc.poll() is None, "chromium exited"
-            time.sleep(0.1)
-        port = int(open(port_file).read().split()[0])
-        targets = json.load(urllib.request.urlopen(
-            "http://127.0.0.1:%d/json/list" % port, timeout=30))
-        page = next(t for t in targets if t["type"] == "page")
-        self.ws = websocket.create_connection(page["webSocketDebuggerUrl"],
-                                              timeout=60, suppress_origin=True)
-        self.next_id = 0
-        self.events = []
-        self.call("Page.enable")
-        self.call("Runtime.enable")
-
-    def call(self, method, **params):
-        self.next_id += 1
-        my_id = self.next_id
-        self.ws.send(json.dumps({"id": my_id, "method": method,
-                                 "params": params}))
-        while True:
-            msg = json.loads(self.ws.recv())
-            if msg.get("id") == my_id:
-                assert "error" not in msg, msg
-                return msg.get("result", {})
-            self.events.append(msg)
-            if msg.get("method") == "Page.javascriptDialogOpening":
-                self.ws.send(json.dumps({
-                    "id": 10 ** 9, "method": "Page.handleJavaScriptDialog",
-                    "params": {"accept": True}}))
-
-    def open(self, path):
-        self.events.clear()
-        self.call("Page.navigate", url="file://" + os.path.abspath(path))
-        deadline = time.monotonic() + 60
-        while not any(e.get("method") == "Page.loadEventFired"
-                      for e in self.events):
-            assert time.monotonic() < deadline, "page did not load"
-            self.call("Runtime.evaluate", expression="1")
-            time.sleep(0.05)
-
-    def js(self, expression):
-        r = self.call("Runtime.evaluate", expression=expression,
-                      returnByValue=True)
-        assert "exceptionDetails" not in r, r
-        return r["result"].get("value")
-
-    def click(self, selector):
-        """A real mouse click at the centre of the element."""
-        box = self.js("(function(){var r=document.querySelector(%s)"
-                      ".getBoundingClientRect();return [r.x+r.width/2,"
-                      "r.y+r.height/2];})()" % json.dumps(selector))
-        for kind in ("mousePressed", "mouseReleased"):
-            self.call("Input.dispatchMouseEvent", type=kind, x=box[0],
-                      y=box[1], button="left", clickCount=1)
-
-    def screenshot(self, path):
-        data = self.call("Page.captureScreenshot", format="png",
-                         captureBeyondViewport=True)["data"]
-        with open(path, "wb") as f:
-            f.write(base64.b64decode(data))
-
-    def dialogs(self):
-        return [e for e in self.events
-                if e.get("method") == "Page.javascriptDialogOpening"]
-
-    def close(self):
-        try:
-            self.ws.close()
-        finally:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-            shutil.rmtree(self.dir, ignore_errors=True)
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if CHROMIUM is None:
-        pytest.skip("chromium is not installed")
-    b = Browser()
-    yield b
-    b.close()
-
-
 @pytest.fixture(scope="module")
 def profiled(tmp_path_factory):
     d = tmp_path_factory.mktemp("view")
-    script = d / "prog.py"
-    script.write_text(PROGRAM)
-    prof = d / "prog.pstats"
-    r = run_pyprof("run", "-o", str(prof), str(script))
-    assert r.returncode == 0, r.stderr
-    html = d / "prog.html"
-    svg = d / "prog.svg"
-    r = run_pyprof("view", str(prof), "-o", str(html), "--flamegraph",
-                   str(svg))
-    assert r.returncode == 0, r.stderr
-    return {"dir": d, "pstats": str(prof), "html": str(html),
-            "svg": str(svg), "stats": pstats.Stats(str(prof))}
+    made = make_report(d, PROGRAM)
+    made.update({"dir": d, "stats": pstats.Stats(made["pstats"])})
+    return made
 
 
 RECT_NAMES = """Array.prototype.map.call(

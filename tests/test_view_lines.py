@@ -6,8 +6,7 @@ import os
 
 import pytest
 
-from conftest import run_pyprof
-from test_view import CHROMIUM, browser, needs_chromium  # noqa: F401
+from conftest import needs_chromium, run_pyprof
 
 PROGRAM = '''\
 def work(n):

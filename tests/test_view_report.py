@@ -10,8 +10,7 @@ import re
 
 import pytest
 
-from conftest import run_pyprof
-from test_view import Browser, needs_chromium  # noqa: F401 (fixture's)
+from conftest import make_report, needs_chromium, run_pyprof
 
 SHORT = """
 def leaf():
@@ -28,30 +27,6 @@ main()
 """
 
 UNIT = {"s": 1.0, "ms": 1e-3, "\u00b5s": 1e-6, "ns": 1e-9}
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from test_view import CHROMIUM
-    if CHROMIUM is None:
-        pytest.skip("chromium is not installed")
-    b = Browser()
-    yield b
-    b.close()
-
-
-def make_report(directory, source, name="prog", *view_args):
-    script = directory / (name + ".py")
-    script.write_text(source)
-    prof = directory / (name + ".pstats")
-    r = run_pyprof("run", "-o", str(prof), str(script))
-    assert r.returncode == 0, r.stderr
-    html = directory / (name + ".html")
-    svg = directory / (name + ".svg")
-    r = run_pyprof("view", str(prof), "-o", str(html), "--flamegraph",
-                   str(svg), *view_args)
-    assert r.returncode == 0, r.stderr
-    return {"pstats": str(prof), "html": str(html), "svg": str(svg)}
 
 
 @pytest.fixture(scope="module")
@@ -174,10 +149,38 @@ def crowded(tmp_path_factory):
     return make_report(tmp_path_factory.mktemp("crowded"), CROWDED)
 
 
-LABEL_BOXES = """Array.prototype.map.call(
+LABEL_QUADS = """Array.prototype.map.call(
     document.querySelectorAll('#sunburst text'), function (t) {
-        var b = t.getBoundingClientRect();
-        return [t.textContent, b.left, b.top, b.right, b.bottom]; })"""
+        var b = t.getBBox(), m = t.getScreenCTM(), svg = t.ownerSVGElement;
+        return [t.textContent].concat([[b.x, b.y], [b.x + b.width, b.y],
+                [b.x + b.width, b.y + b.height], [b.x, b.y + b.height]]
+            .map(function (p) {
+                var q = svg.createSVGPoint();
+                q.x = p[0]; q.y = p[1];
+                q = q.matrixTransform(m);
+                return [q.x, q.y]; })); })"""
+
+
+def quads_overlap(a, b, slack=0.5):
+    """Whether two convex quadrilaterals (four corners each, in order)
+    overlap by more than `slack` pixels: no edge direction of either
+    separates their projections."""
+    for quad in (a, b):
+        for k in range(4):
+            (x0, y0), (x1, y1) = quad[k], quad[(k + 1) % 4]
+            nx, ny = y0 - y1, x1 - x0
+            norm = (nx * nx + ny * ny) ** 0.5 or 1.0
+            pa = [(x * nx + y * ny) / norm for x, y in a]
+            pb = [(x * nx + y * ny) / norm for x, y in b]
+            if min(max(pa), max(pb)) - max(min(pa), min(pb)) <= slack:
+                return False
+    return True
+
+
+def assert_labels_apart(labels):
+    for i, a in enumerate(labels):
+        for b in labels[i + 1:]:
+            assert not quads_overlap(a[1:], b[1:]), (a, b)
 
 
 @needs_chromium
@@ -186,16 +189,52 @@ def test_sunburst_labels_do_not_overlap(browser, crowded):
     browser.click("#show-sunburst")
     browser.screenshot(os.path.join(os.path.dirname(crowded["html"]),
                                     "sunburst.png"))
-    boxes = browser.js(LABEL_BOXES)
-    assert len(boxes) >= 5, boxes        # the centre and the big arcs
-    for i, a in enumerate(boxes):
-        for b in boxes[i + 1:]:
-            overlap_w = min(a[3], b[3]) - max(a[1], b[1])
-            overlap_h = min(a[4], b[4]) - max(a[2], b[2])
-            assert overlap_w <= 0.5 or overlap_h <= 0.5, (a, b)
+    labels = browser.js(LABEL_QUADS)
+    assert len(labels) >= 5, labels      # the centre and the big arcs
+    assert_labels_apart(labels)
     # the labels still name the biggest arcs
-    texts = [b[0] for b in boxes]
+    texts = [label[0] for label in labels]
     assert any(t.startswith("main_entry") for t in texts), texts
+
+
+NARROW = "".join("""
+def leaf_function_number_%02d(n):
+    return sum(range(n))
+""" % k for k in range(24)) + """
+def main():
+    for _ in range(4):
+%s
+main()
+""" % "".join("        leaf_function_number_%02d(60000)\n" % k
+              for k in range(24))
+
+
+@pytest.fixture(scope="module")
+def narrow(tmp_path_factory):
+    return make_report(tmp_path_factory.mktemp("narrow"), NARROW)
+
+
+@needs_chromium
+def test_sunburst_labels_narrow_arcs_along_the_radius(browser, narrow):
+    """24 functions of about 4% each, each calling sum(): arcs too narrow
+    for a horizontal label get one along the radius -- the outermost ones
+    running out into the margin -- and none touches another (before, all
+    but a few of these arcs went without a label)."""
+    browser.open(narrow["html"])
+    browser.click("#show-sunburst")
+    browser.screenshot(os.path.join(os.path.dirname(narrow["html"]),
+                                    "sunburst-narrow.png"))
+    labels = browser.js(LABEL_QUADS)
+    assert_labels_apart(labels)
+    names = [label[0] for label in labels]
+    # every leaf function's arc named (at least its first characters), and
+    # the outermost arcs' in full along the radius
+    assert sum(name.startswith("leaf") for name in names) >= 20, names
+    assert sum(name.startswith("<built-in") for name in names) >= 16, names
+    assert len(names) >= 40, names          # of the 51 arcs
+    turned = browser.js("document.querySelectorAll('#sunburst text.radial')"
+                        ".length")
+    assert turned >= 20
 
 
 @needs_chromium

@@ -236,8 +236,13 @@
 
   function drawSunburst() {
     var W = chart.clientWidth || 1000, H = Math.min(W, 640), R = H / 2 - 4;
-    var cx = W / 2, cy = H / 2, rings = 10, ring = R / (rings + 1);
     var fx = x0[state.focus], fw = Math.max(N.cum[state.focus], 1e-300);
+    /* As many rings as the deepest arc drawn needs (at most 10), and two
+     * more of margin, where labels of the outermost arcs run along the
+     * radius: a shallow profile gets thick rings, with room for labels. */
+    var depth = visibleDepth(state.focus, fw, R, 10);
+    var rings = Math.min(depth + 2, 10), ring = R / (rings + 1);
+    var cx = W / 2, cy = H / 2;
     var svg = svgEl("svg", { width: W, height: H, id: "sunburst" });
     var center = svgEl("circle", { cx: cx, cy: cy, r: ring, fill: color(state.focus), "class": "node" });
     bind(center, state.focus === 0 ? 0 : N.parent[state.focus]);
@@ -252,7 +257,7 @@
     var stack = [[state.focus, 0]], labels = [];
     while (stack.length) {
       var item = stack.pop(), n = item[0], d = item[1];
-      if (d >= rings) continue;
+      if (d >= depth) continue;
       for (var c = firstChild[n]; c >= 0; c = nextSibling[c]) {
         var a0 = (x0[c] - fx) / fw * 2 * Math.PI, a1 = a0 + N.cum[c] / fw * 2 * Math.PI;
         if ((a1 - a0) * ring * (d + 2) < 1) continue;  /* under a pixel */
@@ -261,39 +266,113 @@
         if (state.selectedFunc >= 0 && N.func[c] === state.selectedFunc) path.setAttribute("class", "node selected");
         bind(path, c);
         svg.appendChild(path);
-        var mid = (a0 + a1) / 2, rmid = ring * (d + 1.5);
-        if ((a1 - a0) * rmid > 40) {            /* room for a label */
-          labels.push({ name: F.name[N.func[c]], room: (a1 - a0) * rmid,
-                        x: cx + rmid * Math.sin(mid), y: cy - rmid * Math.cos(mid) + 4 });
+        var rmid = ring * (d + 1.5);
+        /* A radial label runs from the ring's inner edge outwards: to the
+         * ring's outer edge, or to the chart's when nothing is drawn
+         * outside this arc (its wedge is empty there). */
+        var inner = ring * (d + 1) + 3;
+        var outer = d + 1 < depth && drawnChild(c, fw, ring * (d + 3)) ? ring * (d + 2) - 3 : R - 2;
+        if ((a1 - a0) * rmid > 40 || (a1 - a0) * inner >= CHAR_H + 2) {
+          labels.push({ name: F.name[N.func[c]], room: (a1 - a0) * rmid, mid: (a0 + a1) / 2,
+                        angle: a1 - a0, depth: d, rmid: rmid, inner: inner, outer: outer });
         }
         stack.push([c, d + 1]);
       }
     }
-    /* Horizontal labels near the centre crowd each other: the widest arcs
-     * are labelled first, each as long as fits without touching a label
-     * already placed, else not at all. */
-    labels.sort(function (a, b) { return b.room - a.room; });
+    /* Labels near the centre crowd each other: the widest arcs (an arc
+     * before its descendants) are labelled first, horizontally or along
+     * the radius -- whichever shows more of the name without touching a
+     * label already placed (narrow arcs have room along the radius) --
+     * else not at all. */
+    labels.sort(function (a, b) { return b.angle - a.angle || a.depth - b.depth; });
     labels.forEach(function (l) {
-      for (var fit = Math.floor((l.room - 6) / CHAR_W); fit >= 4; fit--) {
-        var text = shorten(l.name, fit), box = labelBox(l.x, l.y, text.length);
-        if (placed.some(function (p) { return overlaps(p, box); })) continue;
-        placed.push(box);
-        var tx = svgEl("text", { x: l.x, y: l.y, "text-anchor": "middle" });
-        tx.textContent = text;
+      var x = cx + l.rmid * Math.sin(l.mid), y = cy - l.rmid * Math.cos(l.mid) + 4;
+      var across = l.room <= 40 ? null : longest(l.name, Math.floor((l.room - 6) / CHAR_W), function (chars) {
+        return labelBox(x, y, chars);
+      });
+      var along = longest(l.name, Math.floor((l.outer - l.inner) / CHAR_W), function (chars) {
+        return radialBox(cx, cy, l.mid, l.inner, chars);
+      });
+      if (across && (!along || across.text.length >= along.text.length)) {
+        var tx = svgEl("text", { x: x, y: y, "text-anchor": "middle" });
+        tx.textContent = across.text;
         svg.appendChild(tx);
-        return;
+        placed.push(across.box);
+      }
+      else if (along) {
+        svg.appendChild(radialText(cx, cy, l.mid, l.inner, along.text));
+        placed.push(along.box);
       }
     });
+    /* The longest shortening of name (at most fit characters, at least 4)
+     * whose box touches no label placed: {text, box}, or null. */
+    function longest(name, fit, boxOf) {
+      for (fit = Math.min(fit, Math.max(name.length, 4)); fit >= 4; fit--) {
+        var text = shorten(name, fit), box = boxOf(text.length);
+        if (!placed.some(function (p) { return overlaps(p, box); })) {
+          return { text: text, box: box };
+        }
+      }
+      return null;
+    }
     chart.replaceChildren(svg);
   }
-  /* A label's box: centred on x, baseline y, CHAR_W per character. */
-  var CHAR_W = 6.5;
-  function labelBox(x, y, chars) {
-    var half = chars * CHAR_W / 2 + 2;
-    return [x - half, y - 11, x + half, y + 3];
+  /* Whether a child of n is at least a pixel wide at radius r. */
+  function drawnChild(n, fw, r) {
+    for (var c = firstChild[n]; c >= 0; c = nextSibling[c]) {
+      if (N.cum[c] / fw * 2 * Math.PI * r >= 1) return true;
+    }
+    return false;
   }
+  /* How deep below `focus` arcs at least a pixel wide (at the outer
+   * radius R) go, from 1 to `most`. */
+  function visibleDepth(focus, fw, R, most) {
+    var deepest = 1, stack = [[focus, 0]];
+    while (stack.length) {
+      var item = stack.pop();
+      for (var c = firstChild[item[0]]; c >= 0; c = nextSibling[c]) {
+        if (N.cum[c] / fw * 2 * Math.PI * R < 1) continue;
+        deepest = Math.max(deepest, item[1] + 1);
+        if (item[1] + 1 < most) stack.push([c, item[1] + 1]);
+      }
+    }
+    return deepest;
+  }
+  /* Labels are rectangles that may be turned: centre (x, y), half width
+   * along the text's direction (ux, uy), half height across it. */
+  var CHAR_W = 6.5, CHAR_H = 11;
+  function labelBox(x, y, chars) {
+    return { x: x, y: y - 4, hw: chars * CHAR_W / 2 + 2, hh: 7, ux: 1, uy: 0 };
+  }
+  function radialBox(cx, cy, mid, inner, chars) {
+    var len = chars * CHAR_W, r = inner + len / 2;
+    return { x: cx + r * Math.sin(mid), y: cy - r * Math.cos(mid),
+             hw: len / 2 + 1, hh: CHAR_H / 2 + 1, ux: Math.sin(mid), uy: -Math.cos(mid) };
+  }
+  /* Text along the radius at angle mid (0 at the top, clockwise), from
+   * radius inner outwards; on the left half turned half a turn more, so
+   * that it never reads upside down. */
+  function radialText(cx, cy, mid, inner, text) {
+    var x = cx + inner * Math.sin(mid), y = cy - inner * Math.cos(mid);
+    var left = mid > Math.PI, deg = mid * 180 / Math.PI + (left ? 90 : -90);
+    var tx = svgEl("text", { x: x, y: y, dy: "0.35em", "text-anchor": left ? "end" : "start",
+                             transform: "rotate(" + deg + " " + x + " " + y + ")",
+                             "class": "radial" });
+    tx.textContent = text;
+    return tx;
+  }
+  /* Separating axes: two turned rectangles overlap unless their
+   * projections part on one of the four edge directions. */
   function overlaps(a, b) {
-    return a[0] < b[2] && b[0] < a[2] && a[1] < b[3] && b[1] < a[3];
+    var dx = b.x - a.x, dy = b.y - a.y;
+    var axes = [a.ux, a.uy, -a.uy, a.ux, b.ux, b.uy, -b.uy, b.ux];
+    for (var k = 0; k < 8; k += 2) {
+      var px = axes[k], py = axes[k + 1];
+      var ra = a.hw * Math.abs(a.ux * px + a.uy * py) + a.hh * Math.abs(a.ux * py - a.uy * px);
+      var rb = b.hw * Math.abs(b.ux * px + b.uy * py) + b.hh * Math.abs(b.ux * py - b.uy * px);
+      if (Math.abs(dx * px + dy * py) >= ra + rb) return false;
+    }
+    return true;
   }
   function shorten(name, fit) {
     return name.length > fit ? name.slice(0, Math.max(fit - 2, 1)) + ".." : name;
