@@ -364,6 +364,10 @@ def test_run_writes_what_the_extension_says(tmp_path, inputs):
     ["export", "{pstats}", "--format", "speedscope", "-o", "{out}.pb.gz"],
     ["export", "{pstats}", "--format", "pprof", "-o", "{out}.json"],
     ["lines", "-o", "{out}.pstats", "{script}", "{marker}"],
+    ["record", "-o", "{out}.png", "{script}", "{marker}"],
+    ["record", "-o", "{out}.svg", "{script}", "{marker}"],
+    ["record", "-o", "{out}.json", "{script}", "{marker}"],
+    ["record", "-f", "pprof", "-o", "{out}.html", "{script}", "{marker}"],
 ])
 def test_extension_of_another_format_is_refused(tmp_path, inputs, args):
     """One line naming what the command writes, exit 2, no file written,

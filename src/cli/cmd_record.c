@@ -73,9 +73,12 @@ static const char help_text[] =
     "                      extension: .pb.gz/.pprof pprof, .html the report\n"
     "                      of pyprof view, .speedscope.json speedscope,\n"
     "                      .trace.json Chrome trace, .collapsed/.folded/.txt\n"
-    "                      collapsed stacks; anything else pyprof's own\n"
-    "                      recording (a pstats file with the exact stacks\n"
-    "                      and lines: pyprof view/export/stats read it)\n"
+    "                      collapsed stacks; .pyprof, .pstats or a name of\n"
+    "                      no format (.prof, none) pyprof's own recording (a\n"
+    "                      pstats file with the exact stacks and lines:\n"
+    "                      pyprof view/export/stats read it); another\n"
+    "                      format's extension (.svg, .json, .png) is\n"
+    "                      refused before anything runs\n"
     "  -f, --format F      pyprof|pprof|html|speedscope|chrome|collapsed\n"
     "  --idle              count threads that are not running on a CPU too\n"
     "                      (wall time; default: on-CPU threads only)\n"
@@ -135,33 +138,48 @@ format_named(const char *name)
     return FORMAT_DEFAULT;
 }
 
-static int
-ends_with(const char *s, const char *suffix)
-{
-    size_t n = strlen(s), m = strlen(suffix);
-    return n >= m && strcmp(s + n - m, suffix) == 0;
-}
+/* What -o writes, by its extension (one rule, options.h): the first is
+ * the command's own, a pstats file with the samples; .txt is collapsed
+ * stacks, as py-spy's users name them. */
+static const char *const output_suffixes[] = {
+    ".pyprof", ".pstats", ".pb.gz", ".pprof", ".pb", ".html", ".htm",
+    ".speedscope.json", ".trace.json", ".chrome.json", ".collapsed",
+    ".folded", ".txt",
+};
+static const format_t output_formats[] = {
+    FORMAT_PYPROF, FORMAT_PYPROF, FORMAT_PPROF, FORMAT_PPROF, FORMAT_PPROF,
+    FORMAT_HTML, FORMAT_HTML, FORMAT_SPEEDSCOPE, FORMAT_CHROME, FORMAT_CHROME,
+    FORMAT_COLLAPSED, FORMAT_COLLAPSED, FORMAT_COLLAPSED,
+};
+#define NOUTPUT_SUFFIXES (sizeof(output_suffixes) / sizeof(output_suffixes[0]))
+_Static_assert(NOUTPUT_SUFFIXES
+               == sizeof(output_formats) / sizeof(output_formats[0]),
+               "one format per suffix");
 
-static format_t
-format_of_path(const char *path)
+/* Settle opts->format from -o's extension, or check that the extension
+ * does not name another format than --format's.  0, or 2 after a
+ * one-line refusal (before anything runs). */
+static int
+check_output_format(record_options_t *opts)
 {
-    if (pyprof_pprof_path(path)) {
-        return FORMAT_PPROF;
+    int found = pyprof_options_output_format("pyprof record", opts->output,
+                                             output_suffixes,
+                                             NOUTPUT_SUFFIXES);
+    if (found < 0) {
+        return 2;
     }
-    if (ends_with(path, ".html") || ends_with(path, ".htm")) {
-        return FORMAT_HTML;
+    int named = pyprof_options_has_extension(opts->output,
+                                             output_suffixes[found]);
+    if (opts->format == FORMAT_DEFAULT) {
+        opts->format = output_formats[found];
     }
-    if (ends_with(path, ".speedscope.json")) {
-        return FORMAT_SPEEDSCOPE;
+    else if (named && output_formats[found] != opts->format) {
+        fprintf(stderr, "pyprof record: -o %s names another format than "
+                "--format's: change the extension or leave --format out\n",
+                opts->output);
+        return 2;
     }
-    if (ends_with(path, ".trace.json") || ends_with(path, ".chrome.json")) {
-        return FORMAT_CHROME;
-    }
-    if (ends_with(path, ".collapsed") || ends_with(path, ".folded")
-        || ends_with(path, ".txt")) {
-        return FORMAT_COLLAPSED;
-    }
-    return FORMAT_PYPROF;
+    return 0;
 }
 
 static int
@@ -609,8 +627,7 @@ write_output(pyprof_recording_t *rec, const record_options_t *opts,
         }
     }
     else {
-        format_t format = opts->format != FORMAT_DEFAULT
-                          ? opts->format : format_of_path(opts->output);
+        format_t format = opts->format;
         rc = render(rec, format, title, &sink);
         char errbuf[512];
         if (rc == 0 && !pyprof_sink_failed(&sink)
@@ -667,6 +684,9 @@ pyprof_cmd_record(int argc, char **argv)
     int rc = parse_options(argc, argv, &opts);
     if (rc != 0) {
         return rc == 1 ? 0 : 2;
+    }
+    if (opts.output != NULL && check_output_format(&opts) != 0) {
+        return 2;
     }
     char errbuf[512];
     if (opts.output != NULL
