@@ -147,7 +147,11 @@ def test_fifo_reader_gets_the_output(tmp_path, inputs, name):
     args, head = command(name, inputs, fifo)
     r = run_pyprof(*args, cwd=tmp_path, timeout=120)
     if thread.is_alive():           # nothing opened the FIFO: unblock it
-        with open(fifo, "wb"):
+        # Non-blocking: the reader may have just read and be finishing, and
+        # a blocking open with no reader left would wait for ever.
+        try:
+            os.close(os.open(fifo, os.O_WRONLY | os.O_NONBLOCK))
+        except OSError:             # ENXIO: no reader any more
             pass
     thread.join(10)
     assert r.returncode == 0, r.stderr
