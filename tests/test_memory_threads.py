@@ -62,7 +62,8 @@ def test_each_threads_lines_show_what_that_thread_did(tmp_path):
     for mark in ("churn_loop", "idle_loop"):
         row = rows[at[mark]]
         if free_list:
-            assert 0 < row["allocated_bytes"] <= iterators, row
+            # (none at all when every call found one in the free list)
+            assert 0 <= row["allocated_bytes"] <= iterators, row
             assert abs(row["increment"]) * MIB <= iterators + 1, row
         else:
             assert row["allocated_bytes"] == iterators, row
