@@ -177,6 +177,7 @@ render_to(const char *path, const char *what,
     pyprof_sink_t sink;
     pyprof_sink_init_buffer(&sink);
     char errbuf[512];
+    pyprof_progress_new_phase(progress);
     pyprof_progress_status(progress, 0, "drawing the %s (%u call paths)",
                            what, (unsigned)tree->count);
     int rendered = render(&sink, stats, tree, title);

@@ -130,6 +130,12 @@ pyprof_progress_note(pyprof_progress_t *progress, const char *fmt, ...)
 }
 
 void
+pyprof_progress_new_phase(pyprof_progress_t *progress)
+{
+    progress->last_drawn = 0;
+}
+
+void
 pyprof_progress_status(pyprof_progress_t *progress, int force,
                        const char *fmt, ...)
 {

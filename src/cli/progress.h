@@ -62,4 +62,10 @@ void pyprof_progress_status(pyprof_progress_t *progress, int force,
  * before anything else is written to the terminal). */
 void pyprof_progress_clear(pyprof_progress_t *progress);
 
+/* A new phase of the work begins ("drawing the report" after "reading"):
+ * its first status line is drawn at once, not held back by the redraw
+ * limit, which is for a counter redrawn in place (still not before the
+ * delay of pyprof_progress_init). */
+void pyprof_progress_new_phase(pyprof_progress_t *progress);
+
 #endif
