@@ -37,6 +37,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../core/clock.h"
 #include "../core/recording.h"
 #include "../core/sink.h"
 #include "../report/export_formats.h"
@@ -441,12 +442,12 @@ start_child(char **argv)
     return pid;
 }
 
+/* The sampling loop's clock (what sampler/schedule.h's deadlines are
+ * in). */
 static int64_t
 monotonic_ns(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+    return pyprof_clock_read_ns(CLOCK_MONOTONIC);
 }
 
 /* CPU time this thread has used (user + system). */

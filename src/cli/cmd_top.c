@@ -19,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../core/clock.h"
 #include "../core/recording.h"
 #include "../report/paths.h"
 #include "../report/sample_table.h"
@@ -159,12 +160,12 @@ draw(const terminal_t *term, const pyprof_recording_t *rec, long pid,
     pyprof_stats_free(stats);
 }
 
+/* The sampling loop's clock (what sampler/schedule.h's deadlines are
+ * in). */
 static int64_t
 monotonic_ns(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+    return pyprof_clock_read_ns(CLOCK_MONOTONIC);
 }
 
 /* Sample for one interval (absolute deadlines, late ones caught up:
