@@ -126,17 +126,7 @@ def test_the_use_block_is_found():
     assert len(LINES) > 20, LINES
 
 
-# pyprof record starts `python script.py` itself (so that it samples the
-# program from outside, no pyprof frames below it): the child has no
-# `profile` builtin, and an @profile script dies with NameError.
-NO_PROFILE_BUILTIN = pytest.mark.xfail(
-    strict=True, reason="record's child gets no profile builtin (issue #13)")
-
-
-@pytest.mark.parametrize("line", [
-    pytest.param(line, marks=NO_PROFILE_BUILTIN)
-    if line.startswith("pyprof record script.py") else line
-    for line in LINES])
+@pytest.mark.parametrize("line", LINES)
 def test_readme_line_runs_as_written(line, prepared, tmp_path):
     base, pid = prepared
     if line.split()[1] == "top":

@@ -6,7 +6,9 @@
  * without privileges under Yama ptrace_scope 1, because pyprof is its
  * ancestor.  The child is started with fork + exec and a close-on-exec
  * pipe, so sampling begins only once the exec has happened (before it,
- * the child is a copy of pyprof's own interpreter).
+ * the child is a copy of pyprof's own interpreter).  The child gets the
+ * pass-through `profile` builtin of every command from a sitecustomize
+ * shim on a temporary PYTHONPATH (child_site.h), removed once it exits.
  *
  * The loop sleeps to absolute deadlines (clock_nanosleep TIMER_ABSTIME,
  * timer slack 1 ns) and samples every target at each (sampler/schedule.h).
@@ -47,6 +49,7 @@
 #include "../report/sample_table.h"
 #include "../sampler/sampler.h"
 #include "../sampler/schedule.h"
+#include "child_site.h"
 #include "cmd_record.h"
 #include "options.h"
 #include "runner.h"
@@ -384,12 +387,10 @@ find_program(const char *name)
     }
 }
 
-extern char **environ;
-
-/* Start the program; returns its pid once it has exec'd, or -1 with a
- * message printed. */
+/* Start the program with environment `env`; returns its pid once it has
+ * exec'd, or -1 with a message printed. */
 static pid_t
-start_child(char **argv)
+start_child(char **argv, char **env)
 {
     char *program = find_program(argv[0]);
     if (program == NULL) {
@@ -411,7 +412,7 @@ start_child(char **argv)
         close(pipefd[0]);
         signal(SIGPIPE, SIG_DFL);
         signal(SIGXFSZ, SIG_DFL);
-        execve(program, argv, environ);
+        execve(program, argv, env);
         int err = errno;
         ssize_t ignored = write(pipefd[1], &err, sizeof(err));
         (void)ignored;
@@ -440,6 +441,52 @@ start_child(char **argv)
     }
     free(program);
     return pid;
+}
+
+/* python/pyprof/_child_site.py, installed beside pyprof's __init__.py:
+ * a new string, or NULL with no exception set. */
+static char *
+child_site_source(void)
+{
+    PyObject *package = PyImport_ImportModule("pyprof");   /* new */
+    PyObject *init = package ? PyObject_GetAttrString(package, "__file__")
+                             : NULL;                         /* new */
+    const char *init_path = init && PyUnicode_Check(init)
+                            ? PyUnicode_AsUTF8(init) : NULL;
+    char *path = NULL;
+    const char *slash = init_path ? strrchr(init_path, '/') : NULL;
+    if (slash != NULL) {
+        size_t dir_len = (size_t)(slash - init_path);
+        path = malloc(dir_len + sizeof("/_child_site.py"));
+        if (path != NULL) {
+            snprintf(path, dir_len + sizeof("/_child_site.py"),
+                     "%.*s/_child_site.py", (int)dir_len, init_path);
+        }
+    }
+    PyErr_Clear();
+    Py_XDECREF(init);
+    Py_XDECREF(package);
+    return path;
+}
+
+/* Give the child the `profile` builtin (child_site.h) unless its command
+ * line says it would not see it; a failure costs only the builtin. */
+static void
+prepare_child_site(pyprof_child_site_t *site, char **argv)
+{
+    site->dir = NULL;
+    site->env = NULL;
+    if (pyprof_child_site_refused(argv)) {
+        return;
+    }
+    char errbuf[512] = "pyprof's _child_site.py not found";
+    char *source = child_site_source();
+    if (source == NULL || pyprof_child_site_prepare(site, source, errbuf,
+                                                   sizeof(errbuf)) < 0) {
+        fprintf(stderr, "pyprof record: warning: the program gets no "
+                "profile builtin: %s\n", errbuf);
+    }
+    free(source);
 }
 
 /* The sampling loop's clock (what sampler/schedule.h's deadlines are
@@ -711,6 +758,7 @@ pyprof_cmd_record(int argc, char **argv)
     pyprof_recording_info(rec)->rate_hz = opts.rate;
     pyprof_recording_info(rec)->flags = opts.flags;
     pid_t child = 0;
+    pyprof_child_site_t site = {NULL, NULL};
     int child_exited = 0, child_status = 0, status = 0;
     char title[300];
     if (opts.pid != 0) {
@@ -725,10 +773,12 @@ pyprof_cmd_record(int argc, char **argv)
         }
         snprintf(title, sizeof(title), "%s", opts.command != NULL
                  ? opts.command[0] : opts.target.name);
-        child = start_child(cargv);
+        prepare_child_site(&site, cargv);
+        child = start_child(cargv, pyprof_child_site_environ(&site));
         free(cargv[0]);
         free(cargv);
         if (child < 0) {
+            pyprof_child_site_remove(&site);
             pyprof_session_free(session);
             pyprof_recording_free(rec);
             return 127;
@@ -768,6 +818,7 @@ pyprof_cmd_record(int argc, char **argv)
             status = code;
         }
     }
+    pyprof_child_site_remove(&site);
     sigaction(SIGINT, &old_int, NULL);
     sigaction(SIGTERM, &old_term, NULL);
     return status;
