@@ -208,6 +208,9 @@ def test_time_progress_never_sticks_to_the_programs_lines(tmp_path):
     assert said == ["program says hello"] * 7, shown
     assert all(line.startswith("pyprof time: ") or line in
                ("", "program says hello") for line in shown), shown
+    # shown between the runs all the same, and erased before the next
+    assert re.search(r"timing: run \d of 6", terminal), terminal
+    assert_each_status_line_erased_at_once(terminal)
 
 
 def test_time_progress_does_not_flash_between_runs(tmp_path):
@@ -250,3 +253,42 @@ def test_heap_progress_never_sticks_to_the_programs_lines(tmp_path):
     assert handled == ["handled call %d" % i for i in range(400)], \
         [line for line in handled if not line.startswith("handled")][:3]
     assert not any("calls measured" in line for line in shown)
+    # drawn during the censuses all the same, erased before the program
+    # goes on
+    assert re.search(r"pyprof heap: \d+ calls measured", terminal), terminal
+
+
+def assert_each_status_line_erased_at_once(terminal):
+    """Each status line drawn is erased before anything else reaches the
+    terminal (the program's next line, or the end): nothing follows its
+    text but the erase."""
+    pieces = terminal.split(ERASE)
+    for piece in pieces[1:]:
+        if piece.startswith("pyprof time: ") and "run " in piece:
+            assert re.fullmatch(r"pyprof time: [a-z ]+: run \d+ of \d+",
+                                piece), (piece, terminal)
+    assert terminal.endswith(ERASE)
+
+
+WRITES_A_FILE = """\
+import sys, time
+time.sleep(0.05)
+with open(sys.argv[1], "a") as log:
+    log.write("one more run\\n")
+"""
+
+
+def test_time_progress_shows_while_the_program_writes_a_file(tmp_path):
+    """A program that writes (to a file here) on every run: the status line
+    is drawn between runs, while the program is not running, and erased
+    before each run again, so the program's writes cannot land on it."""
+    prog = write(tmp_path / "p.py", WRITES_A_FILE)
+    log = tmp_path / "runs.log"
+    status, _, terminal = run_on_a_terminal(
+        [*PYPROF, "time", "-n", "1", "-r", "8", prog, str(log)], tmp_path,
+        stdout_too=False)
+    assert status == 0, terminal
+    assert log.read_text() == "one more run\n" * 9
+    runs = [int(k) for k in re.findall(r"timing: run (\d+) of 8", terminal)]
+    assert len(runs) >= 3 and runs == sorted(runs), terminal
+    assert_each_status_line_erased_at_once(terminal)

@@ -498,14 +498,18 @@ heap_exit(PyObject *func, void *token)
     }
     session_t *session = running_session;
     if (session != NULL && session->active) {
+        /* drawn before the census, so that a line erased when the
+         * program resumes is seen while the census runs */
+        pyprof_progress_program_paused(&session->progress);
+        pyprof_progress_status(&session->progress, 0,
+                               "%ld calls measured (2 full collections and "
+                               "2 censuses each)", session->ncensused);
         if (record_call(session, func, before) < 0) {
             pyprof_progress_clear(&session->progress);
             pyprof_runner_print_error("pyprof heap: cannot take the census");
         }
         session->ncensused++;
-        pyprof_progress_status(&session->progress, 0,
-                               "%ld calls measured (2 full collections and "
-                               "2 censuses each)", session->ncensused);
+        pyprof_progress_program_resumes(&session->progress);
     }
     side_clear(before);
     free(before);

@@ -129,8 +129,10 @@ static int
 run_program(session_t *session, failure_t *failure)
 {
     int status = 0;
+    pyprof_progress_program_resumes(&session->progress);
     pyprof_outcome_t outcome = pyprof_runner_run(session->target, NULL,
                                                  &status);
+    pyprof_progress_program_paused(&session->progress);
     session->done++;
     pyprof_progress_status(&session->progress,
                            session->done == session->total,

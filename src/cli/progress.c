@@ -6,12 +6,14 @@
  * The program writes to the same terminal (its stderr is ours, its
  * stdout often is too), and a status line left on screen while it runs
  * would be glued to the front of its next line.  Erasing the line before
- * each run instead would show it only between runs: a flash.  So the
- * process's own count of bytes written (/proc/self/io's wchar) is
- * compared with what it was after our last write: when anyone else
- * wrote in between -- the program -- no status line is drawn again (and
- * none is erased: that would erase the program's text).  Notes still
- * are: a whole line between runs interleaves with nothing. */
+ * each run of a quiet program would show it only between runs: a flash.
+ * So the process's own count of bytes written (/proc/self/io's wchar) is
+ * compared with what it was after our last write: once anyone else wrote
+ * in between -- the program -- the line is drawn only while the program
+ * is paused (between runs, during a census) and erased before it resumes;
+ * while it runs none is drawn and none is erased (that would erase the
+ * program's text).  Notes are whole lines: they interleave with nothing.
+ */
 #include "progress.h"
 
 #include <stdarg.h>
@@ -53,22 +55,20 @@ mark_written(pyprof_progress_t *progress)
     }
 }
 
-/* Non-zero when something besides us wrote since our last write: from
- * then on the status line stays off (the program writes where it is
- * drawn), and what is on screen is left alone. */
+/* Non-zero when something besides us has written since we watch.  When
+ * it wrote after our last write, a line of ours on screen is no longer
+ * ours to erase (the program's text follows it, or is on it). */
 static int
 others_wrote(pyprof_progress_t *progress)
 {
     if (!progress->watch_program) {
         return 0;
     }
-    if (!progress->others_write) {
-        long long now = bytes_written();
-        progress->others_write = now >= 0 && progress->written >= 0
-                                 && now != progress->written;
-    }
-    if (progress->others_write) {
+    long long now = bytes_written();
+    if (now >= 0 && progress->written >= 0 && now != progress->written) {
+        progress->others_write = 1;
         progress->line_shown = 0;
+        progress->written = now;
     }
     return progress->others_write;
 }
@@ -83,6 +83,7 @@ pyprof_progress_init(pyprof_progress_t *progress, const char *command,
     progress->quiet_until = pyprof_clock_read_ns(CLOCK_MONOTONIC) + delay_ns;
     progress->last_drawn = 0;
     progress->others_write = 0;
+    progress->program_paused = 0;
     progress->watch_program = 0;
     progress->written = -1;
 }
@@ -94,6 +95,21 @@ pyprof_progress_watch_program(pyprof_progress_t *progress)
     mark_written(progress);
 }
 
+void
+pyprof_progress_program_paused(pyprof_progress_t *progress)
+{
+    progress->program_paused = 1;
+}
+
+void
+pyprof_progress_program_resumes(pyprof_progress_t *progress)
+{
+    progress->program_paused = 0;
+    if (others_wrote(progress)) {
+        pyprof_progress_clear(progress);
+    }
+}
+
 int
 pyprof_progress_enabled(const pyprof_progress_t *progress)
 {
@@ -103,8 +119,11 @@ pyprof_progress_enabled(const pyprof_progress_t *progress)
 void
 pyprof_progress_clear(pyprof_progress_t *progress)
 {
-    if (progress->enabled && progress->line_shown
-        && !others_wrote(progress)) {
+    if (!progress->enabled) {
+        return;
+    }
+    others_wrote(progress);     /* forgets a line the program wrote after */
+    if (progress->line_shown) {
         fputs(ERASE_LINE, stderr);
         fflush(stderr);
         progress->line_shown = 0;
@@ -147,7 +166,7 @@ pyprof_progress_status(pyprof_progress_t *progress, int force,
                    now - progress->last_drawn < PYPROF_PROGRESS_REDRAW_NS)) {
         return;
     }
-    if (others_wrote(progress)) {
+    if (others_wrote(progress) && !progress->program_paused) {
         return;
     }
     va_list ap;

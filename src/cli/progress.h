@@ -26,8 +26,9 @@ typedef struct {
     long long written;      /* bytes the process had written after our
                                last write (-1: unknown) */
     int watch_program;      /* pyprof_progress_watch_program was called */
-    int others_write;       /* the program wrote: no status line any
-                               more */
+    int others_write;       /* the program has written since we watch */
+    int program_paused;     /* pyprof_progress_program_paused: the line
+                               may be drawn whatever the program wrote */
 } pyprof_progress_t;
 
 /* Start reporting for `command` (borrowed; must outlive *progress).  A
@@ -37,12 +38,25 @@ void pyprof_progress_init(pyprof_progress_t *progress, const char *command,
                           pyprof_ns_t delay_ns);
 
 /* A program runs between the updates, writing where it likes -- to the
- * terminal too.  Once it has written anything (a process cannot tell
- * where), the status line is not drawn again and what is on screen is
- * not erased, so the line never sticks to the front of the program's
- * lines nor flashes between runs; notes still are printed.  Call after
- * init, before the program first runs. */
+ * terminal too.  While it runs (from pyprof_progress_program_resumes to
+ * pyprof_progress_program_paused, and from this call until the first
+ * pause), a status line is drawn only as long as it has written nothing
+ * since our last write (a process cannot tell where it wrote), and what is
+ * on screen is not erased: the line never sticks to the front of the
+ * program's lines.  While it is paused the line is drawn whatever it
+ * wrote, and erased again when it resumes if it has ever written, so it
+ * never mixes with the program's output (a quiet program's line stays,
+ * redrawn in place, and does not flash).  Call after init, before the
+ * program first runs. */
 void pyprof_progress_watch_program(pyprof_progress_t *progress);
+
+/* The program stops running until pyprof_progress_program_resumes (between
+ * two runs of `time`, during a census of `heap`). */
+void pyprof_progress_program_paused(pyprof_progress_t *progress);
+
+/* The program runs again: a status line drawn while it was paused is
+ * erased if the program writes. */
+void pyprof_progress_program_resumes(pyprof_progress_t *progress);
 
 /* Non-zero when anything will be shown (stderr is a terminal). */
 int pyprof_progress_enabled(const pyprof_progress_t *progress);
