@@ -42,11 +42,10 @@
 #include "../core/clock.h"
 #include "../core/recording.h"
 #include "../core/sink.h"
-#include "../report/export_formats.h"
-#include "../report/html_report.h"
 #include "../core/output.h"
 #include "../report/pprof_export.h"
 #include "../report/sample_table.h"
+#include "../report/tree_formats.h"
 #include "../sampler/sampler.h"
 #include "../sampler/schedule.h"
 #include "child_site.h"
@@ -98,9 +97,14 @@ static const char help_text[] =
     "A summary line (samples, duration, rounds taken of expected, errors)\n"
     "goes to stderr.\n";
 
+/* The formats drawn from the profile's model and tree are
+ * report/tree_formats.h's, by value; the others are record's own. */
 typedef enum {
-    FORMAT_DEFAULT, FORMAT_PYPROF, FORMAT_PPROF, FORMAT_HTML,
-    FORMAT_SPEEDSCOPE, FORMAT_CHROME, FORMAT_COLLAPSED
+    FORMAT_HTML = PYPROF_TREE_HTML,
+    FORMAT_SPEEDSCOPE = PYPROF_TREE_SPEEDSCOPE,
+    FORMAT_CHROME = PYPROF_TREE_CHROME,
+    FORMAT_COLLAPSED = PYPROF_TREE_COLLAPSED,
+    FORMAT_DEFAULT = PYPROF_TREE_COLLAPSED + 1, FORMAT_PYPROF, FORMAT_PPROF
 } format_t;
 
 typedef struct {
@@ -210,6 +214,7 @@ parse_options(int argc, char **argv, record_options_t *opts)
     pyprof_options_t scan;
     pyprof_options_init(&scan, "pyprof record", argc, argv);
     memset(opts, 0, sizeof(*opts));
+    opts->format = FORMAT_DEFAULT;
     opts->rate = 100.0;
     const char *format = NULL;
     for (;;) {
@@ -641,20 +646,8 @@ render(pyprof_recording_t *rec, format_t format, const char *title,
     if (rc < 0) {
         return -1;
     }
-    switch (format) {
-    case FORMAT_HTML:
-        rc = pyprof_html_report(sink, stats, &tree, title);
-        break;
-    case FORMAT_SPEEDSCOPE:
-        rc = pyprof_export_speedscope(sink, stats, &tree, title);
-        break;
-    case FORMAT_CHROME:
-        rc = pyprof_export_chrome_trace(sink, stats, &tree, title);
-        break;
-    default:
-        rc = pyprof_export_collapsed(sink, stats, &tree);
-        break;
-    }
+    rc = pyprof_tree_format_write(sink, (pyprof_tree_format_t)format, stats,
+                                  &tree, title);
     pyprof_stats_free(stats);
     pyprof_pathtree_free(&tree);
     return rc;

@@ -29,10 +29,8 @@
 #include "../engine/export_tree.h"
 #include "../engine/profiler.h"
 #include "../core/output.h"
-#include "../report/export_formats.h"
-#include "../report/flamegraph_svg.h"
-#include "../report/html_report.h"
 #include "../report/pprof_export.h"
+#include "../report/tree_formats.h"
 #include "cmd_run.h"
 #include "options.h"
 #include "runner.h"
@@ -76,9 +74,15 @@ static const char help_text[] =
     "is written or printed however the program ends.\n";
 
 /* What -o writes, by its extension (pyprof_options_output_format). */
+/* The formats drawn from the profile's model and tree are
+ * report/tree_formats.h's, by value; the others are run's own. */
 typedef enum {
-    OUTPUT_PSTATS, OUTPUT_PPROF, OUTPUT_HTML, OUTPUT_SVG, OUTPUT_SPEEDSCOPE,
-    OUTPUT_CHROME, OUTPUT_COLLAPSED, OUTPUT_TEXT
+    OUTPUT_HTML = PYPROF_TREE_HTML,
+    OUTPUT_SVG = PYPROF_TREE_SVG,
+    OUTPUT_SPEEDSCOPE = PYPROF_TREE_SPEEDSCOPE,
+    OUTPUT_CHROME = PYPROF_TREE_CHROME,
+    OUTPUT_COLLAPSED = PYPROF_TREE_COLLAPSED,
+    OUTPUT_PSTATS = PYPROF_TREE_COLLAPSED + 1, OUTPUT_PPROF, OUTPUT_TEXT
 } output_format_t;
 
 static const char *const output_suffixes[] = {
@@ -217,28 +221,13 @@ render(const session_t *session, const run_options_t *opts,
         PyErr_Clear();
     }
     else {
-        switch (opts->format) {
-        case OUTPUT_PPROF:
-            rc = pyprof_export_pprof(sink, stats, &tree,
-                                     opts->clock == PYPROF_CLOCK_CPU
-                                         ? "cpu" : "wall");
-            break;
-        case OUTPUT_HTML:
-            rc = pyprof_html_report(sink, stats, &tree, title);
-            break;
-        case OUTPUT_SVG:
-            rc = pyprof_flamegraph_svg(sink, stats, &tree, title);
-            break;
-        case OUTPUT_SPEEDSCOPE:
-            rc = pyprof_export_speedscope(sink, stats, &tree, title);
-            break;
-        case OUTPUT_CHROME:
-            rc = pyprof_export_chrome_trace(sink, stats, &tree, title);
-            break;
-        default:
-            rc = pyprof_export_collapsed(sink, stats, &tree);
-            break;
-        }
+        rc = opts->format == OUTPUT_PPROF
+             ? pyprof_export_pprof(sink, stats, &tree,
+                                   opts->clock == PYPROF_CLOCK_CPU
+                                       ? "cpu" : "wall")
+             : pyprof_tree_format_write(sink,
+                                        (pyprof_tree_format_t)opts->format,
+                                        stats, &tree, title);
     }
     if (rc < 0) {
         snprintf(errbuf, errlen, "out of memory");
@@ -309,6 +298,7 @@ parse_options(int argc, char **argv, run_options_t *opts)
     pyprof_options_t scan;
     pyprof_options_init(&scan, "pyprof run", argc, argv);
     memset(opts, 0, sizeof(*opts));
+    opts->format = OUTPUT_PSTATS;
     opts->sort = DEFAULT_SORT;
     opts->limit = -1;
     opts->clock = PYPROF_CLOCK_WALL;
