@@ -1,6 +1,7 @@
 """Every command that runs a program gives it the `profile` builtin, as
 `kernprof -b` does in its cProfile mode: the @profile script that works under
-`pyprof lines` runs unchanged under `pyprof run` and `pyprof time`."""
+`pyprof lines` runs unchanged under `pyprof run`, `pyprof time` and the rest
+(`pyprof record`'s child gets it too: tests/test_record_site.py)."""
 import os
 import subprocess
 import sys
@@ -22,7 +23,8 @@ SCRIPT = textwrap.dedent("""\
 KERNPROF = os.path.join(os.path.dirname(sys.executable), "kernprof")
 
 COMMANDS = [["run"], ["time", "-n", "1", "-r", "1"], ["lines"], ["memory"],
-            ["heap"], ["mprof", "run", "-o", "m.dat"]]
+            ["heap"], ["mprof", "run", "-o", "m.dat"],
+            ["record", "-o", "r.pyprof"]]
 
 
 @pytest.mark.parametrize("command", COMMANDS, ids=lambda c: " ".join(c[:2]))

@@ -36,7 +36,8 @@ def run(args, cwd, **kwargs):
 
 
 RUNNING_COMMANDS = [["run"], ["run", "-s", "tottime"], ["lines"],
-                    ["memory"], ["heap"], ["time", "-n", "1", "-r", "1"]]
+                    ["memory"], ["heap"], ["time", "-n", "1", "-r", "1"],
+                    ["record"], ["mprof", "run"]]
 
 
 @pytest.mark.parametrize("command", RUNNING_COMMANDS,
@@ -50,6 +51,23 @@ def test_directory_without_main_is_pythons_message_only(command, tmp_path):
     got = run([*PYPROF, *command, str(empty)], tmp_path)
     assert (got.returncode, got.stdout, got.stderr) == (
         expected.returncode, expected.stdout, expected.stderr)
+    assert os.listdir(tmp_path) == ["empty"]    # no .dat, no recording
+
+
+@pytest.mark.parametrize("command", RUNNING_COMMANDS[1:],
+                         ids=lambda c: " ".join(c))
+def test_missing_script_is_one_line_as_under_run(command, tmp_path):
+    """A script that cannot be opened: `pyprof run`'s one line (python's,
+    under pyprof's name) and python's status 2 -- no child's profile of
+    the interpreter's start-up, no file."""
+    expected = run([*PYPROF, "run", "nosuch.py"], tmp_path)
+    assert expected.returncode == 2
+    assert expected.stderr == ("pyprof: can't open file 'nosuch.py': "
+                               "[Errno 2] No such file or directory\n")
+    got = run([*PYPROF, *command, "nosuch.py"], tmp_path)
+    assert (got.returncode, got.stdout, got.stderr) == (
+        expected.returncode, expected.stdout, expected.stderr)
+    assert os.listdir(tmp_path) == []
 
 
 def test_directory_with_main_is_profiled_not_runpy(tmp_path):

@@ -356,18 +356,12 @@ cmd_mprof_run(int argc, char **argv)
         path = pyprof_mprof_default_name(name, sizeof(name),
                                          (long)time(NULL));
     }
+    /* python's own message and exit status, and no .dat: a recording of
+     * nothing would become the newest profile that plot and peak pick,
+     * and -o's old file would be truncated for nothing. */
     int missing_status = 1;
-    if (pyprof_runner_module_missing(&opts.target, &missing_status)) {
-        return missing_status;      /* python's message; no .dat */
-    }
-    if (opts.target.kind == PYPROF_TARGET_SCRIPT
-        && access(opts.target.name, R_OK) != 0) {
-        /* python's own message and exit status, and no .dat: a recording
-         * of nothing would become the newest profile that plot and peak
-         * pick, and -o's old file would be truncated for nothing. */
-        int status = 2;
-        pyprof_runner_run(&opts.target, NULL, &status);
-        return status;
+    if (pyprof_runner_program_missing(&opts.target, &missing_status)) {
+        return missing_status;
     }
     int existed = access(path, F_OK) == 0;
     FILE *out = fopen(path, "w");

@@ -737,7 +737,7 @@ pyprof_cmd_record(int argc, char **argv)
     }
     int missing_status = 1;
     if (opts.pid == 0 && opts.command == NULL
-        && pyprof_runner_module_missing(&opts.target, &missing_status)) {
+        && pyprof_runner_program_missing(&opts.target, &missing_status)) {
         return missing_status;  /* what the child would print; no child */
     }
     pyprof_recording_t *rec = pyprof_recording_new();

@@ -732,6 +732,21 @@ read_file(const char *path, size_t *len)
     return data;
 }
 
+/* Print python's one line for a script it cannot read ("can't open file
+ * 'x.py': [Errno 2] ...").  0, or -1 with an exception set. */
+static int
+report_cannot_open(const char *script, int err)
+{
+    PyObject *name = PyUnicode_DecodeFSDefault(script);     /* new */
+    if (name == NULL) {
+        return -1;
+    }
+    PySys_FormatStderr("pyprof: can't open file %R: [Errno %d] %s\n",
+                       name, err, strerror(err));
+    Py_DECREF(name);
+    return 0;
+}
+
 /* Compile a script file or -c code.  Returns a new reference to the code
  * object; NULL with an exception set, or NULL with *cannot_open set after
  * printing python's one-line message for a script that cannot be read. */
@@ -759,14 +774,9 @@ compile_program(const program_t *prog, int *cannot_open)
     size_t len = 0;
     char *source = read_file(prog->script, &len);
     if (source == NULL) {
-        int err = errno;
-        PyObject *name = PyUnicode_DecodeFSDefault(prog->script);
-        if (name == NULL) {
+        if (report_cannot_open(prog->script, errno) < 0) {
             return NULL;
         }
-        PySys_FormatStderr("pyprof: can't open file %R: [Errno %d] %s\n",
-                           name, err, strerror(err));
-        Py_DECREF(name);
         *cannot_open = 1;
         return NULL;
     }
@@ -1034,10 +1044,45 @@ execute(const program_t *prog, const pyprof_run_hooks_t *hooks,
     return outcome;
 }
 
-int
-pyprof_runner_module_missing(const pyprof_target_t *target, int *exit_code)
+/* The program `prog` names cannot start (see
+ * pyprof_runner_program_missing): 1 after python's message, 0 when it can
+ * or is -c code, -1 with an exception set. */
+static int
+program_missing(const program_t *prog, int *exit_code)
 {
-    if (target->kind != PYPROF_TARGET_MODULE) {
+    if (prog->mode == RUN_MODULE) {
+        return module_missing(prog, exit_code);
+    }
+    if (prog->mode == RUN_SOURCE) {
+        if (prog->script == NULL || access(prog->script, R_OK) == 0) {
+            return 0;
+        }
+        if (report_cannot_open(prog->script, errno) < 0) {
+            return -1;
+        }
+        *exit_code = EXIT_CANNOT_OPEN;
+        return 1;
+    }
+    int search_failed = 0;
+    PyObject *details = find_module(prog, &search_failed);      /* new */
+    if (details != NULL) {
+        Py_DECREF(details);
+        return 0;
+    }
+    if (!search_failed) {
+        return -1;
+    }
+    PyObject *exc = pyprof_error_take();
+    report_not_found(exc);
+    Py_XDECREF(exc);
+    *exit_code = 1;
+    return 1;
+}
+
+int
+pyprof_runner_program_missing(const pyprof_target_t *target, int *exit_code)
+{
+    if (target->kind == PYPROF_TARGET_CODE) {
         return 0;
     }
     program_t prog;
@@ -1046,7 +1091,7 @@ pyprof_runner_module_missing(const pyprof_target_t *target, int *exit_code)
     memset(&saved, 0, sizeof(saved));
     if (program_init(&prog, target) == 0 && save_state(&saved) == 0) {
         if (install_program(&prog, &saved) == 0) {
-            missing = module_missing(&prog, exit_code) == 1;
+            missing = program_missing(&prog, exit_code) == 1;
         }
         restore_state(&saved);
     }

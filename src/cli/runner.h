@@ -50,14 +50,16 @@ int pyprof_runner_parse_target(const char *command, int argc, char **argv,
  * message", to sys.stderr and clear it.  Requires the GIL. */
 void pyprof_runner_print_error(const char *prefix);
 
-/* Non-zero when `target` is -m NAME and NAME's top-level package cannot be
- * found, after printing what python prints for it ("EXECUTABLE: No module
- * named NAME") and setting *exit_code to 1: for commands that would
- * otherwise start work (a sampler, a child, a file) before the program.
- * Searches with sys.path as the program gets it; imports nothing of the
- * program's.  Requires the GIL; leaves no exception set. */
-int pyprof_runner_module_missing(const pyprof_target_t *target,
-                                 int *exit_code);
+/* Non-zero when `target` cannot start, after printing what python prints
+ * for it and setting *exit_code to python's status: -m NAME whose
+ * top-level package cannot be found ("EXECUTABLE: No module named NAME",
+ * 1), a script that cannot be read ("can't open file", 2), a directory or
+ * zip without __main__ ("can't find '__main__' module", 1).  For commands
+ * that would otherwise start work (a sampler, a child, a file) before the
+ * program.  Searches with sys.path as the program gets it; runs nothing of
+ * the program's.  Requires the GIL; leaves no exception set. */
+int pyprof_runner_program_missing(const pyprof_target_t *target,
+                                  int *exit_code);
 
 /* Run the target once.  *exit_code receives what `python script.py` would
  * have exited with (0, the SystemExit code, 1 for an exception, 130 for
