@@ -149,6 +149,17 @@ def test_closed_pipe_is_quiet(name, files, tmp_path):
     assert got.returncode == PIPE_CLOSED
 
 
+def test_record_on_a_closed_pipe_says_only_its_summary(files, tmp_path):
+    """record prints its summary line on stderr whatever stdout is (the
+    rate kept, the errors); nothing else, and 141 for the closed pipe."""
+    got = _closed_pipe_run([*PYPROF, "record", files["prog"]], tmp_path)
+    assert got.returncode == PIPE_CLOSED, got.stderr
+    lines = got.stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("pyprof record: "), \
+        got.stderr
+    assert "samples in" in lines[0]
+
+
 def test_closed_pipe_keeps_the_programs_own_status(tmp_path):
     prog = write(tmp_path / "fails.py", """\
         import sys

@@ -607,6 +607,9 @@ def test_usage_errors_exit_2(tmp_path):
         assert got.returncode == 2, args
         assert got.stderr.startswith("pyprof"), (args, got.stderr)
         assert got.stdout == ""
+        # a bound is a number a person typed (issue #13 item 9: -r 0 was
+        # refused with a bound of 922337203685477580)
+        assert not re.search(r"\d{10,}", got.stderr), (args, got.stderr)
 
 
 def test_help(tmp_path):
