@@ -1,23 +1,21 @@
 /* call_watch.c - see call_watch.h.
  *
- * One sys.monitoring tool (4, else 3, else 5), claimed when the first
- * function is watched and freed when the last one is removed.  Each
- * thread keeps a stack of the watched calls running, with the token its
- * enter hook returned; a PY_RETURN or PY_UNWIND pops it when its code is
- * the top's (an event of any other code costs a thread-local load and a
- * compare).  One hook set per code object, so one push per frame.
+ * The watched functions (keyed by code object) and, per thread, a stack
+ * of their calls running, each with the token its enter hook returned.
+ * A backend (call_watch_backend.h) reports frames starting and ending:
+ * a start of watched code pushes, an end pops when its code is the top's
+ * (an end of any other code costs a thread-local load and a compare).
+ * The backend is claimed when the first function is watched and released
+ * when the last one is removed.
  */
 #include "call_watch.h"
-
-#include "compat.h"
-
-#if PYPROF_USE_MONITORING
 
 #include <stdint.h>
 #include <stdlib.h>
 
 #include "../core/ptrmap.h"
-#include "hook_install.h"
+#include "call_watch_backend.h"
+#include "compat.h"
 
 typedef struct {
     PyObject *code;                     /* strong */
@@ -37,21 +35,20 @@ typedef struct call_stack {
     struct call_stack *next;            /* watch.stacks */
 } call_stack_t;
 
-/* Everything watched.  Global because sys.monitoring's callbacks carry no
+/* Everything watched.  Global because the backends' hooks carry no
  * context; protected by the GIL. */
 static struct {
-    int tool_id;            /* -1 when no tool is claimed */
+    int claimed;            /* the backend sees calls */
     watched_t *funcs;
     uint32_t nfuncs, capacity, live;
     pyprof_ptrmap_t by_code;            /* code -> index into funcs */
     call_stack_t *stacks;               /* every thread's */
-    uint64_t epoch;         /* a new one per claimed tool: validates TLS */
-    long start_event, return_event, unwind_event;
-} watch = {.tool_id = -1};
+    uint64_t epoch;         /* a new one per claim: validates TLS */
+} watch;
 
-/* The calling thread's stack for watch.epoch; initial-exec so the
- * unwind callback, which sees every exception of the program, costs one
- * load. */
+/* The calling thread's stack for watch.epoch; initial-exec so an end of
+ * any frame (from 3.12 the unwind callback sees every exception of the
+ * program) costs one load. */
 static _Thread_local struct {
     uint64_t epoch;
     call_stack_t *stack;
@@ -83,9 +80,7 @@ run_exit(const pyprof_call_hooks_t *hooks, PyObject *func, void *token)
     PyObject *exc = pyprof_error_take();
     hooks->exit(func, token);
     PyErr_Clear();
-    if (exc != NULL) {
-        PyErr_SetRaisedException(exc);
-    }
+    pyprof_error_restore(exc);
 }
 
 static void
@@ -97,24 +92,24 @@ finish(running_t *call)
     }
 }
 
-/* PY_START (code, offset): a watched function starts. */
-static PyObject *
-on_start(PyObject *unused, PyObject *const *args, Py_ssize_t nargs)
+pyprof_call_mark_t
+pyprof_call_watch_push(PyObject *code)
 {
+    pyprof_call_mark_t none = {0, 0};
     uint32_t index;
-    if (nargs < 1 || !pyprof_ptrmap_get(&watch.by_code, args[0], &index)
+    if (!watch.claimed || !pyprof_ptrmap_get(&watch.by_code, code, &index)
         || watch.funcs[index].hooks == NULL) {
-        Py_RETURN_NONE;
+        return none;
     }
     call_stack_t *stack = current_stack();
     if (stack == NULL) {
-        Py_RETURN_NONE;
+        return none;
     }
     if (stack->depth == stack->capacity) {
         size_t capacity = stack->capacity ? stack->capacity * 2 : 16;
         running_t *grown = realloc(stack->calls, capacity * sizeof(*grown));
         if (grown == NULL) {
-            Py_RETURN_NONE; /* unseen; its return finds another top */
+            return none; /* unseen; its end finds another top */
         }
         stack->calls = grown;
         stack->capacity = capacity;
@@ -123,132 +118,57 @@ on_start(PyObject *unused, PyObject *const *args, Py_ssize_t nargs)
     PyObject *exc = pyprof_error_take();
     void *token = w->hooks->enter(w->func);
     PyErr_Clear();
-    if (exc != NULL) {
-        PyErr_SetRaisedException(exc);
-    }
+    pyprof_error_restore(exc);
     /* the hook may have run Python code: the stack may have been freed */
     stack = current_stack();
     if (stack == NULL || stack->depth == stack->capacity) {
-        running_t lost = {args[0], index, token};
+        running_t lost = {code, index, token};
         finish(&lost);
-        Py_RETURN_NONE;
+        return none;
     }
-    stack->calls[stack->depth++] = (running_t){args[0], index, token};
-    Py_RETURN_NONE;
+    stack->calls[stack->depth++] = (running_t){code, index, token};
+    return (pyprof_call_mark_t){watch.epoch, stack->depth};
 }
 
-/* PY_RETURN (code, offset, value) and PY_UNWIND (code, offset, exc): a
- * frame ends; pop it if it is the top watched call. */
-static PyObject *
-on_leave(PyObject *unused, PyObject *const *args, Py_ssize_t nargs)
+/* Pop and finish the thread's innermost call if it runs `code` and (when
+ * depth is non-zero) stands at `depth`. */
+static void
+pop_if(PyObject *code, size_t depth)
 {
-    if (tls.epoch != watch.epoch || tls.stack == NULL || nargs < 1) {
-        Py_RETURN_NONE;
+    if (tls.epoch != watch.epoch || tls.stack == NULL) {
+        return;
     }
     call_stack_t *stack = tls.stack;
-    if (stack->depth == 0 || stack->calls[stack->depth - 1].code != args[0]) {
-        Py_RETURN_NONE;
+    if (stack->depth == 0 || stack->calls[stack->depth - 1].code != code
+        || (depth != 0 && stack->depth != depth)) {
+        return;
     }
     running_t call = stack->calls[--stack->depth];
     finish(&call);
-    Py_RETURN_NONE;
 }
 
-static PyMethodDef start_def = {
-    "_pyprof_watch_start", (PyCFunction)(void (*)(void))on_start,
-    METH_FASTCALL, NULL};
-static PyMethodDef leave_def = {
-    "_pyprof_watch_leave", (PyCFunction)(void (*)(void))on_leave,
-    METH_FASTCALL, NULL};
-
-/* sys.monitoring.events.<name>, or -1 with an exception set. */
-static long
-event_bit(PyObject *monitoring, const char *name)
+void
+pyprof_call_watch_pop(PyObject *code)
 {
-    PyObject *events = PyObject_GetAttrString(monitoring, "events");
-    PyObject *bit = events != NULL ? PyObject_GetAttrString(events, name)
-                                   : NULL;
-    Py_XDECREF(events);
-    long value = bit != NULL ? PyLong_AsLong(bit) : -1;
-    Py_XDECREF(bit);
-    return value;
+    pop_if(code, 0);
 }
 
-/* register_callback(tool, event, callback or None).  0, or -1 with an
- * exception set. */
-static int
-register_callback(PyObject *monitoring, long event, PyMethodDef *def)
+void
+pyprof_call_watch_pop_mark(PyObject *code, pyprof_call_mark_t mark)
 {
-    PyObject *callback = def != NULL ? PyCFunction_New(def, NULL)
-                                     : Py_NewRef(Py_None);
-    if (callback == NULL) {
-        return -1;
+    if (mark.depth != 0 && mark.epoch == watch.epoch) {
+        pop_if(code, mark.depth);
     }
-    PyObject *res = PyObject_CallMethod(monitoring, "register_callback",
-                                        "ilO", watch.tool_id, event,
-                                        callback);
-    Py_DECREF(callback);
-    Py_XDECREF(res);
-    return res != NULL ? 0 : -1;
 }
 
-/* Claim a tool id and register the callbacks.  Returns 1, 0 when every
- * tool id is taken (nothing raised), -1 with an exception set. */
-static int
-claim_tool(PyObject *monitoring)
-{
-    static const int ids[] = {4, 3, 5};
-    int tool_id = pyprof_monitoring_claim_tool(monitoring, ids, 3,
-                                               "pyprof-calls",
-                                               "watching calls");
-    if (tool_id < 0) {
-        if (PyErr_ExceptionMatches(PyExc_RuntimeError)) {
-            PyErr_Clear();
-            return 0;
-        }
-        return -1;
-    }
-    watch.tool_id = tool_id;
-    watch.epoch++;
-    watch.start_event = event_bit(monitoring, "PY_START");
-    watch.return_event = event_bit(monitoring, "PY_RETURN");
-    watch.unwind_event = event_bit(monitoring, "PY_UNWIND");
-    if (watch.start_event < 0 || watch.return_event < 0
-        || watch.unwind_event < 0
-        || register_callback(monitoring, watch.start_event, &start_def) < 0
-        || register_callback(monitoring, watch.return_event, &leave_def) < 0
-        || register_callback(monitoring, watch.unwind_event, &leave_def) < 0) {
-        return -1;
-    }
-    PyObject *res = PyObject_CallMethod(monitoring, "set_events", "il",
-                                        watch.tool_id, watch.unwind_event);
-    Py_XDECREF(res);
-    return res != NULL ? 1 : -1;
-}
-
-/* Give the tool back and forget every stack (the calls still running
+/* Release the backend and forget every stack (the calls still running
  * have had their exit).  Never raises. */
 static void
-release_tool(PyObject *monitoring)
+release(void)
 {
-    if (watch.tool_id >= 0) {
-        PyObject *res = PyObject_CallMethod(monitoring, "set_events", "ii",
-                                            watch.tool_id, 0);
-        Py_XDECREF(res);
-        PyErr_Clear();
-        long events[] = {watch.start_event, watch.return_event,
-                         watch.unwind_event};
-        for (size_t i = 0; i < 3; i++) {
-            if (events[i] > 0 && register_callback(monitoring, events[i],
-                                                   NULL) < 0) {
-                PyErr_Clear();
-            }
-        }
-        res = PyObject_CallMethod(monitoring, "free_tool_id", "i",
-                                  watch.tool_id);
-        Py_XDECREF(res);
-        PyErr_Clear();
-        watch.tool_id = -1;
+    if (watch.claimed) {
+        pyprof_call_watch_backend_release();
+        watch.claimed = 0;
     }
     while (watch.stacks != NULL) {
         call_stack_t *next = watch.stacks->next;
@@ -292,6 +212,28 @@ append(PyObject *code, PyObject *func, const pyprof_call_hooks_t *hooks)
     return watch.nfuncs++;
 }
 
+/* Claim the backend for the first watched function.  1, 0 when it cannot
+ * be claimed (nothing raised), -1 with an exception set; on anything but
+ * 1 nothing stays claimed. */
+static int
+claim(void)
+{
+    if (pyprof_ptrmap_init(&watch.by_code) < 0) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    watch.epoch++;
+    int rc = pyprof_call_watch_backend_claim();
+    watch.claimed = rc == 1;
+    if (rc <= 0) {
+        PyObject *exc = pyprof_error_take();
+        pyprof_call_watch_backend_release();    /* what was half claimed */
+        release();
+        pyprof_error_restore(exc);
+    }
+    return rc;
+}
+
 int
 pyprof_call_watch_add(PyObject *func, const pyprof_call_hooks_t *hooks)
 {
@@ -304,7 +246,7 @@ pyprof_call_watch_add(PyObject *func, const pyprof_call_hooks_t *hooks)
         return 0;   /* a call is not one frame from start to return */
     }
     uint32_t index;
-    if (watch.tool_id >= 0 && pyprof_ptrmap_get(&watch.by_code, code, &index)
+    if (watch.claimed && pyprof_ptrmap_get(&watch.by_code, code, &index)
         && watch.funcs[index].hooks != NULL) {
         if (watch.funcs[index].hooks != hooks) {
             return 0;
@@ -313,57 +255,30 @@ pyprof_call_watch_add(PyObject *func, const pyprof_call_hooks_t *hooks)
         Py_SETREF(watch.funcs[index].func, Py_NewRef(func));
         return 1;
     }
-    PyObject *monitoring = pyprof_monitoring_module();
-    if (monitoring == NULL) {
+    if (!watch.claimed) {
+        int rc = claim();
+        if (rc <= 0) {
+            return rc;
+        }
+    }
+    if (append(code, func, hooks) < 0) {
         return -1;
     }
-    int rc = 1;
-    if (watch.tool_id < 0) {
-        if (pyprof_ptrmap_init(&watch.by_code) < 0) {
-            PyErr_NoMemory();
-            rc = -1;
-        }
-        else {
-            rc = claim_tool(monitoring);
-            if (rc <= 0) {
-                PyObject *exc = pyprof_error_take();
-                release_tool(monitoring);
-                if (exc != NULL) {
-                    PyErr_SetRaisedException(exc);
-                }
-            }
-        }
+    if (pyprof_call_watch_backend_watch(code) < 0) {
+        watch.funcs[watch.nfuncs - 1].hooks = NULL;
+        watch.live--;
+        return -1;
     }
-    if (rc == 1 && append(code, func, hooks) < 0) {
-        rc = -1;
-    }
-    if (rc == 1) {
-        PyObject *res = PyObject_CallMethod(
-            monitoring, "set_local_events", "iOl", watch.tool_id, code,
-            watch.start_event | watch.return_event);
-        Py_XDECREF(res);
-        if (res == NULL) {
-            watch.funcs[watch.nfuncs - 1].hooks = NULL;
-            watch.live--;
-            rc = -1;
-        }
-    }
-    Py_DECREF(monitoring);
-    return rc;
+    return 1;
 }
 
 void
 pyprof_call_watch_remove(const pyprof_call_hooks_t *hooks)
 {
-    if (watch.tool_id < 0) {
+    if (!watch.claimed) {
         return;
     }
     PyObject *exc = pyprof_error_take();
-    PyObject *monitoring = pyprof_monitoring_module();
-    if (monitoring == NULL) {
-        PyErr_Clear();
-        goto done;
-    }
     /* Take the calls still running out of the stacks first: their exit
      * hooks may run Python code, which may start watched calls. */
     size_t nended = 0, capacity = 0;
@@ -395,10 +310,7 @@ pyprof_call_watch_remove(const pyprof_call_hooks_t *hooks)
         if (w->hooks != hooks) {
             continue;
         }
-        PyObject *res = PyObject_CallMethod(monitoring, "set_local_events",
-                                            "iOi", watch.tool_id, w->code, 0);
-        Py_XDECREF(res);
-        PyErr_Clear();
+        pyprof_call_watch_backend_unwatch(w->code);
         w->hooks = NULL;
         watch.live--;
         if (funcs != NULL) {
@@ -413,30 +325,11 @@ pyprof_call_watch_remove(const pyprof_call_hooks_t *hooks)
     }
     free(ended);
     if (watch.live == 0) {
-        release_tool(monitoring);
+        release();
     }
     for (uint32_t i = 0; funcs != NULL && i < nfuncs; i++) {
         Py_XDECREF(funcs[i]);
     }
     free(funcs);
-    Py_DECREF(monitoring);
-done:
-    if (exc != NULL) {
-        PyErr_SetRaisedException(exc);
-    }
+    pyprof_error_restore(exc);
 }
-
-#else
-
-int
-pyprof_call_watch_add(PyObject *func, const pyprof_call_hooks_t *hooks)
-{
-    return 0;   /* below 3.12 the caller wraps */
-}
-
-void
-pyprof_call_watch_remove(const pyprof_call_hooks_t *hooks)
-{
-}
-
-#endif

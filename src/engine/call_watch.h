@@ -5,12 +5,15 @@
  * 3.12 the wrapper's call into the function counts against the C
  * recursion limit (a recursive @profile function raised RecursionError at
  * depth ~750 under a limit of 10,000), and 3.11 inlines no call made
- * through it.  From 3.12 a plain function (not a generator or coroutine
- * function) is watched instead: sys.monitoring's PY_START and PY_RETURN
- * on its code object alone, PY_UNWIND (global: it cannot be local) for
- * its calls that raise, so the decorator returns the function itself and
- * the program sees the recursion it sees without pyprof.  Below 3.12 no
- * per-code event exists without slowing every call, and the caller wraps.
+ * through it (a recursion 20,000 deep overflowed the C stack).  So a plain
+ * function (not a generator or coroutine function) is watched instead and
+ * the decorator returns the function itself: from 3.12 through
+ * sys.monitoring's PY_START and PY_RETURN on its code object alone,
+ * PY_UNWIND (global: it cannot be local) for its calls that raise
+ * (call_watch_monitoring.c); below 3.12 through a PEP 523 frame hook that
+ * gives way to a C profile function once a thread goes deep
+ * (call_watch_legacy.c).  The program sees the recursion it sees without
+ * pyprof.
  *
  * Requires the GIL.
  */
@@ -34,8 +37,9 @@ typedef struct pyprof_call_hooks {
  * pyprof_call_watch_remove): hooks->enter when it starts, hooks->exit
  * when it returns or raises, in the thread running it.  Returns 1 when
  * func is watched (the decorator returns it unchanged), 0 when it cannot
- * be (below 3.12, not a plain Python function, its code already watched
- * for other hooks, no sys.monitoring tool id free: the caller wraps it),
+ * be (not a plain Python function, its code already watched for other
+ * hooks, no sys.monitoring tool id free, below 3.12 another tool's frame
+ * hook set: the caller wraps it),
  * -1 with an exception set. */
 int pyprof_call_watch_add(PyObject *func, const pyprof_call_hooks_t *hooks);
 

@@ -67,6 +67,22 @@ pyprof_error_take(void)
 #endif
 }
 
+/* Put an exception taken by pyprof_error_take back in the error
+ * indicator; steals the reference (NULL does nothing). */
+static inline void
+pyprof_error_restore(PyObject *exc)
+{
+    if (exc == NULL) {
+        return;
+    }
+#if PY_VERSION_HEX >= 0x030C0000
+    PyErr_SetRaisedException(exc);
+#else
+    PyObject *type = Py_NewRef((PyObject *)Py_TYPE(exc));
+    PyErr_Restore(type, exc, PyException_GetTraceback(exc));
+#endif
+}
+
 /* What python's own __main__ starts with (pylifecycle.c add_main_module,
  * pythonrun.c for a script).  Up to 3.13 an empty __annotations__ dict;
  * from 3.14 (PEP 649/749) none: the compiler stores __annotate__ and
