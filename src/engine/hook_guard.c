@@ -11,6 +11,7 @@ typedef struct {
     Py_tracefunc ours;
     int reinstall;
     void (*let_go)(PyThreadState *t);  /* or NULL */
+    void (*before)(PyThreadState *t);  /* or NULL */
     PyObject *also_ours;        /* borrowed, or NULL */
     const char *what;
     int warned;                 /* the warning is printed once a run */
@@ -81,7 +82,7 @@ check_threads(void *unused)
                 }
                 continue;
             }
-            if (!guard->warned) {
+            if (!guard->warned && guard->what != NULL) {
                 guard->warned = 1;
                 fprintf(stderr,
                         "pyprof: the program replaced the %s hook (%s)%s%s; "
@@ -115,6 +116,11 @@ audit_hook(const char *event, PyObject *args, void *unused)
     if (!guards[trace].active || pyprof_hook_guard_own_installs > 0) {
         return 0;
     }
+    if (guards[trace].before != NULL) {
+        pyprof_hook_guard_own_begin();
+        guards[trace].before(PyThreadState_Get());
+        pyprof_hook_guard_own_end();
+    }
     note_where(&guards[trace]);
     if (!check_pending && Py_AddPendingCall(check_threads, NULL) == 0) {
         check_pending = 1;
@@ -123,7 +129,7 @@ audit_hook(const char *event, PyObject *args, void *unused)
 }
 
 static int guard_start(int trace, Py_tracefunc ours, int reinstall,
-                       void (*let_go)(PyThreadState *t),
+                       const pyprof_hook_guard_calls_t *calls,
                        PyObject *also_ours, const char *what);
 
 int
@@ -135,15 +141,15 @@ pyprof_hook_guard_start(int trace, Py_tracefunc ours, int reinstall,
 
 int
 pyprof_hook_guard_start_with(int trace, Py_tracefunc ours,
-                             void (*let_go)(PyThreadState *t),
+                             const pyprof_hook_guard_calls_t *calls,
                              PyObject *also_ours, const char *what)
 {
-    return guard_start(trace, ours, 0, let_go, also_ours, what);
+    return guard_start(trace, ours, 0, calls, also_ours, what);
 }
 
 static int
 guard_start(int trace, Py_tracefunc ours, int reinstall,
-            void (*let_go)(PyThreadState *t), PyObject *also_ours,
+            const pyprof_hook_guard_calls_t *calls, PyObject *also_ours,
             const char *what)
 {
     if (!audit_hook_added) {
@@ -155,12 +161,45 @@ guard_start(int trace, Py_tracefunc ours, int reinstall,
     guard_t *guard = &guards[trace != 0];
     guard->ours = ours;
     guard->reinstall = reinstall;
-    guard->let_go = let_go;
+    guard->let_go = calls != NULL ? calls->let_go : NULL;
+    guard->before = calls != NULL ? calls->before : NULL;
     guard->also_ours = also_ours;
     guard->what = what;
     guard->warned = 0;
     guard->where[0] = '\0';
     guard->active = 1;
+    return 0;
+}
+
+int
+pyprof_hook_guard_name_existing(int trace, Py_tracefunc ours,
+                                PyObject *also_ours, const char *what)
+{
+    PyInterpreterState *interp = PyThreadState_Get()->interp;
+    for (PyThreadState *t = PyInterpreterState_ThreadHead(interp); t != NULL;
+         t = PyThreadState_Next(t)) {
+        Py_tracefunc func = trace ? t->c_tracefunc : t->c_profilefunc;
+        PyObject *obj = trace ? t->c_traceobj : t->c_profileobj;
+        if (func == NULL || func == ours
+            || (obj != NULL && obj == also_ours)) {
+            continue;
+        }
+        /* a sys.settrace() function is its object; a C tracer (coverage's
+           CTracer) has one too, or none */
+        PyObject *repr = obj != NULL ? PyObject_Repr(obj) : NULL;
+        const char *name = repr != NULL ? PyUnicode_AsUTF8(repr) : NULL;
+        if (name == NULL) {
+            PyErr_Clear();
+        }
+        fprintf(stderr,
+                "pyprof: a %s hook was set before pyprof started (%s: %s); "
+                "%s\n",
+                trace ? "trace" : "profile",
+                trace ? "sys.settrace" : "sys.setprofile",
+                name != NULL ? name : "a C function", what);
+        Py_XDECREF(repr);
+        return 1;
+    }
     return 0;
 }
 

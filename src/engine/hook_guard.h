@@ -28,15 +28,37 @@
 int pyprof_hook_guard_start(int trace, Py_tracefunc ours, int reinstall,
                             const char *what);
 
-/* The same, for hooks that are not on every thread all the time (the
- * line engine's): instead of putting ours back, `let_go` is called for
- * each thread whose hook of that kind was removed, and decides what to
- * install there.  A thread whose hook object is `also_ours` (borrowed,
- * kept alive by the caller while guarded; may be NULL) -- a bootstrap
- * that installs ours on its first event -- is not the program's. */
+/* What a guard of hooks that are not on every thread all the time (the
+ * line engine's) calls instead of putting ours back.  Each runs with the
+ * GIL, its own installs bracketed (pyprof_hook_guard_own_begin/end), and
+ * must not raise. */
+typedef struct {
+    /* A thread whose hook of that kind was removed (the program let go):
+     * decides what to install there.  May be NULL. */
+    void (*let_go)(PyThreadState *t);
+    /* The calling thread is about to install or remove a hook of that
+     * kind (the audit event, before the change): lets ours cover the
+     * thread another way meanwhile.  May be NULL. */
+    void (*before)(PyThreadState *t);
+} pyprof_hook_guard_calls_t;
+
+/* The same, for hooks that are not on every thread all the time: `calls`
+ * (static, may be NULL) instead of putting ours back.  A thread whose
+ * hook object is `also_ours` (borrowed, kept alive by the caller while
+ * guarded; may be NULL) -- a bootstrap that installs ours on its first
+ * event -- is not the program's.  `what` NULL: nothing is lost while the
+ * program's hook is set, and nothing is said. */
 int pyprof_hook_guard_start_with(int trace, Py_tracefunc ours,
-                                 void (*let_go)(PyThreadState *t),
+                                 const pyprof_hook_guard_calls_t *calls,
                                  PyObject *also_ours, const char *what);
+
+/* A hook of that kind that is neither `ours` nor `also_ours` (may be
+ * NULL) already set on some thread -- coverage started first, a
+ * sitecustomize tracer -- is named once on stderr ("pyprof: a trace hook
+ * was set before pyprof started (sys.settrace: REPR); `what`").  Returns
+ * 1 when one was, else 0.  Never raises. */
+int pyprof_hook_guard_name_existing(int trace, Py_tracefunc ours,
+                                    PyObject *also_ours, const char *what);
 
 /* Stop guarding (before removing ours).  Never raises. */
 void pyprof_hook_guard_stop(int trace);

@@ -241,12 +241,25 @@ thread_in_selected(PyThreadState *tstate)
     return 0;
 }
 
+/* Take pyprof's profile and trace functions off the calling thread,
+ * leaving the program's. */
+static void
+drop_own_hooks(void)
+{
+    PyThreadState *tstate = PyThreadState_Get();
+    if (tstate->c_profilefunc == profile_hook) {
+        PyEval_SetProfile(NULL, NULL);
+    }
+    if (tstate->c_tracefunc == trace_hook) {
+        PyEval_SetTrace(NULL, NULL);
+    }
+}
+
 static int
 profile_event(PyFrameObject *frame, int what)
 {
     if (pyprof_lines_active == NULL) {
-        PyEval_SetProfile(NULL, NULL);
-        PyEval_SetTrace(NULL, NULL);
+        drop_own_hooks();
         return 0;
     }
     if (what == PyTrace_CALL) {
@@ -291,8 +304,11 @@ trace_event(PyFrameObject *frame, int what)
         break;
     case PyTrace_RETURN:
         if (on_return_all(frame) && mode == LINES_MODE_GATING
-            && !thread_in_selected(PyThreadState_Get())) {
-            /* back to profile mode until a selected frame runs again */
+            && !thread_in_selected(PyThreadState_Get())
+            && PyThreadState_Get()->c_profilefunc == NULL) {
+            /* back to profile mode until a selected frame runs again
+             * (not while the program has its own profile function there:
+             * the trace function goes on seeing every call) */
             PyEval_SetProfile(profile_hook, NULL);
             PyEval_SetTrace(NULL, NULL);
         }
@@ -341,8 +357,13 @@ thread_bootstrap(PyObject *unused, PyObject *args)
 {
     pyprof_hook_guard_own_begin();
     if (pyprof_lines_active == NULL) {
-        PyEval_SetProfile(NULL, NULL);
-        PyEval_SetTrace(NULL, NULL);
+        /* the bootstrap itself is the hook of its kind on this thread */
+        if (mode == LINES_MODE_FULL_TRACE) {
+            PyEval_SetTrace(NULL, NULL);
+        }
+        else {
+            PyEval_SetProfile(NULL, NULL);
+        }
     }
     else if (mode == LINES_MODE_FULL_TRACE) {
         PyEval_SetTrace(trace_hook, NULL);
@@ -436,6 +457,76 @@ gate_thread(PyThreadState *t)
     }
 }
 
+/* ---- the program's own profile function in gating mode ---------------
+ *
+ * Gating needs the thread's profile slot, which the program's
+ * sys.setprofile or cProfile takes.  So just before the program installs
+ * (or removes) one on a thread that gating watches with the profile
+ * function, that thread gets the trace function instead, which sees every
+ * call and every selected line on its own (the guard's `before`); it
+ * keeps it while the program's profile function is there (trace_event
+ * does not switch back), and when the program lets go the profile
+ * function comes back (`let_go`).  The counts stay right, so nothing is
+ * said. */
+
+/* The guard's `before`: the calling thread is about to change its
+ * profile function. */
+static void
+cover_with_trace(PyThreadState *t)
+{
+    if (pyprof_lines_active == NULL || mode != LINES_MODE_GATING
+        || t->c_profilefunc != profile_hook || t->c_tracefunc != NULL) {
+        return;
+    }
+    if (_PyEval_SetTrace(t, trace_hook, NULL) < 0) {
+        PyErr_Clear();  /* an audit hook refused: the lines are lost */
+    }
+}
+
+/* The guard's `let_go`: the program removed its profile function from
+ * thread `t` (sys.setprofile(None), cProfile's disable()). */
+static void
+regate(PyThreadState *t)
+{
+    if (pyprof_lines_active == NULL || mode != LINES_MODE_GATING
+        || thread_in_selected(t)) {
+        return; /* inside a selected frame: its return switches back */
+    }
+    if (t->c_tracefunc == trace_hook && _PyEval_SetTrace(t, NULL, NULL) < 0) {
+        PyErr_Clear();
+    }
+    if (t->c_profilefunc == NULL
+        && _PyEval_SetProfile(t, profile_hook, NULL) < 0) {
+        PyErr_Clear();
+    }
+}
+
+static const pyprof_hook_guard_calls_t profile_guard_calls = {
+    .let_go = regate,
+    .before = cover_with_trace,
+};
+
+/* The bootstrap of threads started while recording (threading.settrace
+ * in full-trace mode, threading.setprofile in gating mode): its hook
+ * object is pyprof's, not the program's.  Strong while recording;
+ * protected by the GIL. */
+static PyObject *thread_bootstrap_obj;
+
+/* Non-zero while the profile slot is guarded (gating mode). */
+static int profile_guarded;
+
+/* Guard the profile slot for gating mode.  Never raises. */
+static void
+guard_profile_slot(void)
+{
+    if (pyprof_hook_guard_start_with(0, profile_hook, &profile_guard_calls,
+                                     thread_bootstrap_obj, NULL) < 0) {
+        PyErr_Clear();  /* no audit hook: unguarded */
+        return;
+    }
+    profile_guarded = 1;
+}
+
 /* A thread went deep: the frame hook gives way to profile gating on
  * every thread for the rest of the recording (see the top of the file).
  * Never raises; the pending exception (a throw() into a generator) is
@@ -461,7 +552,8 @@ switch_to_gating(PyThreadState *tstate)
         || pyprof_threading_set_hook("setprofile", bootstrap) < 0) {
         PyErr_Clear();
     }
-    Py_XDECREF(bootstrap);
+    Py_XSETREF(thread_bootstrap_obj, bootstrap);
+    guard_profile_slot();
     PyErr_Restore(type, value, traceback);
 }
 
@@ -554,24 +646,37 @@ take_back(PyThreadState *t)
     }
 }
 
-/* The bootstrap of threads started while recording (threading.settrace
- * in full-trace mode): its trace object is pyprof's, not the program's.
- * Strong while recording; protected by the GIL. */
-static PyObject *trace_bootstrap;
-
 static const char guard_what[] =
     "the line counts miss the lines that ran while it was set";
+
+static const char existing_what[] =
+    "the line counts miss the lines that run while it is set";
+
+/* A tracer set before the first recording of the process is named once.
+ * Protected by the GIL. */
+static int existing_named;
+
+static const pyprof_hook_guard_calls_t trace_guard_calls = {
+    .let_go = take_back,
+};
 
 int
 pyprof_lines_backend_start(pyprof_lines_t *lines)
 {
     PyThreadState *tstate = PyThreadState_Get();
     switched_to_gating = 0;
+    profile_guarded = 0;
+    if (!existing_named) {
+        /* coverage started first, a sitecustomize tracer: kept, and its
+           frames' lines are not seen */
+        existing_named = pyprof_hook_guard_name_existing(
+            1, trace_hook, thread_bootstrap_obj, existing_what);
+    }
     if (frame_hook_available(tstate)) {
         mode = LINES_MODE_FRAME_HOOK;
         _PyInterpreterState_SetEvalFrameFunc(tstate->interp, eval_frame_hook);
-        if (pyprof_hook_guard_start_with(1, trace_hook, take_back, NULL,
-                                         guard_what) < 0) {
+        if (pyprof_hook_guard_start_with(1, trace_hook, &trace_guard_calls,
+                                         NULL, guard_what) < 0) {
             _PyInterpreterState_SetEvalFrameFunc(tstate->interp,
                                                  _PyEval_EvalFrameDefault);
             return -1;
@@ -587,7 +692,7 @@ pyprof_lines_backend_start(pyprof_lines_t *lines)
     int rc = pyprof_threading_set_hook(full ? "settrace" : "setprofile",
                                        bootstrap);
     if (rc == 0) {
-        rc = pyprof_hook_guard_start_with(1, trace_hook, take_back,
+        rc = pyprof_hook_guard_start_with(1, trace_hook, &trace_guard_calls,
                                           full ? bootstrap : NULL,
                                           guard_what);
     }
@@ -595,12 +700,16 @@ pyprof_lines_backend_start(pyprof_lines_t *lines)
         Py_DECREF(bootstrap);
         return -1;
     }
-    Py_XSETREF(trace_bootstrap, bootstrap);
+    Py_XSETREF(thread_bootstrap_obj, bootstrap);
+    if (!full) {
+        guard_profile_slot();
+    }
     pyprof_hook_guard_own_begin();
-    if (full) {
+    if (full && tstate->c_tracefunc == NULL) {
+        /* (a tracer of the program's stays: named above) */
         PyEval_SetTrace(trace_hook, NULL);
     }
-    else {
+    else if (!full) {
         PyEval_SetProfile(profile_hook, NULL);
     }
     pyprof_hook_guard_own_end();
@@ -613,6 +722,10 @@ pyprof_lines_backend_stop(pyprof_lines_t *lines)
     PyObject *type, *value, *traceback;
     PyErr_Fetch(&type, &value, &traceback);
     pyprof_hook_guard_stop(1);
+    if (profile_guarded) {
+        pyprof_hook_guard_stop(0);
+        profile_guarded = 0;
+    }
     if (mode == LINES_MODE_FRAME_HOOK) {
         PyThreadState *tstate = PyThreadState_Get();
         _PyInterpreterState_SetEvalFrameFunc(tstate->interp,
@@ -624,12 +737,11 @@ pyprof_lines_backend_stop(pyprof_lines_t *lines)
         return;
     }
     int full = mode == LINES_MODE_FULL_TRACE;
-    if (!full) {
-        PyEval_SetProfile(NULL, NULL);
-    }
-    PyEval_SetTrace(NULL, NULL);
-    if (switched_to_gating) {
-        /* every thread was hooked at the switch, not only new ones */
+    drop_own_hooks();   /* the program's own hooks stay */
+    if (switched_to_gating || !full) {
+        /* every thread was hooked at the switch, and the guard may have
+           hooked any thread since; in full-trace mode the others drop
+           theirs at their next event */
         pyprof_threads_swap_hook(NULL, 0, profile_hook, NULL);
         pyprof_threads_swap_hook(NULL, 1, trace_hook, NULL);
     }
@@ -637,7 +749,7 @@ pyprof_lines_backend_stop(pyprof_lines_t *lines)
                                   Py_None) < 0) {
         PyErr_Clear(); /* interpreter shutting down: nothing to undo */
     }
-    Py_CLEAR(trace_bootstrap);
+    Py_CLEAR(thread_bootstrap_obj);
     PyErr_Restore(type, value, traceback);
 }
 
