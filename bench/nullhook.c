@@ -12,6 +12,12 @@
  *                     with wrappers that only call the allocator saved
  *                     before them (the floor of an allocation hook, as
  *                     pyprof memory and tracemalloc install one).
+ * And the floor of a function profiler (`pyprof run`, cProfile):
+ *   setprofile()      PyEval_SetProfile with a C function that only
+ *                     returns (pyprof run's hook below 3.12);
+ *   line_callback     also serves as the do-nothing callback of the
+ *                     sys.monitoring events pyprof run uses from 3.12
+ *                     (bench/run.py's null-profile tool registers it).
  */
 #include <Python.h>
 
@@ -32,6 +38,26 @@ static PyObject *
 unsettrace(PyObject *module, PyObject *unused)
 {
     PyEval_SetTrace(NULL, NULL);
+    Py_RETURN_NONE;
+}
+
+static int
+null_profile(PyObject *obj, PyFrameObject *frame, int what, PyObject *arg)
+{
+    return 0;
+}
+
+static PyObject *
+setprofile(PyObject *module, PyObject *unused)
+{
+    PyEval_SetProfile(null_profile, NULL);
+    Py_RETURN_NONE;
+}
+
+static PyObject *
+unsetprofile(PyObject *module, PyObject *unused)
+{
+    PyEval_SetProfile(NULL, NULL);
     Py_RETURN_NONE;
 }
 
@@ -91,6 +117,8 @@ static PyMethodDef methods[] = {
     {"hook_allocators", hook_allocators, METH_NOARGS, NULL},
     {"settrace", settrace, METH_NOARGS, NULL},
     {"unsettrace", unsettrace, METH_NOARGS, NULL},
+    {"setprofile", setprofile, METH_NOARGS, NULL},
+    {"unsetprofile", unsetprofile, METH_NOARGS, NULL},
     {"line_callback", (PyCFunction)(void (*)(void))line_callback,
      METH_FASTCALL, NULL},
     {NULL, NULL, 0, NULL},

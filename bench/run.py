@@ -91,6 +91,31 @@ NULLHOOK_IMPORT = ("import os, sys; sys.path.insert(0, "
                    "os.environ['PYPROF_BENCH_NULLHOOK']); "
                    "import _pyprof_nullhook as nullhook; ")
 
+# null-profile's hooks (bench/nullhook.c): on and off, and how its
+# whole-process form runs the script (as `python W.py` does).
+NULL_PROFILE_SETUP = (
+    "import sys\n"
+    "if sys.version_info >= (3, 12):\n"
+    "    M = sys.monitoring; E = M.events; M.use_tool_id(5, 'null')\n"
+    "    NULL_EVENTS = (E.PY_START | E.PY_RESUME | E.PY_THROW | E.PY_RETURN"
+    " | E.PY_YIELD | E.PY_UNWIND | E.CALL | E.C_RETURN | E.C_RAISE)\n"
+    "    for bit in range(18):\n"
+    "        if NULL_EVENTS & (1 << bit):\n"
+    "            M.register_callback(5, 1 << bit, nullhook.line_callback)\n"
+    "    def null_profile_on(): M.set_events(5, NULL_EVENTS)\n"
+    "    def null_profile_off(): M.set_events(5, 0)\n"
+    "else:\n"
+    "    null_profile_on = nullhook.setprofile\n"
+    "    null_profile_off = nullhook.unsetprofile\n")
+NULL_PROFILE_RUN = (
+    "import runpy; path = sys.argv[1]; sys.argv = sys.argv[1:]\n"
+    "import os; sys.path[0] = os.path.dirname(os.path.abspath(path))\n"
+    "null_profile_on()\n"
+    "try:\n"
+    "    runpy.run_path(path, run_name='__main__')\n"
+    "finally:\n"
+    "    null_profile_off()\n")
+
 TOOLS = {
     "plain": dict(
         setup="", start="", stop="", finish="", output=False,
@@ -107,6 +132,16 @@ TOOLS = {
         start="prof.enable()", stop="prof.disable()",
         finish="prof.dump_stats(OUT)", output=True,
         argv=lambda py, w, out: [py, "-m", "pyprof", "run", "-o", out, w],
+    ),
+    # The floor of a function profiler: below 3.12 a C profile function
+    # that only returns; from 3.12 a do-nothing C callback for each
+    # sys.monitoring event pyprof run (and cProfile) uses.
+    "null-profile": dict(
+        setup=NULLHOOK_IMPORT + NULL_PROFILE_SETUP,
+        start="null_profile_on()", stop="null_profile_off()",
+        finish="", output=False,
+        argv=lambda py, w, out: [py, "-c", NULLHOOK_IMPORT
+                                 + NULL_PROFILE_SETUP + NULL_PROFILE_RUN, w],
     ),
     # The floor below 3.12: a C trace function that only returns.
     "null-settrace": dict(
