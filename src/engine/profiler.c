@@ -16,9 +16,9 @@
 
 #include "compat.h"
 
-pyprof_profiler_t *pyprof_active[PYPROF_MAX_ACTIVE];
-int pyprof_nactive = 0;
-_Thread_local pyprof_tls_t pyprof_tls[PYPROF_MAX_ACTIVE]
+PYPROF_HOT_INTERNAL pyprof_profiler_t *pyprof_active[PYPROF_MAX_ACTIVE];
+PYPROF_HOT_INTERNAL int pyprof_nactive = 0;
+PYPROF_HOT_INTERNAL _Thread_local pyprof_tls_t pyprof_tls[PYPROF_MAX_ACTIVE]
     __attribute__((tls_model("initial-exec")));
 
 /* The hooks are installed (with C function events when

@@ -72,6 +72,12 @@ void pyprof_funcinfo_name(const pyprof_funcinfo_t *info,
                           const char **filename, long *lineno,
                           const char **funcname);
 
+/* For what the hooks reach on every event: the extension's own, so it
+ * is addressed directly rather than through the GOT and PLT (a load and
+ * an indirect jump per use otherwise, since a shared object's default
+ * symbols may be interposed). */
+#define PYPROF_HOT_INTERNAL __attribute__((visibility("hidden")))
+
 /* How many profilers may record at once: nested Profile()s, one per
  * thread, a program's own under `pyprof run` (cProfile allows as many
  * below 3.12). */
@@ -81,8 +87,9 @@ void pyprof_funcinfo_name(const pyprof_funcinfo_t *info,
  * handed to every one.  Globals because the interpreter's hooks are
  * process-wide and hold no profiler pointer we can use on 3.12+.
  * Protected by the GIL. */
-extern pyprof_profiler_t *pyprof_active[PYPROF_MAX_ACTIVE];
-extern int pyprof_nactive;
+extern PYPROF_HOT_INTERNAL pyprof_profiler_t
+    *pyprof_active[PYPROF_MAX_ACTIVE];
+extern PYPROF_HOT_INTERNAL int pyprof_nactive;
 
 /* The calling thread's shadow stack for profiler `epoch`, one slot per
  * profiler recording.  Thread-local by nature; the epoch check comes
@@ -95,19 +102,22 @@ typedef struct {
     pyprof_thread_t *thread;
 } pyprof_tls_t;
 
-extern _Thread_local pyprof_tls_t pyprof_tls[PYPROF_MAX_ACTIVE]
-    __attribute__((tls_model("initial-exec")));
+extern PYPROF_HOT_INTERNAL _Thread_local pyprof_tls_t
+    pyprof_tls[PYPROF_MAX_ACTIVE] __attribute__((tls_model("initial-exec")));
 
 /* Slow paths, in profiler.c.  They never raise: on failure they set
  * prof->out_of_memory and return NULL / PYPROF_ROOT_NODE / -1. */
-pyprof_thread_t *pyprof_thread_attach(pyprof_profiler_t *prof);
-pyprof_node_id_t pyprof_profiler_new_path(pyprof_profiler_t *prof,
-                                          pyprof_node_id_t parent,
-                                          const void *key, PyObject *callable,
-                                          PyObject *self_arg);
-int pyprof_thread_grow(pyprof_profiler_t *prof, pyprof_thread_t *thread);
-void pyprof_thread_unwind_to(pyprof_profiler_t *prof, pyprof_thread_t *thread,
-                             const void *key, pyprof_ticks_t now);
+PYPROF_HOT_INTERNAL pyprof_thread_t *
+pyprof_thread_attach(pyprof_profiler_t *prof);
+PYPROF_HOT_INTERNAL pyprof_node_id_t
+pyprof_profiler_new_path(pyprof_profiler_t *prof, pyprof_node_id_t parent,
+                         const void *key, PyObject *callable,
+                         PyObject *self_arg);
+PYPROF_HOT_INTERNAL int
+pyprof_thread_grow(pyprof_profiler_t *prof, pyprof_thread_t *thread);
+PYPROF_HOT_INTERNAL void
+pyprof_thread_unwind_to(pyprof_profiler_t *prof, pyprof_thread_t *thread,
+                        const void *key, pyprof_ticks_t now);
 
 /* Keys: a code object's address for Python functions; a PyMethodDef's
  * address with the low bit set for C functions, so the two kinds never

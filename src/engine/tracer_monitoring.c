@@ -24,78 +24,142 @@ static PyObject *missing_arg = NULL;
  * GIL. */
 static int tracer_tool_id = -1;
 
+/* Each callback hands its event to every profiler recording.  One is the
+ * common case (pyprof run, a lone Profile): it is called straight, not
+ * through the loop, so its hot path is what it was when only one
+ * profiler could record. */
+
+static inline void
+py_start_one(pyprof_profiler_t *prof, PyObject *code)
+{
+    pyprof_thread_t *thread = pyprof_thread_current(prof);
+    if (thread != NULL) {
+        pyprof_on_enter(prof, thread, code, code, NULL);
+    }
+}
+
 static PyObject *
 on_py_start(PyObject *unused, PyObject *const *args, Py_ssize_t nargs)
 {
-    for (int i = 0, n = nargs >= 1 ? pyprof_nactive : 0; i < n; i++) {
-        pyprof_profiler_t *prof = pyprof_active[i];
-        pyprof_thread_t *thread = pyprof_thread_current(prof);
-        if (thread != NULL) {
-            pyprof_on_enter(prof, thread, args[0], args[0], NULL);
-        }
+    if (nargs < 1) {
+        Py_RETURN_NONE;
+    }
+    if (pyprof_nactive == 1) {
+        py_start_one(pyprof_active[0], args[0]);
+        Py_RETURN_NONE;
+    }
+    for (int i = 0; i < pyprof_nactive; i++) {
+        py_start_one(pyprof_active[i], args[0]);
     }
     Py_RETURN_NONE;
+}
+
+static inline void
+py_return_one(pyprof_profiler_t *prof, PyObject *code)
+{
+    pyprof_thread_t *thread = pyprof_thread_current(prof);
+    if (thread != NULL) {
+        pyprof_on_exit(prof, thread, code);
+    }
 }
 
 static PyObject *
 on_py_return(PyObject *unused, PyObject *const *args, Py_ssize_t nargs)
 {
-    for (int i = 0, n = nargs >= 1 ? pyprof_nactive : 0; i < n; i++) {
-        pyprof_profiler_t *prof = pyprof_active[i];
-        pyprof_thread_t *thread = pyprof_thread_current(prof);
-        if (thread != NULL) {
-            pyprof_on_exit(prof, thread, args[0]);
-        }
+    if (nargs < 1) {
+        Py_RETURN_NONE;
+    }
+    if (pyprof_nactive == 1) {
+        py_return_one(pyprof_active[0], args[0]);
+        Py_RETURN_NONE;
+    }
+    for (int i = 0; i < pyprof_nactive; i++) {
+        py_return_one(pyprof_active[i], args[0]);
     }
     Py_RETURN_NONE;
 }
 
 /* The key of a C callable, or NULL if it is not one cProfile records.
- * *self_arg gets the descriptor's object for method descriptors. */
+ * *self_arg gets the descriptor's object for method descriptors.  Exact
+ * types first: CALL fires for every call, most of them of Python
+ * functions (whose PY_START is what counts), and PyCFunction_Check on
+ * anything but a PyCFunction walks the type's MRO. */
 static inline const void *
 c_callable_key(PyObject *callable, PyObject *arg0, PyObject **self_arg)
 {
+    PyTypeObject *type = Py_TYPE(callable);
+    if (type == &PyFunction_Type) {
+        return NULL;
+    }
+    if (type == &PyMethodDescr_Type) {
+        if (arg0 == missing_arg) {
+            return NULL;
+        }
+        *self_arg = arg0;
+        return pyprof_c_key(((PyMethodDescrObject *)callable)->d_method);
+    }
     if (PyCFunction_Check(callable)) {
         *self_arg = NULL;
         return pyprof_c_key(((PyCFunctionObject *)callable)->m_ml);
     }
-    if (Py_IS_TYPE(callable, &PyMethodDescr_Type) && arg0 != missing_arg) {
-        *self_arg = arg0;
-        return pyprof_c_key(((PyMethodDescrObject *)callable)->d_method);
-    }
     return NULL;
+}
+
+static inline void
+call_one(pyprof_profiler_t *prof, const void *key, PyObject *callable,
+         PyObject *self_arg)
+{
+    pyprof_thread_t *thread = prof->builtins ? pyprof_thread_current(prof)
+                                             : NULL;
+    if (thread != NULL) {
+        pyprof_on_enter(prof, thread, key, callable, self_arg);
+    }
 }
 
 static PyObject *
 on_call(PyObject *unused, PyObject *const *args, Py_ssize_t nargs)
 {
-    PyObject *self_arg;
+    PyObject *self_arg = NULL;
     const void *key = nargs >= 4 ? c_callable_key(args[2], args[3], &self_arg)
                                  : NULL;
-    for (int i = 0, n = key != NULL ? pyprof_nactive : 0; i < n; i++) {
-        pyprof_profiler_t *prof = pyprof_active[i];
-        pyprof_thread_t *thread = prof->builtins
-                                      ? pyprof_thread_current(prof) : NULL;
-        if (thread != NULL) {
-            pyprof_on_enter(prof, thread, key, args[2], self_arg);
-        }
+    if (key == NULL) {
+        Py_RETURN_NONE;
+    }
+    if (pyprof_nactive == 1) {
+        call_one(pyprof_active[0], key, args[2], self_arg);
+        Py_RETURN_NONE;
+    }
+    for (int i = 0; i < pyprof_nactive; i++) {
+        call_one(pyprof_active[i], key, args[2], self_arg);
     }
     Py_RETURN_NONE;
+}
+
+static inline void
+c_return_one(pyprof_profiler_t *prof, const void *key)
+{
+    pyprof_thread_t *thread = prof->builtins ? pyprof_thread_current(prof)
+                                             : NULL;
+    if (thread != NULL) {
+        pyprof_on_exit(prof, thread, key);
+    }
 }
 
 static PyObject *
 on_c_return(PyObject *unused, PyObject *const *args, Py_ssize_t nargs)
 {
-    PyObject *self_arg;
+    PyObject *self_arg = NULL;
     const void *key = nargs >= 4 ? c_callable_key(args[2], args[3], &self_arg)
                                  : NULL;
-    for (int i = 0, n = key != NULL ? pyprof_nactive : 0; i < n; i++) {
-        pyprof_profiler_t *prof = pyprof_active[i];
-        pyprof_thread_t *thread = prof->builtins
-                                      ? pyprof_thread_current(prof) : NULL;
-        if (thread != NULL) {
-            pyprof_on_exit(prof, thread, key);
-        }
+    if (key == NULL) {
+        Py_RETURN_NONE;
+    }
+    if (pyprof_nactive == 1) {
+        c_return_one(pyprof_active[0], key);
+        Py_RETURN_NONE;
+    }
+    for (int i = 0; i < pyprof_nactive; i++) {
+        c_return_one(pyprof_active[i], key);
     }
     Py_RETURN_NONE;
 }
