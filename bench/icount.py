@@ -3,11 +3,14 @@
 free of the noise of a shared machine.
 
     python bench/icount.py [--python PY ...] [--workloads calls mixed]
-                           [--tools null-profile cProfile pyprof]
+                           [--tools null-profile cProfile pyprof
+                                    null-monitoring pyprof-lines]
 
 Each (python, workload, tool) runs once, the way a user runs it (run.py's
 `argv` of the tool: `python W.py`, `python -m cProfile -o F W.py`,
-`python -m pyprof run -o F W.py`, the null-profile floor) under
+`python -m pyprof run -o F W.py`, the null-profile floor; line profilers,
+`python -m pyprof lines -o F W.py` and its null-monitoring floor, on the
+copy with @profile on the workload's hot function) under
 `valgrind --tool=callgrind`, and the instructions it executed (callgrind's
 "Collected") are printed with ratios to plain and to the floor.  Counts are
 deterministic to a fraction of a percent (PYTHONHASHSEED=0), so one run
@@ -21,9 +24,9 @@ commits compare on one interpreter.
 
 Under valgrind a run is ~50x slower: calls.py takes minutes per tool, so
 the workloads `calls/3` and `calls/10` run a third and a tenth of
-calls.py's main() (every loop count divided, the same mix of calls).  --json FILE writes the
-counts.  The environment is passed through
-.
+calls.py's main() (every loop count divided, the same mix of calls), and
+`julia/4` a quarter of julia.py's points.  --json FILE writes the counts.
+The environment is passed through.
 """
 import argparse
 import json
@@ -60,7 +63,22 @@ SCALES = {"calls/3": dict(fib=3, down=400, ack=300, loop=800_000 // 3,
                            c=50_000)}
 
 
+# julia.py on a smaller grid: julia/4 computes a quarter of its points
+# (width 50 instead of 100: the same per-point work, a quarter as many).
+JULIA_WIDTHS = {"julia/4": 50}
+
+
 def workload_path(name, tmp):
+    if name in JULIA_WIDTHS:
+        with open(bench.resolve_workload("julia")) as f:
+            source = f.read()
+        source = source.replace("width = 100", "width = %d"
+                                % JULIA_WIDTHS[name])
+        source = source.replace("    assert (len(out)", "    # (len(out)")
+        path = os.path.join(tmp, name.replace("/", "_") + ".py")
+        with open(path, "w") as f:
+            f.write(source)
+        return path
     if name not in SCALES:
         return bench.resolve_workload(name)
     path = os.path.join(tmp, name.replace("/", "_") + ".py")
@@ -79,6 +97,48 @@ def count(argv, env):
     if p.returncode != 0 or not found:
         raise RuntimeError("exit %d: %s" % (p.returncode, p.stderr[-2000:]))
     return int(found[-1])
+
+
+# Each pyprof tool's floor (its hook doing nothing) and the tool it
+# replaces.
+FLOORS = {"pyprof": "null-profile", "pyprof-lines": "null-monitoring"}
+REFERENCES = {"pyprof": "cProfile", "pyprof-lines": "kernprof"}
+
+
+def print_table(results, tools):
+    """A markdown row per (python, workload): counts, ratios to plain, and
+    each pyprof tool's ratio to its floor (also of the instructions added
+    over plain) and to the tool it replaces, where those ran."""
+    def pairs(c):
+        for t in tools:
+            base = t.partition("@")[0]
+            for other in (FLOORS.get(base), REFERENCES.get(base)):
+                if other in c and t in c:
+                    yield t, other
+    heads = {}
+    for r in results:
+        for t, other in pairs(r["counts"]):
+            heads.setdefault("%s / %s" % (t, other), None)
+            if other == FLOORS.get(t.partition("@")[0]) and "plain" in r["counts"]:
+                heads.setdefault("%s added / %s added" % (t, other), None)
+    print("| python | workload | " + " | ".join(
+        ["%s (10^9)" % t for t in tools] + ["%s / plain" % t for t in tools
+                                            if t != "plain"] + list(heads))
+          + " |")
+    for r in results:
+        c = r["counts"]
+        cells = {}
+        for t, other in pairs(c):
+            cells["%s / %s" % (t, other)] = "%.3f" % (c[t] / c[other])
+            if "plain" in c and other == FLOORS.get(t.partition("@")[0]):
+                cells["%s added / %s added" % (t, other)] = "%.3f" % (
+                    (c[t] - c["plain"]) / (c[other] - c["plain"]))
+        row = [r["python"], r["workload"]]
+        row += ["%.3f" % (c[t] / 1e9) if t in c else "-" for t in tools]
+        row += ["%.3f" % (c[t] / c["plain"]) if t in c and "plain" in c
+                else "-" for t in tools if t != "plain"]
+        row += [cells.get(h, "-") for h in heads]
+        print("| " + " | ".join(row) + " |")
 
 
 def main(argv=None):
@@ -102,7 +162,7 @@ def main(argv=None):
         for py in args.python:
             label = bench.python_label(py)
             bench.NULLHOOK_DIR = os.path.join(tmp, "nullhook-%s" % label)
-            if "null-profile" in tools:
+            if any(t.startswith("null-") for t in tools):
                 error = bench.build_nullhook(py, bench.NULLHOOK_DIR)
                 if error:
                     sys.exit("nullhook.c did not build: %s" % error)
@@ -111,15 +171,37 @@ def main(argv=None):
                 path = workload_path(w, tmp)
                 out = os.path.join(tmp, "out")
                 counts = {}
+                decorated = None
                 for t in tools:
                     tool, _, build = t.partition("@")
+                    spec = bench.TOOLS[tool]
+                    version = tuple(int(x) for x in label.split(".")[:2])
+                    if version < spec.get("requires", (0, 0)):
+                        continue
+                    tool_path = path
+                    if spec.get("decorate"):
+                        # Line profilers: the copy with @profile on the
+                        # workload's hottest function, as run.py runs them
+                        # (a workload without one: the tool is left out).
+                        try:
+                            decorated = decorated or bench.decorate_copy(
+                                path, bench.split_workload(w)[1]
+                                or bench.HOT.get(w.split("/")[0], "?"),
+                                os.path.join(tmp, "decorated",
+                                             w.replace("/", "_")))
+                        except bench.RunError as e:
+                            print("%s %s %s: %s" % (label, w, t, e),
+                                  file=sys.stderr)
+                            continue
+                        tool_path = decorated
                     tool_env = dict(env)
                     if build:
                         tool_env["PYTHONPATH"] = os.pathsep.join(
                             [builds[build]] + [p for p in [env.get(
                                 "PYTHONPATH")] if p])
                     counts[t] = count(
-                        bench.TOOLS[tool]["argv"](py, path, out), tool_env)
+                        bench.TOOLS[tool]["argv"](py, tool_path, out),
+                        tool_env)
                     print("%s %s %s %d" % (label, w, t, counts[t]),
                           file=sys.stderr, flush=True)
                 results.append({"python": label, "workload": w,
@@ -128,24 +210,7 @@ def main(argv=None):
         for r in results:
             print(r["python"], r["workload"], r["counts"])
         results = []
-    floor = "null-profile" if "null-profile" in tools else None
-    ref = "cProfile" if "cProfile" in tools else None
-    mine = [t for t in tools if t.partition("@")[0] == "pyprof"]
-    head = ["python", "workload"] + ["%s (10^9)" % t for t in tools]
-    head += ["%s / plain" % t for t in tools[1:]]
-    head += ["%s / %s" % (t, b) for t in mine for b in (floor, ref) if b]
-    head += ["%s added / %s added" % (t, floor) for t in mine if floor]
-    print("| " + " | ".join(head) + " |")
-    for r in results:
-        c = r["counts"]
-        cells = [r["python"], r["workload"]]
-        cells += ["%.3f" % (c[t] / 1e9) for t in tools]
-        cells += ["%.3f" % (c[t] / c["plain"]) for t in tools[1:]]
-        cells += ["%.3f" % (c[t] / c[b]) for t in mine for b in (floor, ref)
-                  if b]
-        cells += ["%.3f" % ((c[t] - c["plain"]) / (c[floor] - c["plain"]))
-                  for t in mine if floor]
-        print("| " + " | ".join(cells) + " |")
+    print_table(results, tools)
     if args.json:
         with open(args.json, "w") as f:
             json.dump(results, f, indent=1)

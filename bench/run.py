@@ -91,8 +91,7 @@ NULLHOOK_IMPORT = ("import os, sys; sys.path.insert(0, "
                    "os.environ['PYPROF_BENCH_NULLHOOK']); "
                    "import _pyprof_nullhook as nullhook; ")
 
-# null-profile's hooks (bench/nullhook.c): on and off, and how its
-# whole-process form runs the script (as `python W.py` does).
+# null-profile's hooks (bench/nullhook.c), on and off.
 NULL_PROFILE_SETUP = (
     "import sys\n"
     "if sys.version_info >= (3, 12):\n"
@@ -107,14 +106,23 @@ NULL_PROFILE_SETUP = (
     "else:\n"
     "    null_profile_on = nullhook.setprofile\n"
     "    null_profile_off = nullhook.unsetprofile\n")
-NULL_PROFILE_RUN = (
+# How a null hook's whole-process form runs the script (as `python W.py`
+# does), between two statements that turn the hook on and off.
+NULL_RUN = (
     "import runpy; path = sys.argv[1]; sys.argv = sys.argv[1:]\n"
     "import os; sys.path[0] = os.path.dirname(os.path.abspath(path))\n"
-    "null_profile_on()\n"
+    "%s\n"
     "try:\n"
     "    runpy.run_path(path, run_name='__main__')\n"
     "finally:\n"
-    "    null_profile_off()\n")
+    "    %s\n")
+
+# null-monitoring's hook: LINE on each @profile function's code only.
+NULL_LINES_SETUP = (
+    "import builtins; M = sys.monitoring; M.use_tool_id(5, 'null'); "
+    "M.register_callback(5, M.events.LINE, nullhook.line_callback); "
+    "builtins.profile = lambda f: (M.set_local_events("
+    "5, f.__code__, M.events.LINE), f)[1]\n")
 
 TOOLS = {
     "plain": dict(
@@ -141,7 +149,9 @@ TOOLS = {
         start="null_profile_on()", stop="null_profile_off()",
         finish="", output=False,
         argv=lambda py, w, out: [py, "-c", NULLHOOK_IMPORT
-                                 + NULL_PROFILE_SETUP + NULL_PROFILE_RUN, w],
+                                 + NULL_PROFILE_SETUP + NULL_RUN % (
+                                     "null_profile_on()",
+                                     "null_profile_off()"), w],
     ),
     # The floor below 3.12: a C trace function that only returns.
     "null-settrace": dict(
@@ -152,12 +162,10 @@ TOOLS = {
     # The floor from 3.12: sys.monitoring LINE on the decorated function
     # only, with a C callback that only returns.
     "null-monitoring": dict(
-        setup=NULLHOOK_IMPORT + (
-            "import builtins; M = sys.monitoring; M.use_tool_id(5, 'null'); "
-            "M.register_callback(5, M.events.LINE, nullhook.line_callback); "
-            "builtins.profile = lambda f: (M.set_local_events("
-            "5, f.__code__, M.events.LINE), f)[1]"),
-        start="", stop="", finish="", output=False, decorate=True, argv=None,
+        setup=NULLHOOK_IMPORT + NULL_LINES_SETUP,
+        start="", stop="", finish="", output=False, decorate=True,
+        argv=lambda py, w, out: [py, "-c", NULLHOOK_IMPORT + NULL_LINES_SETUP
+                                 + NULL_RUN % ("pass", "pass"), w],
         requires=(3, 12),
     ),
     "kernprof": dict(
