@@ -24,7 +24,10 @@ cflags = ["-std=c11", "-Wall", "-Wextra", "-Wstrict-prototypes",
           "-Wno-missing-field-initializers", "-Wno-unused-parameter",
           "-Wno-cast-function-type",
           # a call without a prototype guesses its types: never let one by
-          "-Werror=implicit-function-declaration"]
+          "-Werror=implicit-function-declaration",
+          # only PyInit__pyprof is exported: every other global is reached
+          # directly, not through the GOT (the hooks touch several per event)
+          "-fvisibility=hidden"]
 cflags += shlex.split(os.environ.get("PYPROF_CFLAGS", ""))
 ldflags = shlex.split(os.environ.get("PYPROF_LDFLAGS", ""))
 

@@ -315,10 +315,35 @@ pyprof_code_set_extra(PyObject *code, Py_ssize_t index, void *extra)
 #endif
 }
 
-/* A Python int as a C int (-1 with an exception set on overflow). */
+/* 1 and *out = the value when `value` is an exact int of at most 30 bits
+ * (read inline, from 3.12), else 0: never fails, never sets an error. */
+static inline int
+pyprof_long_as_compact_int(PyObject *value, int *out)
+{
+#if PY_VERSION_HEX >= 0x030C0000
+    if (PyLong_CheckExact(value)
+        && PyUnstable_Long_IsCompact((PyLongObject *)value)) {
+        *out = (int)PyUnstable_Long_CompactValue((PyLongObject *)value);
+        return 1;
+    }
+#endif
+    (void)value;
+    (void)out;
+    return 0;
+}
+
+/* A Python int as a C int (-1 with an exception set on overflow).  From
+ * 3.12 an exact int of at most 30 bits (every line number and offset
+ * sys.monitoring hands a callback) is read inline: a LINE event is
+ * otherwise a call into libpython and its overflow checks, a few percent
+ * of what `pyprof lines` adds per line. */
 static inline int
 pyprof_long_as_int(PyObject *value)
 {
+    int compact;
+    if (pyprof_long_as_compact_int(value, &compact)) {
+        return compact;
+    }
 #if PY_VERSION_HEX >= 0x030D0000
     return PyLong_AsInt(value);
 #else

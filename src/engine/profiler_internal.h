@@ -78,6 +78,9 @@ void pyprof_funcinfo_name(const pyprof_funcinfo_t *info,
  * symbols may be interposed). */
 #define PYPROF_HOT_INTERNAL __attribute__((visibility("hidden")))
 
+/* A rare path of a hook, kept out of the hook's own code. */
+#define PYPROF_SLOW_PATH __attribute__((noinline, cold))
+
 /* How many profilers may record at once: nested Profile()s, one per
  * thread, a program's own under `pyprof run` (cProfile allows as many
  * below 3.12). */
@@ -105,17 +108,18 @@ typedef struct {
 extern PYPROF_HOT_INTERNAL _Thread_local pyprof_tls_t
     pyprof_tls[PYPROF_MAX_ACTIVE] __attribute__((tls_model("initial-exec")));
 
-/* Slow paths, in profiler.c.  They never raise: on failure they set
+/* Slow paths, in profiler.c (cold: the hooks' branches to them are laid
+ * out of the way).  They never raise: on failure they set
  * prof->out_of_memory and return NULL / PYPROF_ROOT_NODE / -1. */
-PYPROF_HOT_INTERNAL pyprof_thread_t *
+PYPROF_HOT_INTERNAL __attribute__((cold)) pyprof_thread_t *
 pyprof_thread_attach(pyprof_profiler_t *prof);
-PYPROF_HOT_INTERNAL pyprof_node_id_t
+PYPROF_HOT_INTERNAL __attribute__((cold)) pyprof_node_id_t
 pyprof_profiler_new_path(pyprof_profiler_t *prof, pyprof_node_id_t parent,
                          const void *key, PyObject *callable,
                          PyObject *self_arg);
-PYPROF_HOT_INTERNAL int
+PYPROF_HOT_INTERNAL __attribute__((cold)) int
 pyprof_thread_grow(pyprof_profiler_t *prof, pyprof_thread_t *thread);
-PYPROF_HOT_INTERNAL void
+PYPROF_HOT_INTERNAL __attribute__((cold)) void
 pyprof_thread_unwind_to(pyprof_profiler_t *prof, pyprof_thread_t *thread,
                         const void *key, pyprof_ticks_t now);
 

@@ -143,14 +143,21 @@ int pyprof_lines_backend_join(pyprof_lines_t *lines);
 void pyprof_lines_backend_stop(pyprof_lines_t *lines);
 int pyprof_lines_backend_watch(pyprof_lines_t *lines, PyObject *code);
 
+/* The calling thread's stack for `lines` if it has one already, else NULL
+ * (nothing attached, nothing allocated). */
+static inline lines_thread_t *
+lines_thread_known(const pyprof_lines_t *lines)
+{
+    const lines_tls_t *slot =
+        &pyprof_lines_tls[lines->epoch % LINES_TLS_SLOTS];
+    return slot->epoch == lines->epoch ? slot->thread : NULL;
+}
+
 static inline lines_thread_t *
 lines_thread_current(pyprof_lines_t *lines)
 {
-    lines_tls_t *slot = &pyprof_lines_tls[lines->epoch % LINES_TLS_SLOTS];
-    if (slot->epoch == lines->epoch) {
-        return slot->thread;
-    }
-    return pyprof_lines_thread_attach(lines);
+    lines_thread_t *thread = lines_thread_known(lines);
+    return thread != NULL ? thread : pyprof_lines_thread_attach(lines);
 }
 
 /* The fn of a selected code object, or -1 (no rules consulted). */
@@ -164,9 +171,12 @@ lines_lookup(const pyprof_lines_t *lines, const void *code)
     return -1;
 }
 
-/* End the interval of `frame`'s current line at `now`. */
-static inline void
-lines_charge(pyprof_lines_t *lines, lines_frame_t *frame, pyprof_ticks_t now)
+/* End the interval of `frame`'s current line at `now`.  `consumer` is
+ * lines->has_consumer, or a constant 0 from a caller that has checked it
+ * (the compiler then drops the consumer's calls from that path). */
+static inline __attribute__((always_inline)) void
+lines_charge_as(pyprof_lines_t *lines, lines_frame_t *frame,
+                pyprof_ticks_t now, int consumer)
 {
     if (frame->line >= 0) {
         lines_func_t *func = &lines->funcs[frame->fn];
@@ -176,7 +186,7 @@ lines_charge(pyprof_lines_t *lines, lines_frame_t *frame, pyprof_ticks_t now)
             func->ticks[idx] += gross - frame->nested;
         }
         frame->gross += gross;
-        if (lines->has_consumer) {
+        if (consumer) {
             lines->consumer.line_end(lines->consumer.ctx, frame->fn,
                                      frame->line);
         }
@@ -184,11 +194,18 @@ lines_charge(pyprof_lines_t *lines, lines_frame_t *frame, pyprof_ticks_t now)
     frame->nested = 0;
 }
 
-/* A line event for `key` in the calling thread at line `line`.  Ignored
- * unless key is the thread's top selected frame. */
 static inline void
-lines_on_line(pyprof_lines_t *lines, lines_thread_t *thread, const void *key,
-              int line)
+lines_charge(pyprof_lines_t *lines, lines_frame_t *frame, pyprof_ticks_t now)
+{
+    lines_charge_as(lines, frame, now, lines->has_consumer);
+}
+
+/* A line event for `key` in the calling thread at line `line`.  Ignored
+ * unless key is the thread's top selected frame.  `consumer` as for
+ * lines_charge_as. */
+static inline __attribute__((always_inline)) void
+lines_on_line_as(pyprof_lines_t *lines, lines_thread_t *thread,
+                 const void *key, int line, int consumer)
 {
     if (thread->depth == 0) {
         return;
@@ -198,17 +215,24 @@ lines_on_line(pyprof_lines_t *lines, lines_thread_t *thread, const void *key,
         return;
     }
     pyprof_ticks_t now = pyprof_clock_ticks(&lines->clock);
-    lines_charge(lines, top, now);
+    lines_charge_as(lines, top, now, consumer);
     lines_func_t *func = &lines->funcs[top->fn];
     unsigned idx = (unsigned)(line - func->first_line);
     if (idx < (unsigned)func->nlines) {
         func->hits[idx]++;
     }
     top->line = line;
-    if (lines->has_consumer) {
+    if (consumer) {
         lines->consumer.line_begin(lines->consumer.ctx, top->fn, line);
     }
     top->start = now;
+}
+
+static inline void
+lines_on_line(pyprof_lines_t *lines, lines_thread_t *thread, const void *key,
+              int line)
+{
+    lines_on_line_as(lines, thread, key, line, lines->has_consumer);
 }
 
 /* A selected frame `key` of function `fn` starts (line -1) or resumes at

@@ -184,7 +184,7 @@ on_yield_event(PyObject *const *args, Py_ssize_t nargs)
 }
 
 static PyObject *
-on_line_event(PyObject *const *args, Py_ssize_t nargs)
+on_line_any_event(PyObject *const *args, Py_ssize_t nargs)
 {
     if (nargs < 2) {
         Py_RETURN_NONE;
@@ -247,8 +247,34 @@ EVENT_CALLBACK(on_start, 1)
 EVENT_CALLBACK(on_resume, 1)
 EVENT_CALLBACK(on_leave, 1)
 EVENT_CALLBACK(on_yield, 1)
-EVENT_CALLBACK(on_line, 1)
+/* Out of line: on_line below then saves no registers for it. */
+static PyObject *on_line_any(PyObject *, PyObject *const *, Py_ssize_t)
+    __attribute__((noinline));
+EVENT_CALLBACK(on_line_any, 1)
 EVENT_CALLBACK(on_jump, 2)
+
+/* LINE, the event that fires most: the common case straight.  One engine
+ * recording, none of whose lines anyone listens to (pyprof lines, a lone
+ * LineProfiler; not pyprof memory, whose consumer allocates), a thread it
+ * already knows and a line number that is a small int: nothing here can
+ * allocate or fail, so it needs no allocation bracket, and the line's int
+ * is disowned as on_line_any does.  Anything else goes to on_line_any. */
+static PyObject *
+on_line(PyObject *unused, PyObject *const *args, Py_ssize_t nargs)
+{
+    pyprof_lines_t *lines = pyprof_lines_active;
+    if (nargs >= 2 && lines != NULL && lines->next_enabled == NULL
+        && !lines->has_consumer) {
+        lines_thread_t *thread = lines_thread_known(lines);
+        int line;
+        if (thread != NULL && pyprof_long_as_compact_int(args[1], &line)) {
+            pyprof_alloc_disown(args[1], 0);
+            lines_on_line_as(lines, thread, args[0], line, 0);
+            Py_RETURN_NONE;
+        }
+    }
+    return on_line_any(unused, args, nargs);
+}
 
 static PyMethodDef callback_defs[NCALLBACKS] = {
     [CB_START] = {"_pyprof_lines_start", (PyCFunction)(void (*)(void))on_start,
