@@ -577,6 +577,28 @@ def print_tables(results, tools, whole_rounds):
                     print("| %s | %s | %.2f | %.2f | %.2f | %s |"
                           % (label, w, rk, rl, rl / rk, extra))
 
+    floors = [(t, f) for t, f in (("pyprof", "null-profile"),
+                                  ("pyprof-lines", "null-monitoring"))
+              if t in tools and f in tools]
+    if floors:
+        print("\n### pyprof against the floor of its hook, in-process (tool "
+              "median / floor median; goal: at most 1.10)\n")
+        print("The floor is the same sys.monitoring events (below 3.12 the "
+              "same profile or trace hook) with a C callback that does "
+              "nothing: what any profiler built on that hook pays.\n")
+        print("| python | workload | " + " | ".join(
+            "%s / %s" % tf for tf in floors) + " |")
+        print("|---|---|" + "---|" * len(floors))
+        for label, data in results:
+            for w, row in data.items():
+                cells = [label, w]
+                for t, f in floors:
+                    a, b = row[t], row[f]
+                    ok = not a["error"] and not b["error"] and a["run"] and b["run"]
+                    cells.append("%.3f" % (med(a["run"]) / med(b["run"]))
+                                 if ok else "n/a")
+                print("| " + " | ".join(cells) + " |")
+
     if whole_rounds > 0:
         wtools = [t for t in others if TOOLS[t]["argv"]]
         how = " vs ".join("`%s`" % " ".join(TOOLS[t]["argv"]("python", "W.py", "F"))
