@@ -46,7 +46,7 @@ void
 pyprof_codecache_clear(pyprof_codecache_t *cache)
 {
     for (size_t i = 0; i < cache->code_capacity; i++) {
-        free(cache->codes[i].linetable);
+        free(cache->codes[i].lines);
     }
     free(cache->codes);
     for (size_t i = 1; i < cache->function_count; i++) {
@@ -202,17 +202,17 @@ fail:
 pyprof_code_entry_t *
 pyprof_codecache_store(pyprof_codecache_t *cache, uint64_t addr,
                        const pyprof_code_key_t *key, char *name,
-                       char *filename, uint8_t *linetable,
-                       size_t linetable_len)
+                       char *filename, pyprof_line_range_t *lines,
+                       size_t nlines)
 {
     uint32_t id = intern_function(cache, name, filename, key->firstlineno);
     if (id == 0 || addr == 0) {
-        free(linetable);
+        free(lines);
         return NULL;
     }
     if ((cache->code_count + 1) * 2 > cache->code_capacity
         && grow_codes(cache) < 0) {
-        free(linetable);
+        free(lines);
         return NULL;
     }
     pyprof_code_entry_t *entry =
@@ -220,12 +220,12 @@ pyprof_codecache_store(pyprof_codecache_t *cache, uint64_t addr,
     if (entry->addr == 0) {
         cache->code_count++;
     }
-    free(entry->linetable);
+    free(entry->lines);
     entry->addr = addr;
     entry->key = *key;
     entry->function_id = id;
-    entry->linetable = linetable;
-    entry->linetable_len = linetable_len;
+    entry->lines = lines;
+    entry->nlines = nlines;
     entry->checked = 0;
     return entry;
 }

@@ -3,8 +3,8 @@
  * Two tables.  Functions: (name, file name, first line) interned once,
  * each with a small dense id; the strings live until the cache is freed,
  * so the pointers handed to consumers never dangle.  Code objects: the
- * remote address of a code object -> its function id and a copy of its
- * line table, plus the fields the entry was filled from (name, file name,
+ * remote address of a code object -> its function id and its line table,
+ * decoded once (linetable.h: a binary search per frame, not a walk), plus the fields the entry was filled from (name, file name,
  * line table pointers, first line) -- the generation check: a code object
  * freed and another allocated at the same address differs in them, and
  * the entry is refilled.
@@ -17,6 +17,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "linetable.h"
+
 typedef struct {
     uint64_t name;       /* remote pointers of the code object's fields */
     uint64_t filename;
@@ -28,8 +30,8 @@ typedef struct {
     uint64_t addr;             /* the remote code object; 0: empty slot */
     pyprof_code_key_t key;
     uint32_t function_id;
-    uint8_t *linetable;        /* owned copy */
-    size_t linetable_len;
+    pyprof_line_range_t *lines; /* owned: the decoded line table */
+    size_t nlines;
     uint64_t checked;          /* the sample that last matched the key
                                   against the target (0: none) */
 } pyprof_code_entry_t;
@@ -66,14 +68,15 @@ pyprof_code_entry_t *pyprof_codecache_checked(pyprof_codecache_t *cache,
                                               uint64_t addr, uint64_t sample);
 
 /* Remember the code object at `addr`: takes ownership of `name`,
- * `filename` (malloc'd strings) and `linetable` in every case.  Returns
+ * `filename` (malloc'd strings) and `lines` (nlines decoded ranges) in
+ * every case.  Returns
  * the entry, or NULL when out of memory. */
 pyprof_code_entry_t *pyprof_codecache_store(pyprof_codecache_t *cache,
                                             uint64_t addr,
                                             const pyprof_code_key_t *key,
                                             char *name, char *filename,
-                                            uint8_t *linetable,
-                                            size_t linetable_len);
+                                            pyprof_line_range_t *lines,
+                                            size_t nlines);
 
 /* The function with id `id` (>= 1), or NULL. */
 const pyprof_function_t *pyprof_codecache_function(

@@ -13,32 +13,13 @@
  * 6 set when another byte follows; a signed varint keeps the sign in bit
  * 0.  Only the line delta is needed here.
  */
+#include <stdlib.h>
+
 #include "linetable.h"
 #include "offsets.h"
 
 #define CODE_UNIT 2        /* sizeof(_Py_CODEUNIT) */
 #define NO_LINE_310 (-128)
-
-static int
-line_310(const uint8_t *table, size_t len, int firstlineno, int addr)
-{
-    int line = firstlineno;
-    long end = 0;
-    for (size_t i = 0; i + 1 < len; i += 2) {
-        long start = end;
-        end += table[i];
-        int delta = (int8_t)table[i + 1];
-        int range_line = -1;
-        if (delta != NO_LINE_310) {
-            line += delta;
-            range_line = line;
-        }
-        if (start <= addr && addr < end) {
-            return range_line;
-        }
-    }
-    return -1;
-}
 
 /* An unsigned varint at table[*pos], advancing *pos; bounded: at most 5
  * bytes are taken so a garbage table cannot overflow the shift. */
@@ -85,26 +66,55 @@ line_delta_311(const uint8_t *table, size_t len, size_t entry)
     }
 }
 
+/* One step over a table: the next address range and its line.  The
+ * state starts zeroed, with `line` = firstlineno. */
+typedef struct {
+    const uint8_t *table;
+    size_t len;
+    int format;
+    size_t pos;         /* the next pair (3.10) or entry (3.11+) */
+    long end;           /* where the last range ended (bytes) */
+    long line;          /* the running line number */
+} cursor_t;
+
+/* The next range [*start, *end) into *line (-1: no line); 0 at the end of
+ * the table (or past MAX_ADDRESS, where no frame can be). */
 static int
-line_311(const uint8_t *table, size_t len, int firstlineno, int addr)
+next_range(cursor_t *cur, long *start, long *end, int *line)
 {
-    long line = firstlineno;
-    long end = 0;
-    size_t entry = 0;
-    while (entry < len) {
-        uint8_t first = table[entry];
-        line += line_delta_311(table, len, entry);
-        long start = end;
-        end += ((first & 7) + 1) * CODE_UNIT;
-        if (start <= addr && addr < end) {
-            return ((first >> 3) & 15) == 15 ? -1 : (int)line;
-        }
-        /* the next entry starts at the next byte with the top bit set */
-        do {
-            entry++;
-        } while (entry < len && !(table[entry] & 128));
+    if (cur->end >= PYPROF_LINETABLE_MAX_ADDRESS) {
+        return 0;
     }
-    return -1;
+    if (cur->format == PYPROF_LINETABLE_310) {
+        if (cur->pos + 1 >= cur->len) {
+            return 0;
+        }
+        int delta = (int8_t)cur->table[cur->pos + 1];
+        *start = cur->end;
+        cur->end += cur->table[cur->pos];
+        cur->pos += 2;
+        *line = -1;
+        if (delta != NO_LINE_310) {
+            cur->line += delta;
+            *line = (int)cur->line;
+        }
+        *end = cur->end;
+        return 1;
+    }
+    if (cur->pos >= cur->len) {
+        return 0;
+    }
+    uint8_t first = cur->table[cur->pos];
+    cur->line += line_delta_311(cur->table, cur->len, cur->pos);
+    *start = cur->end;
+    cur->end += ((first & 7) + 1) * CODE_UNIT;
+    *end = cur->end;
+    *line = ((first >> 3) & 15) == 15 ? -1 : (int)cur->line;
+    /* the next entry starts at the next byte with the top bit set */
+    do {
+        cur->pos++;
+    } while (cur->pos < cur->len && !(cur->table[cur->pos] & 128));
+    return 1;
 }
 
 int
@@ -114,8 +124,65 @@ pyprof_linetable_line(int format, const uint8_t *table, size_t len,
     if (addr < 0) {
         return firstlineno;
     }
-    if (format == PYPROF_LINETABLE_310) {
-        return line_310(table, len, firstlineno, addr);
+    cursor_t cur = {table, len, format, 0, 0, firstlineno};
+    long start, end;
+    int line;
+    while (next_range(&cur, &start, &end, &line)) {
+        if (start <= addr && addr < end) {
+            return line;
+        }
     }
-    return line_311(table, len, firstlineno, addr);
+    return -1;
+}
+
+int
+pyprof_linetable_decode(int format, const uint8_t *table, size_t len,
+                        int firstlineno, pyprof_line_range_t **ranges,
+                        size_t *count)
+{
+    /* at most one range per pair or entry, so len bounds the count */
+    size_t cap = (format == PYPROF_LINETABLE_310 ? len / 2 : len) + 1;
+    pyprof_line_range_t *out = malloc(cap * sizeof(*out));
+    if (out == NULL) {
+        return -1;
+    }
+    cursor_t cur = {table, len, format, 0, 0, firstlineno};
+    long start, end;
+    int line;
+    size_t n = 0;
+    while (next_range(&cur, &start, &end, &line) && n < cap) {
+        if (end == start) {
+            continue;   /* a zero-width range holds no address */
+        }
+        if (n > 0 && out[n - 1].line == line) {
+            out[n - 1].end = (uint32_t)end;   /* same line: one range */
+            continue;
+        }
+        out[n++] = (pyprof_line_range_t){(uint32_t)end, line};
+    }
+    *ranges = out;
+    *count = n;
+    return 0;
+}
+
+int
+pyprof_linetable_find(const pyprof_line_range_t *ranges, size_t count,
+                      int firstlineno, int addr)
+{
+    if (addr < 0) {
+        return firstlineno;
+    }
+    /* the first range that ends after addr (ranges are contiguous from
+     * address 0, in order) */
+    size_t low = 0, high = count;
+    while (low < high) {
+        size_t mid = low + (high - low) / 2;
+        if ((long)ranges[mid].end <= addr) {
+            low = mid + 1;
+        }
+        else {
+            high = mid;
+        }
+    }
+    return low < count ? ranges[low].line : -1;
 }

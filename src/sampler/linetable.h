@@ -21,4 +21,28 @@
 int pyprof_linetable_line(int format, const uint8_t *table, size_t len,
                           int firstlineno, int addr);
 
+/* Addresses at or past this (bytes) have no line: no code object is that
+ * long, and it keeps a garbage table's ranges in 32 bits. */
+#define PYPROF_LINETABLE_MAX_ADDRESS (1L << 30)
+
+/* A table decoded once, for a lookup per sample without a walk over the
+ * table: range i covers [ranges[i-1].end, ranges[i].end) (range 0 starts
+ * at 0) and holds `line` (-1: none); neighbours differ in line. */
+typedef struct {
+    uint32_t end;
+    int32_t line;
+} pyprof_line_range_t;
+
+/* Decode table[0..len) (as pyprof_linetable_line reads it) into a new
+ * malloc'd array *ranges of *count ranges (the caller frees it).  Returns
+ * 0, or -1 when out of memory. */
+int pyprof_linetable_decode(int format, const uint8_t *table, size_t len,
+                            int firstlineno, pyprof_line_range_t **ranges,
+                            size_t *count);
+
+/* The line of byte offset `addr` in decoded ranges: the same answer as
+ * pyprof_linetable_line on the table they came from. */
+int pyprof_linetable_find(const pyprof_line_range_t *ranges, size_t count,
+                          int firstlineno, int addr);
+
 #endif

@@ -202,13 +202,22 @@ resolve_code(pyprof_sampler_t *sampler, uint64_t code_addr,
         rc = pyprof_remote_bytes(&sampler->remote, layout, key.linetable,
                                  &linetable, &linetable_len);
     }
+    pyprof_line_range_t *lines = NULL;
+    size_t nlines = 0;
+    if (rc == 0
+        && pyprof_linetable_decode(layout->linetable_format, linetable,
+                                   linetable_len, key.firstlineno, &lines,
+                                   &nlines) < 0) {
+        rc = PYPROF_SAMPLER_NO_MEMORY;
+    }
+    free(linetable);
     if (rc) {
         free(name);
         free(filename);
         return rc;
     }
     *out = pyprof_codecache_store(&sampler->codes, code_addr, &key, name,
-                                  filename, linetable, linetable_len);
+                                  filename, lines, nlines);
     if (*out == NULL) {
         return PYPROF_SAMPLER_NO_MEMORY;
     }
@@ -232,8 +241,7 @@ frame_line(const pyprof_layout_t *layout, const pyprof_code_entry_t *entry,
     if (addr >= MAX_CODE_BYTES || addr < -MAX_CODE_BYTES) {
         return 0;
     }
-    int line = pyprof_linetable_line(layout->linetable_format,
-                                     entry->linetable, entry->linetable_len,
+    int line = pyprof_linetable_find(entry->lines, entry->nlines,
                                      firstlineno, (int)addr);
     return line < 0 ? 0 : line;
 }

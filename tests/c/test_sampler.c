@@ -86,6 +86,10 @@ test_linetables(const char *version)
         }
         size_t table_len = unhex(hex, table, sizeof(table));
         char *pairs = strtok_r(NULL, "\n", &save);
+        pyprof_line_range_t *ranges = NULL;
+        size_t nranges = 0;
+        CHECK(pyprof_linetable_decode(format, table, table_len, firstlineno,
+                                      &ranges, &nranges) == 0);
         codes++;
         for (char *p = pairs; p && *p;) {
             char *end;
@@ -96,15 +100,18 @@ test_linetables(const char *version)
             }
             int got = pyprof_linetable_line(format, table, table_len,
                                             firstlineno, (int)offset);
+            int found = pyprof_linetable_find(ranges, nranges, firstlineno,
+                                              (int)offset);
             offsets++;
-            if (got != want) {
+            if (got != want || found != want) {
                 if (wrong++ < 5) {
                     fprintf(stderr, "%s: code at line %d offset %ld: line "
-                            "%d, CPython says %ld\n", version, firstlineno,
-                            offset, got, want);
+                            "%d (decoded: %d), CPython says %ld\n", version,
+                            firstlineno, offset, got, found, want);
                 }
             }
         }
+        free(ranges);
     }
     CHECK(codes > 20);
     CHECK(offsets > 1000);
@@ -113,6 +120,36 @@ test_linetables(const char *version)
     CHECK(pyprof_linetable_line(format, table, 0, 7, -2) == 7);
     CHECK(pyprof_linetable_line(format, table, 0, 7, 4) == -1);
     free(text);
+}
+
+/* Garbage tables: the decoded ranges answer as the table walk does, for
+ * every address (the walk is the one checked against CPython above). */
+static void
+test_linetable_ranges_match_walk(void)
+{
+    uint64_t random = 88172645463325252u;
+    uint8_t table[64];
+    int wrong = 0;
+    for (int round = 0; round < 400; round++) {
+        size_t len = (size_t)(round % 64);
+        for (size_t i = 0; i < len; i++) {
+            random ^= random << 13;
+            random ^= random >> 7;
+            random ^= random << 17;
+            table[i] = (uint8_t)random;
+        }
+        int format = round % 2 ? PYPROF_LINETABLE_310 : PYPROF_LINETABLE_311;
+        pyprof_line_range_t *ranges;
+        size_t n;
+        CHECK(pyprof_linetable_decode(format, table, len, 10, &ranges, &n)
+              == 0);
+        for (int addr = -2; addr < 64 * 256; addr++) {
+            wrong += pyprof_linetable_find(ranges, n, 10, addr)
+                     != pyprof_linetable_line(format, table, len, 10, addr);
+        }
+        free(ranges);
+    }
+    CHECK(wrong == 0);
 }
 
 /* One thread of a replayed sample, frames copied outermost first. */
@@ -407,6 +444,7 @@ test_sampler(void)
         test_linetables(versions[i]);
         test_image(versions[i]);
     }
+    test_linetable_ranges_match_walk();
     test_unicode();
     test_elf();
     test_layouts();
