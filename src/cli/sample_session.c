@@ -357,6 +357,10 @@ on_thread(void *ctx, const pyprof_thread_sample_t *thread)
     return 0;
 }
 
+/* Reads of one target per sampling round at most (see
+ * pyprof_session_sample). */
+#define SAMPLE_ATTEMPTS 5
+
 /* Add the buffered stacks of one sample to the recording. */
 static void
 commit(pyprof_session_t *session)
@@ -389,9 +393,18 @@ pyprof_session_sample(pyprof_session_t *session)
             continue;
         }
         session->current = target;
-        session->nframes = session->nends = 0;
-        int rc = pyprof_sampler_sample(target->sampler, flags, on_thread,
+        int rc = PYPROF_SAMPLER_INCONSISTENT;
+        /* a stack that changed while it was read is read again at once:
+         * a few microseconds later is the same moment to a sampler, and
+         * dropping it would under-count the code that churns the stack
+         * most (deep recursion that unwinds) */
+        for (int attempt = 0; attempt < SAMPLE_ATTEMPTS
+                              && rc == PYPROF_SAMPLER_INCONSISTENT;
+             attempt++) {
+            session->nframes = session->nends = 0;
+            rc = pyprof_sampler_sample(target->sampler, flags, on_thread,
                                        session);
+        }
         if (rc == 0) {
             commit(session);
             live++;

@@ -86,11 +86,82 @@ process_readv(void *ctx, const pyprof_memory_read_t *reads, size_t count)
     return 0;
 }
 
+/* The calls of one gather at most: a plan whose ranges keep failing is
+ * not worth a syscall per range. */
+#define MAX_GATHER_CALLS 4
+
+/* reads[first..count) in one process_vm_readv: marks ok[] for the reads
+ * copied whole and returns the index after the one that failed (count
+ * when none did); -status when the process cannot be read at all. */
+static long
+gather_from(pid_t pid, const pyprof_memory_read_t *reads, size_t first,
+            size_t count, unsigned char *ok)
+{
+    struct iovec local[PYPROF_MEMORY_MAX_GATHER]; /* 40 KiB of stack */
+    struct iovec remote[PYPROF_MEMORY_MAX_GATHER];
+    size_t index[PYPROF_MEMORY_MAX_GATHER];
+    size_t n = 0;
+    for (size_t i = first; i < count; i++) {
+        if (reads[i].len == 0 || reads[i].addr == 0
+            || reads[i].addr + reads[i].len < reads[i].addr) {
+            ok[i] = reads[i].len == 0;
+            continue;
+        }
+        local[n] = (struct iovec){reads[i].buf, reads[i].len};
+        remote[n] = (struct iovec){(void *)(uintptr_t)reads[i].addr,
+                                   reads[i].len};
+        index[n++] = i;
+    }
+    if (n == 0) {
+        return (long)count;
+    }
+    ssize_t got = process_vm_readv(pid, local, n, remote, n, 0);
+    if (got < 0) {
+        if (errno == ESRCH) {
+            return -PYPROF_SAMPLER_GONE;
+        }
+        if (errno == EPERM || errno == EACCES) {
+            return -PYPROF_SAMPLER_PERMISSION;
+        }
+        got = 0;    /* EFAULT: the first read failed */
+    }
+    size_t done = 0;
+    for (size_t k = 0; k < n; k++) {
+        if (done + local[k].iov_len > (size_t)got) {
+            return (long)index[k] + 1;  /* torn or failed: not ok */
+        }
+        done += local[k].iov_len;
+        ok[index[k]] = 1;
+    }
+    return (long)count;
+}
+
+static int
+process_gather(void *ctx, const pyprof_memory_read_t *reads, size_t count,
+               unsigned char *ok)
+{
+    pid_t pid = (pid_t)(intptr_t)ctx;
+    memset(ok, 0, count);
+    if (count > PYPROF_MEMORY_MAX_GATHER) {
+        count = PYPROF_MEMORY_MAX_GATHER;
+    }
+    size_t next = 0;
+    for (int call = 0; next < count && call < MAX_GATHER_CALLS; call++) {
+        long after = gather_from(pid, reads, next, count, ok);
+        if (after < 0) {
+            return (int)-after;
+        }
+        next = (size_t)after;
+    }
+    return 0;
+}
+
 void
 pyprof_memory_process(pyprof_memory_reader_t *reader, pid_t pid)
 {
     reader->read = process_read;
     reader->readv = process_readv;
+    reader->gather = process_gather;
     reader->ctx = (void *)(intptr_t)pid;
 }
 
@@ -120,5 +191,6 @@ pyprof_memory_image(pyprof_memory_reader_t *reader,
 {
     reader->read = image_read;
     reader->readv = NULL;
+    reader->gather = NULL;
     reader->ctx = (void *)image;
 }

@@ -35,20 +35,34 @@ typedef int (*pyprof_memory_readv_fn)(void *ctx,
                                       const pyprof_memory_read_t *reads,
                                       size_t count);
 
-/* `readv` may be NULL: the reads are then made one by one with `read`
- * (pyprof_remote_readv in objects.h), with the same result. */
+/* As many of `count` independent reads as can be made, at once (a
+ * speculative prefetch: any may fail): ok[i] is set to 1 for each read
+ * copied whole, 0 for the others.  Returns 0; or PYPROF_SAMPLER_GONE or
+ * PYPROF_SAMPLER_PERMISSION when nothing can be read at all. */
+typedef int (*pyprof_memory_gather_fn)(void *ctx,
+                                       const pyprof_memory_read_t *reads,
+                                       size_t count, unsigned char *ok);
+
+/* `readv` and `gather` may be NULL: the reads are then made one by one
+ * with `read` (pyprof_remote_readv and _gather in objects.h), with the
+ * same result. */
 typedef struct {
     pyprof_memory_read_fn read;
     pyprof_memory_readv_fn readv;
     void *ctx;
+    pyprof_memory_gather_fn gather;
 } pyprof_memory_reader_t;
 
 /* At most this many reads in one readv. */
 #define PYPROF_MEMORY_MAX_READV 12
 
+/* At most this many reads in one gather (IOV_MAX on Linux). */
+#define PYPROF_MEMORY_MAX_GATHER 1024
+
 /* A reader of the live process `pid` through process_vm_readv (no state:
  * ctx holds the pid itself); its readv is one process_vm_readv with one
- * iovec per read. */
+ * iovec per read, and so is its gather while every read succeeds (after a
+ * read that fails, the rest are read in one more). */
 void pyprof_memory_process(pyprof_memory_reader_t *reader, pid_t pid);
 
 /* An image: ranges of a fake address space.  Ranges must not overlap; a

@@ -45,6 +45,30 @@ pyprof_remote_readv(pyprof_remote_t *remote,
 }
 
 int
+pyprof_remote_gather(pyprof_remote_t *remote,
+                     const pyprof_memory_read_t *reads, size_t count,
+                     unsigned char *ok)
+{
+    for (size_t i = 0; i < count; i++) {
+        remote->bytes += reads[i].len;
+    }
+    if (remote->reader.gather != NULL) {
+        remote->reads++;
+        return remote->reader.gather(remote->reader.ctx, reads, count, ok);
+    }
+    for (size_t i = 0; i < count; i++) {
+        remote->reads++;
+        int rc = remote->reader.read(remote->reader.ctx, reads[i].addr,
+                                     reads[i].buf, reads[i].len);
+        ok[i] = rc == 0;
+        if (rc == PYPROF_SAMPLER_GONE || rc == PYPROF_SAMPLER_PERMISSION) {
+            return rc;
+        }
+    }
+    return 0;
+}
+
+int
 pyprof_remote_u64(pyprof_remote_t *remote, uint64_t addr, uint64_t *value)
 {
     return pyprof_remote_read(remote, addr, value, sizeof(*value));

@@ -35,6 +35,12 @@ int pyprof_remote_read(pyprof_remote_t *remote, uint64_t addr, void *buf,
 int pyprof_remote_readv(pyprof_remote_t *remote,
                         const pyprof_memory_read_t *reads, size_t count);
 
+/* A speculative batch (see pyprof_memory_gather_fn): ok[i] says which
+ * reads were copied whole; returns 0, GONE or PERMISSION. */
+int pyprof_remote_gather(pyprof_remote_t *remote,
+                         const pyprof_memory_read_t *reads, size_t count,
+                         unsigned char *ok);
+
 /* The 8-byte word at `addr` into *value.  Returns 0 or a status. */
 int pyprof_remote_u64(pyprof_remote_t *remote, uint64_t addr,
                       uint64_t *value);

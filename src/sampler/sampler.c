@@ -90,6 +90,9 @@ pyprof_sampler_open(const pyprof_memory_reader_t *reader,
     sampler->runtime_addr = runtime_addr;
     sampler->pid = pid;
     pyprof_codecache_init(&sampler->codes);
+    /* a reader with a gather is a live process's (memory.h): the bytes
+     * between two frames of its data stack can be read too */
+    pyprof_snapshot_init(&sampler->snapshot, reader->gather != NULL);
     pyprof_tasks_init(&sampler->tasks, pid);
     sampler->frames = calloc(PYPROF_SAMPLER_MAX_FRAMES,
                              sizeof(*sampler->frames));
@@ -99,7 +102,6 @@ pyprof_sampler_open(const pyprof_memory_reader_t *reader,
                   "out of memory");
         goto error;
     }
-    sampler->prefetch.tstate = sampler->buffer + 3 * BUFFER_BYTES;
     sampler->steps = malloc(MAX_FRAME_STEPS * sizeof(*sampler->steps));
     sampler->code_heads = malloc(PYPROF_MEMORY_MAX_READV * BUFFER_BYTES);
     if (sampler->steps == NULL || sampler->code_heads == NULL) {
@@ -145,6 +147,7 @@ pyprof_sampler_detach(pyprof_sampler_t *sampler)
         return;
     }
     pyprof_codecache_clear(&sampler->codes);
+    pyprof_snapshot_clear(&sampler->snapshot);
     pyprof_tasks_clear(&sampler->tasks);
     free(sampler->frames);
     free(sampler->buffer);
@@ -167,6 +170,54 @@ get_i32(const unsigned char *block, uint64_t offset)
     int32_t value;
     memcpy(&value, block + offset, sizeof(value));
     return value;
+}
+
+/* [addr, addr + len) of the target: a pointer into the snapshot when it
+ * holds the range, else the bytes read now into `scratch` (len bytes).
+ * Either way the range is noted for the next snapshot (snapshot.h). */
+static int
+fetch(pyprof_sampler_t *sampler, uint64_t addr, size_t len, void *scratch,
+      const unsigned char **bytes)
+{
+    pyprof_snapshot_want(&sampler->snapshot, addr, len, 0);
+    const unsigned char *held =
+        pyprof_snapshot_find(&sampler->snapshot, addr, len);
+    if (held) {
+        *bytes = held;
+        return 0;
+    }
+    *bytes = scratch;
+    return pyprof_remote_read(&sampler->remote, addr, scratch, len);
+}
+
+/* reads[0..n) (n <= PYPROF_MEMORY_MAX_READV) copied into their buffers:
+ * from the snapshot what it holds, the rest in one readv now. */
+static int
+fetch_many(pyprof_sampler_t *sampler, const pyprof_memory_read_t *reads,
+           size_t n)
+{
+    pyprof_memory_read_t missing[PYPROF_MEMORY_MAX_READV];
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++) {
+        pyprof_snapshot_want(&sampler->snapshot, reads[i].addr, reads[i].len,
+                             0);
+        const unsigned char *held = pyprof_snapshot_find(
+            &sampler->snapshot, reads[i].addr, reads[i].len);
+        if (held) {
+            memcpy(reads[i].buf, held, reads[i].len);
+        }
+        else {
+            missing[m++] = reads[i];
+        }
+    }
+    return m ? pyprof_remote_readv(&sampler->remote, missing, m) : 0;
+}
+
+static int
+fetch_u64(pyprof_sampler_t *sampler, uint64_t addr, uint64_t *value)
+{
+    pyprof_memory_read_t read = {addr, value, sizeof(*value)};
+    return fetch_many(sampler, &read, 1);
 }
 
 /* The cache entry of the code object at `code_addr`, whose head was read
@@ -251,13 +302,22 @@ frame_line(const pyprof_layout_t *layout, const pyprof_code_entry_t *entry,
  * read now.  From 3.11 on frames live in the thread's data stack, the
  * caller's below the callee's: one read of what lies below the frame, in
  * its page, serves the next frames too.  A window that cannot be read
- * (an image holds the exact frames only) falls back to the frame alone. */
+ * (an image holds the exact frames only) falls back to the frame alone.
+ * The snapshot (snapshot.h) comes first: a stack like the last sample's
+ * is read with the sample's first read. */
 static int
 frame_bytes(pyprof_sampler_t *sampler, uint64_t addr,
             unsigned char *window, uint64_t *window_addr, size_t *window_len,
             const unsigned char **frame)
 {
     size_t size = sampler->layout.frame_size;
+    pyprof_snapshot_want(&sampler->snapshot, addr, size, 1);
+    const unsigned char *held =
+        pyprof_snapshot_find(&sampler->snapshot, addr, size);
+    if (held) {
+        *frame = held;
+        return 0;
+    }
     if (*window_len >= size && addr >= *window_addr
         && addr - *window_addr <= *window_len - size) {
         *frame = window + (addr - *window_addr);
@@ -288,8 +348,8 @@ frame_bytes(pyprof_sampler_t *sampler, uint64_t addr,
 }
 
 /* Check (and on a miss, read) the code objects of steps[0..n) not yet
- * checked in this sample: their heads are read PYPROF_MEMORY_MAX_READV
- * at a time, each code object once. */
+ * checked in this sample, each code object once: the heads the snapshot
+ * holds at once, the others read PYPROF_MEMORY_MAX_READV at a time. */
 static int
 check_codes(pyprof_sampler_t *sampler, const pyprof_frame_step_t *steps,
             size_t n)
@@ -306,7 +366,18 @@ check_codes(pyprof_sampler_t *sampler, const pyprof_frame_step_t *steps,
             for (size_t k = 0; k < batched && !queued; k++) {
                 queued = reads[k].addr == code;
             }
-            if (!queued) {
+            pyprof_snapshot_want(&sampler->snapshot, code, layout->code_size,
+                                 0);
+            const unsigned char *held = pyprof_snapshot_find(
+                &sampler->snapshot, code, layout->code_size);
+            pyprof_code_entry_t *entry;
+            if (held && !queued) {
+                int rc = resolve_code(sampler, code, held, &entry);
+                if (rc) {
+                    return rc;
+                }
+            }
+            else if (!queued) {
                 reads[batched] = (pyprof_memory_read_t){
                     code, sampler->code_heads + batched * BUFFER_BYTES,
                     layout->code_size};
@@ -413,7 +484,7 @@ read_gil(pyprof_sampler_t *sampler, uint64_t base, uint64_t locked_offset,
         {base + locked_offset, &locked, sizeof(locked)},
         {base + holder_offset, &gil->holder, sizeof(gil->holder)},
     };
-    int rc = pyprof_remote_readv(&sampler->remote, reads, 2);
+    int rc = fetch_many(sampler, reads, 2);
     if (rc == 0) {
         gil->known = 1;
         gil->locked = locked != 0;
@@ -426,14 +497,14 @@ static long
 tid_from_pthread(pyprof_sampler_t *sampler, uint64_t pthread_self)
 {
     int32_t tid;
-    if (pthread_self == 0
-        || pyprof_remote_read(&sampler->remote,
-                              pthread_self + GLIBC_PTHREAD_TID_OFFSET, &tid,
-                              sizeof(tid))
-        || tid <= 0) {
+    pyprof_memory_read_t read = {pthread_self + GLIBC_PTHREAD_TID_OFFSET,
+                                 &tid, sizeof(tid)};
+    if (pthread_self == 0 || fetch_many(sampler, &read, 1) || tid <= 0) {
         return 0;
     }
-    if (sampler->pid > 0 && !pyprof_tasks_exists(sampler->pid, tid)) {
+    /* a tid already known needs no look at /proc each sample */
+    if (sampler->pid > 0 && !pyprof_tasks_find(&sampler->tasks, tid)
+        && !pyprof_tasks_exists(sampler->pid, tid)) {
         return 0;
     }
     return tid;
@@ -443,7 +514,6 @@ typedef struct {
     unsigned flags;
     pyprof_sample_cb cb;
     void *ctx;
-    int first;            /* the first interpreter is still to be read */
     gil_state_t gil;
     int64_t interpreter_id;
     uint64_t interp_addr;
@@ -454,17 +524,9 @@ sample_thread(pyprof_sampler_t *sampler, walk_t *walk, uint64_t tstate_addr,
               uint64_t *next)
 {
     const pyprof_layout_t *layout = &sampler->layout;
-    pyprof_prefetch_t *prefetch = &sampler->prefetch;
     unsigned char local[BUFFER_BYTES];
-    const unsigned char *tstate = local;
-    int rc = 0;
-    if (tstate_addr == prefetch->got.tstate) {
-        tstate = prefetch->tstate;
-    }
-    else {
-        rc = pyprof_remote_read(&sampler->remote, tstate_addr, local,
-                                layout->tstate_size);
-    }
+    const unsigned char *tstate;
+    int rc = fetch(sampler, tstate_addr, layout->tstate_size, local, &tstate);
     if (rc) {
         return rc;
     }
@@ -477,16 +539,9 @@ sample_thread(pyprof_sampler_t *sampler, walk_t *walk, uint64_t tstate_addr,
     if (layout->has_cframe) {
         uint64_t cframe = get_u64(tstate, layout->tstate_cframe);
         frame_addr = 0;
-        if (tstate_addr == prefetch->want.tstate) {
-            prefetch->want.cframe = cframe;
-        }
-        if (cframe != 0 && cframe == prefetch->got.cframe) {
-            frame_addr = prefetch->cframe_frame;
-        }
-        else if (cframe != 0) {
-            rc = pyprof_remote_u64(&sampler->remote,
-                                   cframe + layout->cframe_current_frame,
-                                   &frame_addr);
+        if (cframe != 0) {
+            rc = fetch_u64(sampler, cframe + layout->cframe_current_frame,
+                           &frame_addr);
             if (rc) {
                 return rc;
             }
@@ -529,6 +584,12 @@ sample_thread(pyprof_sampler_t *sampler, walk_t *walk, uint64_t tstate_addr,
             if (walk->flags & SAMPLE_RUNNING_BEFORE) {
                 thread.running = task->running_before;
             }
+            else if ((walk->flags & PYPROF_SAMPLE_RUNNING)
+                     && thread.holds_gil == 1) {
+                /* the GIL holder runs Python code (a thread releases the
+                 * GIL before it waits): no /proc read needed */
+                thread.running = 1;
+            }
             else if (walk->flags & PYPROF_SAMPLE_RUNNING) {
                 thread.running = pyprof_tasks_running(&sampler->tasks, task);
             }
@@ -557,19 +618,11 @@ sample_interpreter(pyprof_sampler_t *sampler, walk_t *walk, uint64_t interp,
                    uint64_t *next)
 {
     const pyprof_layout_t *layout = &sampler->layout;
-    pyprof_prefetch_t *prefetch = &sampler->prefetch;
     /* the interpreter's fields in one read: next, threads, id, GIL */
     uint64_t fields[4] = {0, 0, 0, 0};
-    int rc = 0;
-    if (interp == prefetch->got.interp) {
-        memcpy(fields, prefetch->interp_fields, sizeof(fields));
-    }
-    else {
-        pyprof_memory_read_t reads[4];
-        interp_reads(layout, interp, fields, reads);
-        rc = pyprof_remote_readv(&sampler->remote, reads,
-                                 layout->interp_ceval_gil ? 4 : 3);
-    }
+    pyprof_memory_read_t reads[4];
+    interp_reads(layout, interp, fields, reads);
+    int rc = fetch_many(sampler, reads, layout->interp_ceval_gil ? 4 : 3);
     if (rc) {
         return rc;
     }
@@ -577,21 +630,9 @@ sample_interpreter(pyprof_sampler_t *sampler, walk_t *walk, uint64_t interp,
     uint64_t threads = fields[1], gil_addr = fields[3];
     walk->interp_addr = interp;
     walk->interpreter_id = (int64_t)fields[2];
-    if (walk->first) {
-        prefetch->want.interp = interp;
-        prefetch->want.gil = gil_addr;
-        prefetch->want.tstate = threads;
-        prefetch->want.cframe = 0;
-        walk->first = 0;
-    }
     if (layout->interp_ceval_gil) {
         walk->gil.known = 0;
-        if (gil_addr != 0 && gil_addr == prefetch->got.gil) {
-            walk->gil.known = 1;
-            walk->gil.locked = prefetch->gil_locked != 0;
-            walk->gil.holder = prefetch->gil_holder;
-        }
-        else if (gil_addr != 0) {
+        if (gil_addr != 0) {
             /* unreadable GIL state is "unknown", not a failed sample */
             read_gil(sampler, gil_addr, layout->gil_locked,
                      layout->gil_holder, &walk->gil);
@@ -614,75 +655,20 @@ sample_interpreter(pyprof_sampler_t *sampler, walk_t *walk, uint64_t interp,
     return 0;
 }
 
-/* The first read of a sample: the interpreter list head, the runtime's
- * GIL (3.10-3.11), and at once what the last sample found first (see
- * pyprof_prefetch_t).  When that batch fails (a guess no longer mapped),
- * the head is read alone, the GIL state as before. */
+/* The first reads of a sample: the snapshot of what the last sample read
+ * (one syscall for a steady target, snapshot.h), then from it or the
+ * target the interpreter list head and the runtime's GIL (3.10-3.11). */
 static int
 read_heads(pyprof_sampler_t *sampler, gil_state_t *gil, uint64_t *interp)
 {
     const pyprof_layout_t *layout = &sampler->layout;
-    pyprof_prefetch_t *prefetch = &sampler->prefetch;
-    const pyprof_prefetch_addrs_t want = prefetch->want;
-    pyprof_memory_read_t reads[PYPROF_MEMORY_MAX_READV];
-    size_t n = 0;
-    int32_t locked = 0;
-    memset(&prefetch->got, 0, sizeof(prefetch->got));
-    reads[n++] = (pyprof_memory_read_t){
-        sampler->runtime_addr + layout->runtime_interpreters_head, interp,
-        sizeof(*interp)};
-    if (layout->runtime_gil_locked) {
-        reads[n++] = (pyprof_memory_read_t){
-            sampler->runtime_addr + layout->runtime_gil_locked, &locked,
-            sizeof(locked)};
-        reads[n++] = (pyprof_memory_read_t){
-            sampler->runtime_addr + layout->runtime_gil_holder, &gil->holder,
-            sizeof(gil->holder)};
-    }
-    size_t certain = n;
-    if (want.interp) {
-        interp_reads(layout, want.interp, prefetch->interp_fields,
-                     reads + n);
-        n += 3;
-        if (layout->interp_ceval_gil) {
-            n++;
-        }
-    }
-    if (want.gil && layout->interp_ceval_gil) {
-        reads[n++] = (pyprof_memory_read_t){want.gil + layout->gil_locked,
-                                            &prefetch->gil_locked,
-                                            sizeof(prefetch->gil_locked)};
-        reads[n++] = (pyprof_memory_read_t){want.gil + layout->gil_holder,
-                                            &prefetch->gil_holder,
-                                            sizeof(prefetch->gil_holder)};
-    }
-    if (want.tstate) {
-        reads[n++] = (pyprof_memory_read_t){want.tstate, prefetch->tstate,
-                                            layout->tstate_size};
-    }
-    if (want.cframe && layout->has_cframe) {
-        reads[n++] = (pyprof_memory_read_t){
-            want.cframe + layout->cframe_current_frame,
-            &prefetch->cframe_frame, sizeof(prefetch->cframe_frame)};
-    }
-    int rc = pyprof_remote_readv(&sampler->remote, reads, n);
-    if (rc == 0) {
-        prefetch->got = want;
-        if (!layout->interp_ceval_gil) {
-            prefetch->got.gil = 0;
-        }
-        if (!layout->has_cframe) {
-            prefetch->got.cframe = 0;
-        }
-        if (certain > 1) {
-            gil->known = 1;
-            gil->locked = locked != 0;
-        }
-        return 0;
-    }
-    memset(&prefetch->want, 0, sizeof(prefetch->want));
-    rc = pyprof_remote_u64(&sampler->remote, reads[0].addr, interp);
+    pyprof_snapshot_fill(&sampler->snapshot, &sampler->remote);
+    int rc = fetch_u64(sampler,
+                       sampler->runtime_addr
+                           + layout->runtime_interpreters_head,
+                       interp);
     if (rc == 0 && layout->runtime_gil_locked) {
+        /* unreadable GIL state is "unknown", not a failed sample */
         read_gil(sampler, sampler->runtime_addr, layout->runtime_gil_locked,
                  layout->runtime_gil_holder, gil);
     }
@@ -694,7 +680,7 @@ static int
 walk_all(pyprof_sampler_t *sampler, unsigned flags, pyprof_sample_cb cb,
          void *ctx)
 {
-    walk_t walk = {.flags = flags, .cb = cb, .ctx = ctx, .first = 1};
+    walk_t walk = {.flags = flags, .cb = cb, .ctx = ctx};
     uint64_t interp;
     int rc = read_heads(sampler, &walk.gil, &interp);
     if (rc == 0 && interp == 0) {

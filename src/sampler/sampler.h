@@ -85,8 +85,9 @@ typedef struct {
     const char *name;        /* the OS thread name (/proc/PID/task/TID/comm)
                                 or "" when unknown */
     int holds_gil;           /* 1, 0, or -1 when unknown */
-    int running;             /* on a CPU (state R in /proc/.../stat): 1, 0,
-                                or -1 when not asked for or unknown */
+    int running;             /* on a CPU (state R in /proc/.../stat, or
+                                holds the GIL): 1, 0, or -1 when not
+                                asked for or unknown */
     int is_main;             /* the process's first thread (TID == PID) */
     int truncated;           /* the stack was deeper than the cap: frames
                                 holds the innermost nframes */
@@ -102,8 +103,10 @@ typedef int (*pyprof_sample_cb)(void *ctx,
 
 /* pyprof_sampler_sample() flags. */
 enum {
-    PYPROF_SAMPLE_RUNNING = 1 << 0, /* fill `running` (one pread of
-                                       /proc/PID/task/TID/stat per thread) */
+    PYPROF_SAMPLE_RUNNING = 1 << 0, /* fill `running`: 1 for the thread
+                                       that holds the GIL, else one pread
+                                       of /proc/PID/task/TID/stat (kept
+                                       open) per thread */
     PYPROF_SAMPLE_NAMES = 1 << 1,   /* re-read every thread's name now;
                                        else a name is read when a TID is
                                        first seen and then reused */

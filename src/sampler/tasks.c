@@ -30,6 +30,17 @@ pyprof_tasks_clear(pyprof_tasks_t *tasks)
 }
 
 pyprof_task_t *
+pyprof_tasks_find(pyprof_tasks_t *tasks, long tid)
+{
+    for (size_t i = 0; i < tasks->count; i++) {
+        if (tasks->tasks[i].tid == tid) {
+            return &tasks->tasks[i];
+        }
+    }
+    return NULL;
+}
+
+pyprof_task_t *
 pyprof_tasks_get(pyprof_tasks_t *tasks, long tid, uint64_t sample)
 {
     for (size_t i = 0; i < tasks->count; i++) {

@@ -38,6 +38,9 @@ void pyprof_tasks_clear(pyprof_tasks_t *tasks);
 pyprof_task_t *pyprof_tasks_get(pyprof_tasks_t *tasks, long tid,
                                 uint64_t sample);
 
+/* The entry of `tid` when there is one (not created), else NULL. */
+pyprof_task_t *pyprof_tasks_find(pyprof_tasks_t *tasks, long tid);
+
 /* The thread's name, read now when `fresh` or never read ("" if it cannot
  * be read). */
 const char *pyprof_tasks_name(pyprof_tasks_t *tasks, pyprof_task_t *task,
