@@ -2,7 +2,7 @@
  *
  * memory_usage(proc=-1, interval=0.1, timeout=None, timestamps=False,
  *              include_children=False, max_usage=False, retval=False)
- * samples memory (RSS, MiB) with the C sampler thread (memory/sampler.c):
+ * samples memory (RSS, MiB) with the C sampler thread (memory/rss_sampler.c):
  *   - proc a callable, or a tuple (f, args[, kwargs]): while f runs in
  *     this thread, so the samples cover exactly the call;
  *   - proc -1 / None / this pid: this process, once, or every interval
@@ -20,15 +20,15 @@
 #include <unistd.h>
 
 #include "../memory/rss.h"
-#include "../memory/sampler.h"
+#include "../memory/rss_sampler.h"
 #include "memory_binding.h"
 
 /* The samples as memory_profiler's return value: a new reference. */
 static PyObject *
-samples_result(pyprof_sampler_t *sampler, int timestamps, int max_usage)
+samples_result(pyprof_rss_sampler_t *sampler, int timestamps, int max_usage)
 {
     size_t count;
-    const pyprof_sample_t *samples = pyprof_sampler_samples(sampler, &count);
+    const pyprof_sample_t *samples = pyprof_rss_sampler_samples(sampler, &count);
     if (max_usage) {
         double top = 0;
         double at = 0;
@@ -141,9 +141,9 @@ memory_usage(PyObject *module, PyObject *args, PyObject *kwargs)
         return NULL;
     }
 
-    pyprof_sampler_config_t cfg = {(pid_t)pid, interval, include_children,
+    pyprof_rss_sampler_config_t cfg = {(pid_t)pid, interval, include_children,
                                    NULL};
-    pyprof_sampler_t *sampler = pyprof_sampler_start(&cfg);
+    pyprof_rss_sampler_t *sampler = pyprof_rss_sampler_start(&cfg);
     if (sampler == NULL) {
         Py_XDECREF(fargs);
         if (errno == ESRCH) {
@@ -158,16 +158,16 @@ memory_usage(PyObject *module, PyObject *args, PyObject *kwargs)
             fargs = PyTuple_New(0);
         }
         value = fargs != NULL ? PyObject_Call(func, fargs, fkwargs) : NULL;
-        pyprof_sampler_stop(sampler);
+        pyprof_rss_sampler_stop(sampler);
         if (value == NULL) {
             goto done;
         }
     }
     else if (pid == 0 && timeout < 0) {
         /* One reading, as memory_profiler takes: the first sample. */
-        pyprof_sampler_stop(sampler);
+        pyprof_rss_sampler_stop(sampler);
         size_t count;
-        const pyprof_sample_t *first = pyprof_sampler_samples(sampler,
+        const pyprof_sample_t *first = pyprof_rss_sampler_samples(sampler,
                                                               &count);
         double mib = pyprof_rss_mib(first[0].rss);
         double at = first[0].timestamp;
@@ -191,10 +191,10 @@ memory_usage(PyObject *module, PyObject *args, PyObject *kwargs)
             }
         }
         else {
-            pyprof_sampler_wait(sampler, timeout);
+            pyprof_rss_sampler_wait(sampler, timeout);
         }
         Py_END_ALLOW_THREADS
-        pyprof_sampler_stop(sampler);
+        pyprof_rss_sampler_stop(sampler);
     }
     result = samples_result(sampler, timestamps, max_usage);
     if (result != NULL && retval) {
@@ -203,7 +203,7 @@ memory_usage(PyObject *module, PyObject *args, PyObject *kwargs)
         Py_SETREF(result, pair);
     }
 done:
-    pyprof_sampler_free(sampler);
+    pyprof_rss_sampler_free(sampler);
     Py_XDECREF(fargs);
     Py_XDECREF(value);
     return result;

@@ -15,14 +15,14 @@
 
 typedef struct {
     PyObject *func;         /* strong, or NULL: keeps the address unique */
-    const char *name;       /* the sampler's copy (pyprof_sampler_name) */
+    const char *name;       /* the sampler's copy (pyprof_rss_sampler_name) */
 } named_func_t;
 
 /* The recording in progress.  Global because the wrappers and blocks,
  * which may outlive it, reach it from the program's calls; protected by
  * the GIL. */
 static struct {
-    pyprof_sampler_t *sampler;  /* NULL when not recording */
+    pyprof_rss_sampler_t *sampler;  /* NULL when not recording */
     int depth;                  /* calls and blocks running */
     named_func_t names[NAME_CACHE_SIZE];
 } recording;
@@ -48,8 +48,8 @@ start_call(void)
     if (token == NULL) {
         return NULL;
     }
-    token->t_start = pyprof_sampler_now();
-    token->rss_start = pyprof_sampler_read_now(recording.sampler);
+    token->t_start = pyprof_rss_sampler_now();
+    token->rss_start = pyprof_rss_sampler_read_now(recording.sampler);
     token->level = recording.depth++;
     token->next = NULL;
     return token;
@@ -98,7 +98,7 @@ cached_name(PyObject *func)
         if (recording.sampler == NULL) {
             return NULL;    /* the recording ended while Python code ran */
         }
-        const char *name = pyprof_sampler_name(recording.sampler, buf);
+        const char *name = pyprof_rss_sampler_name(recording.sampler, buf);
         if (name == NULL) {
             return NULL;
         }
@@ -118,20 +118,20 @@ end_call(call_token_t *token, PyObject *func, const char *block)
         return;
     }
     if (recording.sampler != NULL) {
-        pyprof_sampler_call_t call;
-        call.rss_end = pyprof_sampler_read_now(recording.sampler);
-        call.t_end = pyprof_sampler_now();
+        pyprof_rss_sampler_call_t call;
+        call.rss_end = pyprof_rss_sampler_read_now(recording.sampler);
+        call.t_end = pyprof_rss_sampler_now();
         recording.depth--;
         call.name = func != NULL
                         ? cached_name(func)
-                        : pyprof_sampler_name(recording.sampler, block);
+                        : pyprof_rss_sampler_name(recording.sampler, block);
         call.level = token->level;
         call.rss_start = token->rss_start;
         call.t_start = token->t_start;
         /* Naming a callable may run Python code (its __module__), which
          * lets another thread end the recording meanwhile. */
         if (call.name != NULL && recording.sampler != NULL) {
-            pyprof_sampler_add_call(recording.sampler, &call);
+            pyprof_rss_sampler_add_call(recording.sampler, &call);
         }
     }
     free(token);
@@ -322,7 +322,7 @@ static PyType_Spec profile_spec = {
 };
 
 PyObject *
-pyprof_mprof_profile_start(pyprof_sampler_t *sampler)
+pyprof_mprof_profile_start(pyprof_rss_sampler_t *sampler)
 {
     if (profile_type == NULL) {
         profile_type = (PyTypeObject *)PyType_FromSpec(&profile_spec);

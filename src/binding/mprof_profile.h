@@ -8,19 +8,19 @@
  * Memory and time are read when the call or block starts and ends; the
  * nesting level counts from 0 for the outermost, blocks included, as
  * mprof counts it.  The lines are queued to the sampler, whose thread
- * formats and writes them (pyprof_sampler_add_call).
+ * formats and writes them (pyprof_rss_sampler_add_call).
  */
 #ifndef PYPROF_MPROF_PROFILE_H
 #define PYPROF_MPROF_PROFILE_H
 
 #include <Python.h>
 
-#include "../memory/sampler.h"
+#include "../memory/rss_sampler.h"
 
 /* Start recording calls into `sampler` (borrowed: it must outlive the
  * matching stop) and return a new reference to a `profile` object, or
  * NULL with an exception set.  One recording at a time; needs the GIL. */
-PyObject *pyprof_mprof_profile_start(pyprof_sampler_t *sampler);
+PyObject *pyprof_mprof_profile_start(pyprof_rss_sampler_t *sampler);
 
 /* Stop recording: wrapped functions and blocks still run, unrecorded.
  * Call with the GIL, before the sampler is stopped. */

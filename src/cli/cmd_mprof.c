@@ -2,7 +2,7 @@
  *
  * `run` replaces memory_profiler's `mprof run`: instead of a second Python
  * process polling the program through psutil, the program runs in this
- * process and a C thread (memory/sampler.c) that never takes the GIL reads
+ * process and a C thread (memory/rss_sampler.c) that never takes the GIL reads
  * /proc/self/statm every --interval seconds.  Each sample is written to
  * mprofile_<YYYYMMDDhhmmss>.dat at once, in mprof's own format, so `mprof
  * plot` reads the file and a program that is killed leaves what was
@@ -25,7 +25,7 @@
 
 #include "../binding/mprof_profile.h"
 #include "../memory/mprof_file.h"
-#include "../memory/sampler.h"
+#include "../memory/rss_sampler.h"
 #include "cmd_mprof.h"
 #include "mprof_files.h"
 #include "options.h"
@@ -168,7 +168,7 @@ find_action_help(const char *action)
  * an exception set. */
 static int
 swap_profile_builtin(PyObject **saved, int install,
-                     pyprof_sampler_t *sampler)
+                     pyprof_rss_sampler_t *sampler)
 {
     PyObject *builtins = PyEval_GetBuiltins();  /* borrowed */
     if (install) {
@@ -318,7 +318,7 @@ parse_run_options(int argc, char **argv, run_options_t *opts)
 typedef struct {
     PyObject *saved_profile;    /* builtins.profile before the run */
     int installed;
-    pyprof_sampler_t *sampler;  /* borrowed */
+    pyprof_rss_sampler_t *sampler;  /* borrowed */
 } run_hooks_ctx_t;
 
 static int
@@ -379,9 +379,9 @@ cmd_mprof_run(int argc, char **argv)
     }
     fprintf(stderr, "pyprof mprof: sampling memory every %gs into %s\n",
             opts.interval, path);
-    pyprof_sampler_config_t cfg = {0, opts.interval, opts.include_children,
+    pyprof_rss_sampler_config_t cfg = {0, opts.interval, opts.include_children,
                                    out, opts.multiprocess};
-    pyprof_sampler_t *sampler = pyprof_sampler_start(&cfg);
+    pyprof_rss_sampler_t *sampler = pyprof_rss_sampler_start(&cfg);
     if (sampler == NULL) {
         fprintf(stderr, "pyprof mprof run: cannot start sampling: %s\n",
                 strerror(errno));
@@ -394,11 +394,11 @@ cmd_mprof_run(int argc, char **argv)
     pyprof_outcome_t outcome = pyprof_runner_run(&opts.target, &hooks,
                                                  &status);
     run_stop(&ctx);
-    pyprof_sampler_stop(sampler);
-    int failed = pyprof_sampler_failed(sampler);
+    pyprof_rss_sampler_stop(sampler);
+    int failed = pyprof_rss_sampler_failed(sampler);
     size_t nsamples;
-    pyprof_sampler_samples(sampler, &nsamples);
-    pyprof_sampler_free(sampler);
+    pyprof_rss_sampler_samples(sampler, &nsamples);
+    pyprof_rss_sampler_free(sampler);
     if (outcome == PYPROF_OUTCOME_NOT_FOUND) {     /* -m nosuch */
         fclose(out);
         if (!existed) {

@@ -1,5 +1,5 @@
-/* sampler.c - the RSS sampling thread (see sampler.h). */
-#include "sampler.h"
+/* rss_sampler.c - the RSS sampling thread (see rss_sampler.h). */
+#include "rss_sampler.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -19,8 +19,8 @@
  * in a tight loop. */
 #define DRAIN_AT 4096
 
-struct pyprof_sampler {
-    pyprof_sampler_config_t cfg;
+struct pyprof_rss_sampler {
+    pyprof_rss_sampler_config_t cfg;
     pyprof_rss_reader_t reader;
     pthread_t thread;
     int running;                /* the thread was started and not joined */
@@ -34,20 +34,20 @@ struct pyprof_sampler {
     size_t count, cap;
     pid_t child_ids[MAX_CHILDREN];  /* CHLD index = position here */
     int nchild_ids;
-    pyprof_sampler_call_t *calls;   /* queued by pyprof_sampler_add_call */
+    pyprof_rss_sampler_call_t *calls;   /* queued by pyprof_rss_sampler_add_call */
     size_t ncalls, calls_cap;
     int drain;                      /* DRAIN_AT calls wait: write them */
-    char **names;                   /* pyprof_sampler_name's copies */
+    char **names;                   /* pyprof_rss_sampler_name's copies */
     size_t nnames, names_cap;
     /* The other half of the call queue's double buffer: owned by the one
      * thread writing the stream (see write_calls), so used without the
      * lock; always empty between two write_calls. */
-    pyprof_sampler_call_t *spare;
+    pyprof_rss_sampler_call_t *spare;
     size_t spare_cap;
 };
 
 double
-pyprof_sampler_now(void)
+pyprof_rss_sampler_now(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
@@ -57,7 +57,7 @@ pyprof_sampler_now(void)
 /* CHLD's index of child `pid`: its order of first appearance, as mprof
  * numbers children. */
 static int
-child_index_unlocked(pyprof_sampler_t *s, pid_t pid)
+child_index_unlocked(pyprof_rss_sampler_t *s, pid_t pid)
 {
     for (int i = 0; i < s->nchild_ids; i++) {
         if (s->child_ids[i] == pid) {
@@ -77,10 +77,10 @@ child_index_unlocked(pyprof_sampler_t *s, pid_t pid)
  * empty spare under the lock, so the program's threads go on queuing
  * while the lines are formatted. */
 static void
-write_calls(pyprof_sampler_t *s)
+write_calls(pyprof_rss_sampler_t *s)
 {
     pthread_mutex_lock(&s->lock);
-    pyprof_sampler_call_t *calls = s->calls;
+    pyprof_rss_sampler_call_t *calls = s->calls;
     size_t count = s->ncalls, cap = s->calls_cap;
     s->calls = s->spare;
     s->calls_cap = s->spare_cap;
@@ -90,7 +90,7 @@ write_calls(pyprof_sampler_t *s)
     int failed = 0;
     FILE *out = s->cfg.stream;
     for (size_t i = 0; i < count && out != NULL; i++) {
-        const pyprof_sampler_call_t *call = &calls[i];
+        const pyprof_rss_sampler_call_t *call = &calls[i];
         char line[PYPROF_MPROF_FUNC_LINE_MAX];
         pyprof_mprof_format_func(line, sizeof(line), call->name,
                                  pyprof_rss_mib(call->rss_start),
@@ -113,11 +113,11 @@ write_calls(pyprof_sampler_t *s)
 /* Read the RSS (and the children's), store and write one sample, after
  * the calls queued so far.  Called without the lock; takes it to store. */
 static void
-take_sample(pyprof_sampler_t *s)
+take_sample(pyprof_rss_sampler_t *s)
 {
     write_calls(s);
     int64_t rss = pyprof_rss_read(&s->reader);
-    double now = pyprof_sampler_now();
+    double now = pyprof_rss_sampler_now();
     /* A zombie (ended, not yet reaped) reads as 0 resident pages: gone. */
     if (rss <= 0) {
         pthread_mutex_lock(&s->lock);
@@ -189,7 +189,7 @@ add_seconds(struct timespec *ts, double seconds)
 static void *
 sampler_main(void *arg)
 {
-    pyprof_sampler_t *s = arg;
+    pyprof_rss_sampler_t *s = arg;
     struct timespec next;
     clock_gettime(CLOCK_MONOTONIC, &next);
     for (;;) {
@@ -222,14 +222,14 @@ sampler_main(void *arg)
     }
 }
 
-pyprof_sampler_t *
-pyprof_sampler_start(const pyprof_sampler_config_t *cfg)
+pyprof_rss_sampler_t *
+pyprof_rss_sampler_start(const pyprof_rss_sampler_config_t *cfg)
 {
     if (!(cfg->interval > 0)) {
         errno = EINVAL;
         return NULL;
     }
-    pyprof_sampler_t *s = calloc(1, sizeof(*s));
+    pyprof_rss_sampler_t *s = calloc(1, sizeof(*s));
     if (s == NULL) {
         return NULL;
     }
@@ -243,7 +243,7 @@ pyprof_sampler_start(const pyprof_sampler_config_t *cfg)
     pthread_condattr_destroy(&attr);
     if (pyprof_rss_open(&s->reader, cfg->pid) < 0) {
         int saved = errno;
-        pyprof_sampler_free(s);
+        pyprof_rss_sampler_free(s);
         errno = saved;
         return NULL;
     }
@@ -256,7 +256,7 @@ pyprof_sampler_start(const pyprof_sampler_config_t *cfg)
     int rc = pthread_create(&s->thread, NULL, sampler_main, s);
     pthread_sigmask(SIG_SETMASK, &old, NULL);
     if (rc != 0) {
-        pyprof_sampler_free(s);
+        pyprof_rss_sampler_free(s);
         errno = rc;
         return NULL;
     }
@@ -265,7 +265,7 @@ pyprof_sampler_start(const pyprof_sampler_config_t *cfg)
 }
 
 void
-pyprof_sampler_stop(pyprof_sampler_t *s)
+pyprof_rss_sampler_stop(pyprof_rss_sampler_t *s)
 {
     if (!s->running) {
         return;
@@ -280,9 +280,9 @@ pyprof_sampler_stop(pyprof_sampler_t *s)
 }
 
 int
-pyprof_sampler_wait(pyprof_sampler_t *s, double timeout)
+pyprof_rss_sampler_wait(pyprof_rss_sampler_t *s, double timeout)
 {
-    double deadline = pyprof_sampler_now() + timeout;
+    double deadline = pyprof_rss_sampler_now() + timeout;
     for (;;) {
         pthread_mutex_lock(&s->lock);
         int gone = s->gone;
@@ -290,7 +290,7 @@ pyprof_sampler_wait(pyprof_sampler_t *s, double timeout)
         if (gone) {
             return 1;
         }
-        if (timeout >= 0 && pyprof_sampler_now() >= deadline) {
+        if (timeout >= 0 && pyprof_rss_sampler_now() >= deadline) {
             return 0;
         }
         struct timespec pause = {0, 10 * 1000 * 1000};
@@ -299,7 +299,7 @@ pyprof_sampler_wait(pyprof_sampler_t *s, double timeout)
 }
 
 const pyprof_sample_t *
-pyprof_sampler_samples(pyprof_sampler_t *s, size_t *count)
+pyprof_rss_sampler_samples(pyprof_rss_sampler_t *s, size_t *count)
 {
     pthread_mutex_lock(&s->lock);
     *count = s->count;
@@ -309,7 +309,7 @@ pyprof_sampler_samples(pyprof_sampler_t *s, size_t *count)
 }
 
 int64_t
-pyprof_sampler_read_now(pyprof_sampler_t *s)
+pyprof_rss_sampler_read_now(pyprof_rss_sampler_t *s)
 {
     int64_t rss = pyprof_rss_read(&s->reader);
     if (rss >= 0 && s->cfg.include_children) {
@@ -327,7 +327,7 @@ pyprof_sampler_read_now(pyprof_sampler_t *s)
 }
 
 const char *
-pyprof_sampler_name(pyprof_sampler_t *s, const char *name)
+pyprof_rss_sampler_name(pyprof_rss_sampler_t *s, const char *name)
 {
     const char *copy = NULL;
     pthread_mutex_lock(&s->lock);
@@ -358,13 +358,13 @@ pyprof_sampler_name(pyprof_sampler_t *s, const char *name)
 }
 
 void
-pyprof_sampler_add_call(pyprof_sampler_t *s,
-                        const pyprof_sampler_call_t *call)
+pyprof_rss_sampler_add_call(pyprof_rss_sampler_t *s,
+                        const pyprof_rss_sampler_call_t *call)
 {
     pthread_mutex_lock(&s->lock);
     if (s->ncalls == s->calls_cap) {
         size_t cap = s->calls_cap ? s->calls_cap * 2 : 1024;
-        pyprof_sampler_call_t *grown =
+        pyprof_rss_sampler_call_t *grown =
             realloc(s->calls, cap * sizeof(*grown));
         if (grown != NULL) {
             s->calls = grown;
@@ -387,18 +387,18 @@ pyprof_sampler_add_call(pyprof_sampler_t *s,
 }
 
 int
-pyprof_sampler_failed(const pyprof_sampler_t *s)
+pyprof_rss_sampler_failed(const pyprof_rss_sampler_t *s)
 {
     return s->failed;
 }
 
 void
-pyprof_sampler_free(pyprof_sampler_t *s)
+pyprof_rss_sampler_free(pyprof_rss_sampler_t *s)
 {
     if (s == NULL) {
         return;
     }
-    pyprof_sampler_stop(s);
+    pyprof_rss_sampler_stop(s);
     pyprof_rss_close(&s->reader);
     pthread_cond_destroy(&s->wake);
     pthread_mutex_destroy(&s->lock);
