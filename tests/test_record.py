@@ -8,6 +8,7 @@ pstats reading the recording file.  Targets: a sibling process started by
 the test (not by pyprof), children started by pyprof, every CPython found
 (pyenv 3.10-3.13) and 3.14/3.15 in the sid chroot when it exists."""
 import glob
+import math
 import os
 import pstats
 import re
@@ -109,10 +110,11 @@ def own_shares(path, filename=None):
             if key[0] != "~"}, st
 
 
-def tottime_shares(path, filename):
+def tottime_shares(path, filename, seconds=False):
     """{function name: share of tottime} of the functions of `filename` in
     a deterministic profile, the time of C functions given to their Python
-    callers (a sampler sees only Python frames)."""
+    callers (a sampler sees only Python frames); with `seconds`, the
+    seconds themselves."""
     st = pstats.Stats(str(path)).stats
     tt = {key: v[2] for key, v in st.items() if key[0] != "~"}
     for key, (cc, nc, t, ct, callers) in st.items():
@@ -121,13 +123,16 @@ def tottime_shares(path, filename):
                 if caller in tt:
                     tt[caller] += edge[2]
     mine = {key[2]: t for key, t in tt.items() if key[0] == str(filename)}
+    if seconds:
+        return mine
     total = sum(mine.values())
     return {name: t / total for name, t in mine.items()}
 
 
-def same_run_shares(tmp_path, prog, *args):
+def same_run_counts(tmp_path, prog, *args):
     """Sample `pyprof run PROG` while it profiles deterministically: both
-    see the same execution.  Returns (sampled shares, tottime shares,
+    see the same execution.  Returns ({function: own samples among PROG's
+    functions}, {function: tottime seconds, C time given to the caller},
     record's stderr)."""
     rec = tmp_path / "same.pyprof"
     pst = tmp_path / "same.pstats"
@@ -135,7 +140,36 @@ def same_run_shares(tmp_path, prog, *args):
                       sys.executable, "-m", "pyprof", "run", "-o", str(pst),
                       str(prog), *args)
     assert proc.returncode == 0, proc.stderr
-    return own_shares(rec, prog)[0], tottime_shares(pst, prog), proc.stderr
+    st = pstats.Stats(str(rec)).stats
+    counts = {key[2]: v[0] for key, v in st.items() if key[0] == str(prog)}
+    return counts, tottime_shares(pst, prog, seconds=True), proc.stderr
+
+
+def pooled_shares(runs):
+    """(sampled shares, tottime shares) of the sums over several
+    same_run_counts runs."""
+    counts, times = {}, {}
+    for run_counts, run_times in runs:
+        for name, n in run_counts.items():
+            counts[name] = counts.get(name, 0) + n
+        for name, t in run_times.items():
+            times[name] = times.get(name, 0.0) + t
+    n, t = sum(counts.values()) or 1, sum(times.values()) or 1.0
+    return ({k: v / n for k, v in counts.items()},
+            {k: v / t for k, v in times.items()})
+
+
+def same_run_shares(tmp_path, prog, *args):
+    """(sampled shares, tottime shares, record's stderr) of one
+    same_run_counts run."""
+    counts, times, stderr = same_run_counts(tmp_path, prog, *args)
+    return pooled_shares([(counts, times)]) + (stderr,)
+
+
+def shares_agree(sampled, truth):
+    """Every function above 5% of the time: within 2 percentage points."""
+    return all(abs(sampled.get(name, 0) - share) <= 0.02
+               for name, share in truth.items() if share > 0.05)
 
 
 def check_shares(sampled, truth):
@@ -148,12 +182,24 @@ def check_shares(sampled, truth):
 
 
 def test_child_split_matches_tottime(tmp_path):
+    """burn_a's share of the samples is within 2 points of its share of
+    tottime.  2 points is 3 standard errors of a 70% share at 4,700
+    independent samples; on a loaded machine (load 9-14) the sampler wakes
+    up late and takes the missed rounds back to back, several samples of
+    one moment, so the samples are fewer *and* not independent, and the
+    test failed once.  A run that misses is then pooled with a second one
+    (the counts and the tottimes of both): twice the samples, the same 2
+    points.  A sampler biased by more than 2 points still fails."""
     prog = write(tmp_path, "split.py", SPLIT)
-    # 2 points is 3 standard errors of a 70% share at 4,700 samples; a
-    # loaded machine keeps fewer of the 2 kHz rounds, so run long enough.
-    sampled, truth, stderr = same_run_shares(tmp_path, prog, "8")
-    assert summary(stderr)["samples"] > 2000, stderr
-    assert truth["burn_a"] == pytest.approx(0.7, abs=0.06)
+    runs = []
+    for attempt in range(2):
+        counts, times, stderr = same_run_counts(tmp_path, prog, "8")
+        assert summary(stderr)["samples"] > 2000, stderr
+        runs.append((counts, times))
+        sampled, truth = pooled_shares(runs)
+        assert truth["burn_a"] == pytest.approx(0.7, abs=0.06)
+        if shares_agree(sampled, truth):
+            break
     check_shares(sampled, truth)
 
 
@@ -454,12 +500,12 @@ def test_agrees_with_py_spy(tmp_path):
         time.sleep(0.5)
         raw = tmp_path / "spy.txt"
         spy = subprocess.Popen([py_spy, "record", "--nonblocking", "-r",
-                                "200", "-d", "4", "-f", "raw", "-o", str(raw),
+                                "500", "-d", "4", "-f", "raw", "-o", str(raw),
                                 "--pid", str(target.pid)],
                                stdout=subprocess.DEVNULL,
                                stderr=subprocess.PIPE, text=True)
         rec = tmp_path / "p.pyprof"
-        proc = run_pyprof("record", "--pid", str(target.pid), "-r", "200",
+        proc = run_pyprof("record", "--pid", str(target.pid), "-r", "500",
                           "-d", "4", "-o", str(rec))
         spy_err = spy.communicate(timeout=60)[1]
         assert proc.returncode == 0, proc.stderr
@@ -475,12 +521,22 @@ def test_agrees_with_py_spy(tmp_path):
         spy_own[leaf] = spy_own.get(leaf, 0) + int(count)
     total = sum(spy_own.values())
     shares, _ = own_shares(rec)
+    ours_n = summary(proc.stderr)["samples"]
     ours = sorted(shares, key=shares.get, reverse=True)[:2]
     theirs = sorted(spy_own, key=spy_own.get, reverse=True)[:2]
     assert ours == theirs == ["burn_a", "burn_b"], (shares, spy_own)
+    # Two samplers of one process estimate the same shares, each with a
+    # binomial error: the tolerance is 4 standard errors of the difference
+    # at the samples each really took.  The fixed 6 points this had were
+    # only 2.6 standard errors at the 800 + 800 samples of 200 Hz (and
+    # fewer on a loaded machine: it failed once at load 9-14); at 500 Hz
+    # 4 standard errors are 5.8 points at 2,000 + 2,000 samples.
+    assert ours_n >= 500 and total >= 200, (ours_n, total, proc.stderr)
     for name in ours:
-        assert shares[name] == pytest.approx(spy_own[name] / total,
-                                             abs=0.06)
+        p = spy_own[name] / total
+        tolerance = 4 * math.sqrt(p * (1 - p) * (1 / ours_n + 1 / total))
+        assert shares[name] == pytest.approx(p, abs=tolerance), (
+            name, shares, spy_own, tolerance)
     del julia
 
 
