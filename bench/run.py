@@ -383,14 +383,39 @@ def run_inproc(python, tool, workload, tmp, timeout):
         raise RunError("exit status 0 but the driver reported no timings: %s" % e)
 
 
+# --instructions: whole processes run under valgrind's cachegrind, and a
+# run's cost is the instructions it executed (every thread of the process:
+# memray's own threads count), not seconds: deterministic, so a shared
+# machine's load does not move it.  Set by main.
+INSTRUCTIONS = [False]
+
+
+def count_instructions(argv, timeout, tmp):
+    """Run argv under cachegrind; returns the instructions executed."""
+    counts = os.path.join(tmp, "cachegrind.out")
+    if os.path.exists(counts):
+        os.unlink(counts)
+    run_proc(["valgrind", "--tool=cachegrind", "--cache-sim=no",
+              "--branch-sim=no", "--cachegrind-out-file=" + counts, *argv],
+             timeout)
+    with open(counts) as f:
+        for line in f:
+            if line.startswith("summary:"):
+                return int(line.split()[1])
+    raise RunError("cachegrind wrote no summary")
+
+
 def run_whole(python, tool, workload, tmp, timeout):
     out = os.path.join(tmp, "%s.whole.out" % tool)
     if os.path.exists(out):
         os.unlink(out)
-    dt, _ = run_proc(TOOLS[tool]["argv"](python, workload, out),
-                     TOOLS[tool].get("timeout", timeout))
+    argv = TOOLS[tool]["argv"](python, workload, out)
+    if INSTRUCTIONS[0]:
+        cost = count_instructions(argv, timeout, tmp)
+    else:
+        cost, _ = run_proc(argv, TOOLS[tool].get("timeout", timeout))
     check_output(tool, out)
-    return dt, LAST_MAXRSS[0]
+    return cost, LAST_MAXRSS[0]
 
 
 def short_error(msg):
@@ -478,6 +503,8 @@ def bench_python(python, label, workloads, tools, args, tmp, failures):
               file=sys.stderr)
 
     for w in workloads:
+        if INSTRUCTIONS[0]:
+            break       # no in-process runs, no warm-up: counts do not drift
         try:
             run_inproc(python, "plain", paths[w], tmp, args.timeout)  # warm-up
         except RunError as e:
@@ -489,7 +516,8 @@ def bench_python(python, label, workloads, tools, args, tmp, failures):
             print(" " + w, end="", file=sys.stderr, flush=True)
             for t in tools:
                 d = data[w][t]
-                if d["error"] is None and TOOLS[t].get("inproc", True):
+                if (d["error"] is None and TOOLS[t].get("inproc", True)
+                        and not INSTRUCTIONS[0]):
                     try:
                         res = run_inproc(python, t, path_for(w, t), tmp, args.timeout)
                         for k in ("run", "dump", "cpu"):
@@ -528,6 +556,9 @@ def print_tables(results, tools, whole_rounds):
         print("| " + " | ".join(cols) + " |")
         print("|" + "---|" * len(cols))
 
+    if INSTRUCTIONS[0]:
+        print_whole(results, tools, others)
+        return
     print("### Overhead, in-process (workload wall time only; tool median / plain median)\n")
     header("plain s")
     for label, data in results:
@@ -600,37 +631,83 @@ def print_tables(results, tools, whole_rounds):
                 print("| " + " | ".join(cells) + " |")
 
     if whole_rounds > 0:
-        wtools = [t for t in others if TOOLS[t]["argv"]]
-        how = " vs ".join("`%s`" % " ".join(TOOLS[t]["argv"]("python", "W.py", "F"))
-                          for t in ["plain"] + wtools)
-        print("\n### Whole process (%s; includes start-up and writing F)\n" % how)
-        cols = ["python", "workload", "plain s"] + ["%s ×" % t for t in wtools]
-        print("| " + " | ".join(cols) + " |")
-        print("|" + "---|" * len(cols))
-        for label, data in results:
-            for w, row in data.items():
-                p = row["plain"]
-                base = None if p["whole_error"] else med(p["whole"])
-                cells = [label, w, "n/a (error: %s)" % p["whole_error"] if p["whole_error"]
-                         else "%.3f" % base]
-                cells += [ratio_cell(row[t], base, "whole", "whole_error") for t in wtools]
-                print("| " + " | ".join(cells) + " |")
+        print_whole(results, tools, others)
 
-        print("\n### Peak RSS of the whole process (MiB, median; + what the tool adds "
-              "over plain).  wait4 reports the larger of a process and the children it "
-              "reaped: mprof's is its program's (a child it starts) or its own.\n")
-        cols = ["python", "workload", "plain MiB"] + ["%s" % t for t in wtools]
-        print("| " + " | ".join(cols) + " |")
-        print("|" + "---|" * len(cols))
-        for label, data in results:
-            for w, row in data.items():
-                base = med(row["plain"]["maxrss"])
-                cells = [label, w, "%.1f" % (base / 1024) if base else "n/a"]
-                for t in wtools:
-                    m = med(row[t]["maxrss"])
-                    cells.append("%.1f (+%.1f)" % (m / 1024, (m - base) / 1024)
-                                 if m and base else "n/a")
-                print("| " + " | ".join(cells) + " |")
+
+# The goal of issue #11: pyprof memory costs at most what memray
+# --trace-python-allocators costs, and at most what memory_profiler costs
+# where memory_profiler finishes.
+GOAL_TOOLS = ("pyprof_memory", "memray_python", "memory_profiler")
+
+
+def whole_ratio(row, tool):
+    """tool's whole-process median / plain's, or None."""
+    p, d = row["plain"], row[tool]
+    if p["whole_error"] or d["whole_error"] or not p["whole"] or not d["whole"]:
+        return None
+    return med(d["whole"]) / med(p["whole"])
+
+
+def print_goal(results, tools):
+    if not all(t in tools for t in GOAL_TOOLS):
+        return
+    unit = "instructions" if INSTRUCTIONS[0] else "wall clock"
+    print("\n### The goal (issue #11), whole process, %s: pyprof memory at most "
+          "memray --trace-python-allocators, and at most memory_profiler where it "
+          "finishes\n" % unit)
+    print("| python | workload | pyprof memory × | memray --trace-python-allocators × "
+          "| memory_profiler × | met |")
+    print("|---|---|---|---|---|---|")
+    for label, data in results:
+        for w, row in data.items():
+            r = {t: whole_ratio(row, t) for t in GOAL_TOOLS}
+            cells = [label, w] + [
+                "%.2f" % r[t] if r[t] is not None
+                else "n/a (%s)" % (row[t]["whole_error"] or "no run")
+                for t in GOAL_TOOLS]
+            mine = r["pyprof_memory"]
+            met = mine is not None and r["memray_python"] is not None and \
+                mine <= r["memray_python"] and \
+                (r["memory_profiler"] is None or mine <= r["memory_profiler"])
+            print("| " + " | ".join(cells + ["yes" if met else "NO"]) + " |")
+
+
+def print_whole(results, tools, others):
+    wtools = [t for t in others if TOOLS[t]["argv"]]
+    how = " vs ".join("`%s`" % " ".join(TOOLS[t]["argv"]("python", "W.py", "F"))
+                      for t in ["plain"] + wtools)
+    print("\n### Whole process (%s; includes start-up and writing F)\n" % how)
+    unit = "plain Minstr" if INSTRUCTIONS[0] else "plain s"
+    cols = ["python", "workload", unit] + ["%s ×" % t for t in wtools]
+    print("| " + " | ".join(cols) + " |")
+    print("|" + "---|" * len(cols))
+    for label, data in results:
+        for w, row in data.items():
+            p = row["plain"]
+            base = None if p["whole_error"] else med(p["whole"])
+            cells = [label, w, "n/a (error: %s)" % p["whole_error"] if p["whole_error"]
+                     else "%.0f" % (base / 1e6) if INSTRUCTIONS[0] else "%.3f" % base]
+            cells += [ratio_cell(row[t], base, "whole", "whole_error") for t in wtools]
+            print("| " + " | ".join(cells) + " |")
+
+    print_goal(results, tools)
+    if INSTRUCTIONS[0]:
+        return      # valgrind's own memory would be in every peak
+    print("\n### Peak RSS of the whole process (MiB, median; + what the tool adds "
+          "over plain).  wait4 reports the larger of a process and the children it "
+          "reaped: mprof's is its program's (a child it starts) or its own.\n")
+    cols = ["python", "workload", "plain MiB"] + ["%s" % t for t in wtools]
+    print("| " + " | ".join(cols) + " |")
+    print("|" + "---|" * len(cols))
+    for label, data in results:
+        for w, row in data.items():
+            base = med(row["plain"]["maxrss"])
+            cells = [label, w, "%.1f" % (base / 1024) if base else "n/a"]
+            for t in wtools:
+                m = med(row[t]["maxrss"])
+                cells.append("%.1f (+%.1f)" % (m / 1024, (m - base) / 1024)
+                             if m and base else "n/a")
+            print("| " + " | ".join(cells) + " |")
 
 
 def main(argv=None):
@@ -646,6 +723,12 @@ def main(argv=None):
     ap.add_argument("--memory", action="store_true",
                     help="bench the memory tools on the memory workloads (%s on %s)"
                     % (", ".join(MEMORY_TOOLS), ", ".join(MEMORY_WORKLOADS)))
+    ap.add_argument("--instructions", action="store_true",
+                    help="whole processes only, each run under valgrind (cachegrind): "
+                         "ratios of instructions executed, not of seconds")
+    ap.add_argument("--scale", type=float, default=1.0, metavar="F",
+                    help="the memory workloads do F times their work "
+                         "(PYPROF_BENCH_SCALE; e.g. 0.1 with --instructions)")
     ap.add_argument("--tools", nargs="+",
                     choices=[t for t in TOOLS if t != "plain"],
                     help="tools to compare with plain (default: every line/function tool, "
@@ -677,6 +760,11 @@ def main(argv=None):
         if args.workloads == DEFAULT_WORKLOADS:
             args.workloads = MEMORY_WORKLOADS
         args.whole_rounds = args.rounds
+    if args.instructions:
+        INSTRUCTIONS[0] = True
+        args.whole_rounds = args.rounds
+    if args.scale != 1.0:
+        os.environ["PYPROF_BENCH_SCALE"] = repr(args.scale)
     if args.rounds < 1:
         ap.error("--rounds must be >= 1")
     args.whole_rounds = min(max(args.whole_rounds, 0), args.rounds)
