@@ -335,8 +335,9 @@ static _Thread_local struct {
 } last_location __attribute__((tls_model("initial-exec")));
 
 /* The site of the calling thread's innermost Python frame, or 0.  The
- * caller holds the GIL and state.lock. */
-static uint32_t
+ * caller holds the GIL and state.lock.  Inline: it is on the path of
+ * every allocation, and nearly always answered by last_location. */
+static inline uint32_t
 current_site_unlocked(void)
 {
     PyThreadState *tstate = pyprof_thread_state_unchecked();
@@ -349,8 +350,9 @@ current_site_unlocked(void)
     }
     int addr;
     PyCodeObject *code = pyprof_frame_location(frame, &addr);
-    if (last_location.generation == state.generation &&
-        last_location.code == code && last_location.addr == addr) {
+    if (__builtin_expect(last_location.code == code &&
+                         last_location.addr == addr &&
+                         last_location.generation == state.generation, 1)) {
         return last_location.site;
     }
     uint32_t site = find_location_unlocked(code, addr);
@@ -361,14 +363,53 @@ current_site_unlocked(void)
     return site;
 }
 
-/* Charge a new block (or a realloc from `old`, 0 for none) of `size`
- * bytes at `ptr`.  `with_gil` says whether the site may be looked up. */
+/* After a block of the program's was recorded at `ptr` (outside the
+ * lock): the thread's net bytes, and its recent blocks (see
+ * pyprof_alloc_disown). */
+static inline void
+note_recorded(void *ptr, int64_t net)
+{
+    pyprof_alloc_thread_net += net;
+    pyprof_alloc_recent[1] = pyprof_alloc_recent[0];
+    pyprof_alloc_recent[0] = (uintptr_t)ptr;
+}
+
+/* Charge a new block of `size` bytes at `ptr`.  `with_gil` says whether
+ * the site may be looked up.  Inline: malloc's and calloc's one path. */
+static inline void
+record_new(void *ptr, size_t size, int with_gil)
+{
+    lock_state();
+    if (__builtin_expect(state.sites == NULL, 0)) {
+        /* Tracking stopped while this thread (RAW, no GIL) was inside. */
+        unlock_state();
+        return;
+    }
+    uint32_t site = with_gil ? current_site_unlocked() : 0;
+    pyprof_alloc_counts_t *now = &state.sites[site].counts;
+    now->allocated += size;
+    now->blocks++;
+    state.totals.allocated += size;
+    state.totals.blocks++;
+    int64_t net = (int64_t)size;
+    if (__builtin_expect(
+            pyprof_blockmap_put(&state.blocks, (uintptr_t)ptr, size, site) < 0,
+            0)) {
+        /* Unrecorded: its free will not be seen either. */
+        state.lost = 1;
+        net = 0;
+    }
+    unlock_state();
+    note_recorded(ptr, net);
+}
+
+/* Charge a realloc of `old` (NULL for none) to a block of `size` bytes at
+ * `ptr`. */
 static void
-record(void *old, void *ptr, size_t size, int with_gil)
+record_realloc(void *old, void *ptr, size_t size, int with_gil)
 {
     lock_state();
     if (state.sites == NULL) {
-        /* Tracking stopped while this thread (RAW, no GIL) was inside. */
         unlock_state();
         return;
     }
@@ -405,12 +446,12 @@ record(void *old, void *ptr, size_t size, int with_gil)
         net = had_previous ? -(int64_t)previous.size : 0;
     }
     unlock_state();
-    pyprof_alloc_thread_net += net;
-    pyprof_alloc_recent[1] = pyprof_alloc_recent[0];
-    pyprof_alloc_recent[0] = (uintptr_t)ptr;
+    note_recorded(ptr, net);
 }
 
-static void
+/* A block freed (or moved by realloc while suspended).  Inline: free's
+ * path. */
+static inline void
 forget(void *ptr)
 {
     lock_state();
@@ -449,7 +490,7 @@ pyprof_alloc_disown_block(uintptr_t address)
 /* ------------------------------------------------------------------ */
 /* The hooks.  ctx is the domain's hook_ctx_t. */
 
-static int
+static inline int
 domain_has_gil(const hook_ctx_t *hook)
 {
     /* MEM and OBJ are always called with the GIL held; RAW may not be. */
@@ -457,17 +498,20 @@ domain_has_gil(const hook_ctx_t *hook)
 }
 
 /* Non-zero when this call must only pass through: the hook itself is
- * allocating, or the layer does not record (stopped, or wrapped by
- * another tool after it stopped). */
+ * allocating, the thread probes the chain (see still_called), or the layer
+ * does not record (stopped, or wrapped by another tool after it stopped).
+ * `in_hook` and `probing` are both thread-local and zero nearly always:
+ * one test of the two covers them. */
 static inline int
 passing_through(const hook_ctx_t *hook)
 {
-    if (probing != NULL) {
-        probe_seen |= probing == hook->layer;
+    if (__builtin_expect(in_hook | (probing != NULL), 0)) {
+        if (probing != NULL) {
+            probe_seen |= probing == hook->layer;
+        }
         return 1;
     }
-    return in_hook ||
-           !__atomic_load_n(&hook->layer->recording, __ATOMIC_RELAXED);
+    return !__atomic_load_n(&hook->layer->recording, __ATOMIC_RELAXED);
 }
 
 /* Non-zero when the returning frame is gone and nothing runs above its
@@ -497,13 +541,20 @@ back_in_caller(void)
  * pyprof code is running on this thread, and the thread is back in the
  * caller.  Inside a hook (in_hook set), before the allocation. */
 static void
-run_pending(const hook_ctx_t *hook)
+run_pending_slow(const hook_ctx_t *hook)
 {
-    if (pending.fn != NULL && !pyprof_alloc_suspended &&
-        domain_has_gil(hook) && back_in_caller()) {
+    if (!pyprof_alloc_suspended && domain_has_gil(hook) && back_in_caller()) {
         void (*fn)(void *) = pending.fn;
         pending.fn = NULL;
         fn(pending.arg);
+    }
+}
+
+static inline void
+run_pending(const hook_ctx_t *hook)
+{
+    if (__builtin_expect(pending.fn != NULL, 0)) {
+        run_pending_slow(hook);
     }
 }
 
@@ -519,7 +570,7 @@ hook_malloc(void *ctx, size_t size)
     run_pending(hook);
     void *ptr = below->malloc(below->ctx, size);
     if (ptr != NULL && !pyprof_alloc_suspended) {
-        record(NULL, ptr, size, domain_has_gil(hook));
+        record_new(ptr, size, domain_has_gil(hook));
     }
     in_hook = 0;
     return ptr;
@@ -538,7 +589,7 @@ hook_calloc(void *ctx, size_t nelem, size_t elsize)
     void *ptr = below->calloc(below->ctx, nelem, elsize);
     if (ptr != NULL && !pyprof_alloc_suspended) {
         /* calloc checked nelem * elsize for overflow before succeeding. */
-        record(NULL, ptr, nelem * elsize, domain_has_gil(hook));
+        record_new(ptr, nelem * elsize, domain_has_gil(hook));
     }
     in_hook = 0;
     return ptr;
@@ -557,7 +608,7 @@ hook_realloc(void *ctx, void *old, size_t size)
     void *ptr = below->realloc(below->ctx, old, size);
     if (ptr != NULL) {
         if (!pyprof_alloc_suspended) {
-            record(old, ptr, size, domain_has_gil(hook));
+            record_realloc(old, ptr, size, domain_has_gil(hook));
         }
         else if (old != NULL) {
             forget(old);    /* ours from now on: the old block is gone */
@@ -816,10 +867,11 @@ pyprof_alloc_site_of_object(PyObject *obj, PyCodeObject **code, int *lineno)
                       pyprof_object_preheader_size(Py_TYPE(obj));
     int found = 0;
     lock_state();
-    pyprof_block_t *entry = pyprof_blockmap_get(&state.blocks, block);
-    if (entry != NULL && entry->site != 0) {
-        *code = state.sites[entry->site].code;
-        *lineno = state.sites[entry->site].lineno;
+    pyprof_block_t entry;
+    if (pyprof_blockmap_get(&state.blocks, block, &entry) &&
+        entry.site != 0) {
+        *code = state.sites[entry.site].code;
+        *lineno = state.sites[entry.site].lineno;
         found = 1;
     }
     unlock_state();

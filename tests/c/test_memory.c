@@ -24,8 +24,13 @@ test_blockmap_random(void)
     size_t live = 0;
     int ok = 1;
     for (int i = 0; i < N; i++) {
-        /* Addresses clustered like an allocator's (16-byte aligned). */
-        keys[i] = 0x10000 + 16 * (uintptr_t)i;
+        /* Addresses clustered like an allocator's (16-byte aligned), and
+         * pairs 8 bytes apart (one home slot for both), and some far
+         * apart: the probes must compare whole addresses. */
+        keys[i] = i % 4 == 3 ? ((uintptr_t)0x7f0000000000 + (uintptr_t)i *
+                                UINT64_C(0x100001000))
+                : i % 4 == 2 ? keys[i - 1] + 8
+                             : 0x10000 + 16 * (uintptr_t)i;
     }
     for (int step = 0; step < 200000; step++) {
         seed = seed * 1103515245 + 12345;
@@ -47,11 +52,37 @@ test_blockmap_random(void)
     CHECK(ok);
     CHECK(map.count == live);
     for (int i = 0; i < N; i++) {
-        pyprof_block_t *b = pyprof_blockmap_get(&map, keys[i]);
-        ok &= present[i] ? b != NULL && b->size == (size_t)i : b == NULL;
+        pyprof_block_t b;
+        int found = pyprof_blockmap_get(&map, keys[i], &b);
+        ok &= present[i] ? found && b.size == (size_t)i : !found;
     }
     CHECK(ok);
-    CHECK(pyprof_blockmap_remove(&map, 0xdead0, NULL) == 0);
+    pyprof_block_t none;
+    CHECK(pyprof_blockmap_remove(&map, 0xdead0, &none) == 0);
+    pyprof_blockmap_free(&map);
+}
+
+/* A put replaces; sizes up to 2^40 - 1 and sites up to 2^24 - 1 are kept
+ * exactly, larger ones refused (the caller counts them as lost). */
+static void
+test_blockmap_limits(void)
+{
+    pyprof_blockmap_t map;
+    pyprof_block_t b;
+    CHECK(pyprof_blockmap_init(&map) == 0);
+    CHECK(pyprof_blockmap_put(&map, 0x1000, 10, 1) == 0);
+    CHECK(pyprof_blockmap_put(&map, 0x1000, PYPROF_BLOCK_MAX_SIZE,
+                              PYPROF_BLOCK_MAX_SITE) == 0);
+    CHECK(map.count == 1);
+    CHECK(pyprof_blockmap_get(&map, 0x1000, &b) == 1);
+    CHECK(b.size == PYPROF_BLOCK_MAX_SIZE && b.site == PYPROF_BLOCK_MAX_SITE);
+    CHECK(pyprof_blockmap_put(&map, 0x2000, PYPROF_BLOCK_MAX_SIZE + 1, 0)
+          == -1);
+    CHECK(pyprof_blockmap_put(&map, 0x2000, 1, PYPROF_BLOCK_MAX_SITE + 1)
+          == -1);
+    CHECK(pyprof_blockmap_get(&map, 0x2000, &b) == 0 && map.count == 1);
+    CHECK(pyprof_blockmap_remove(&map, 0x1000, &b) == 1 && map.count == 0);
+    CHECK(pyprof_blockmap_get(&map, 0x1000, &b) == 0);
     pyprof_blockmap_free(&map);
 }
 
@@ -151,6 +182,7 @@ void
 test_memory(void)
 {
     test_blockmap_random();
+    test_blockmap_limits();
     test_mprof_reader();
     test_memory_report_layout();
 }
