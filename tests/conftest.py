@@ -5,6 +5,7 @@ import importlib.util
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -16,6 +17,15 @@ import pytest
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 PROGRAMS = os.path.join(HERE, "programs")
+
+# A suite started in the background by a shell without job control (nohup,
+# `cmd &` in a script) inherits SIGINT ignored, and every program it starts
+# would too: python then installs no KeyboardInterrupt handler and the Ctrl-C
+# tests wait for ever.  The programs must start as from a terminal.  (A
+# Python-level handler is reset to the default on exec; an ignored signal
+# is not.)
+if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 def load_program(name):
