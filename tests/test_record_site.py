@@ -89,7 +89,11 @@ def plain_and_recorded(tmp_path, argv, env, through_command=True):
         ours = run_pyprof("record", "--rate", "50", "-o", "p.pyprof",
                           str(probe), "x", env=env, cwd=tmp_path)
     assert ours.returncode == 3, ours.stderr
-    assert ours.stderr.count("\n") == 1, ours.stderr    # the summary only
+    # The summary only; a probe this short may end between two samples on a
+    # loaded machine, and then record says so in one more line.
+    said = [line for line in ours.stderr.splitlines()
+            if not line.startswith("pyprof record: warning: no samples: ")]
+    assert len(said) == 1, ours.stderr
     return probe_json(plain.stdout), probe_json(ours.stdout)
 
 

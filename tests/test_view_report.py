@@ -4,6 +4,7 @@ items: readable times in short profiles, a sunburst whose labels do not
 overlap and a tooltip that stays on screen, search in the flame graph and
 the icicle, import machinery folded away by default."""
 import json
+import marshal
 import os
 import pstats
 import re
@@ -197,21 +198,39 @@ def test_sunburst_labels_do_not_overlap(browser, crowded):
     assert any(t.startswith("main_entry") for t in texts), texts
 
 
-NARROW = "".join("""
-def leaf_function_number_%02d(n):
-    return sum(range(n))
-""" % k for k in range(24)) + """
-def main():
-    for _ in range(4):
-%s
-main()
-""" % "".join("        leaf_function_number_%02d(60000)\n" % k
-              for k in range(24))
+def narrow_profile(path):
+    """A pstats file of 24 functions of exactly 4% each, each calling sum()
+    for 90% of its time, under main() under <module>: written, not measured,
+    so the arcs' widths do not move with the machine's load (a measured
+    profile's shares did, and a leaf slowed by another process got the
+    room its neighbours' labels needed)."""
+    script = "/narrow/prog.py"
+    module = (script, 1, "<module>")
+    main = (script, 80, "main")
+    total_sum = [0, 0, 0.0, 0.0]
+    stats = {module: (1, 1, 0.0, 1.0, {}),
+             main: (1, 1, 0.04, 1.0, {module: (1, 1, 0.04, 1.0)})}
+    sum_callers = {}
+    for k in range(24):
+        leaf = (script, 2 + 3 * k, "leaf_function_number_%02d" % k)
+        stats[leaf] = (4, 4, 0.004, 0.04, {main: (4, 4, 0.004, 0.04)})
+        sum_callers[leaf] = (4, 4, 0.036, 0.036)
+        total_sum = [a + b for a, b in zip(total_sum, (4, 4, 0.036, 0.036))]
+    stats[("~", 0, "<built-in method builtins.sum>")] = (
+        *total_sum, sum_callers)
+    with open(path, "wb") as out:
+        marshal.dump(stats, out)
 
 
 @pytest.fixture(scope="module")
 def narrow(tmp_path_factory):
-    return make_report(tmp_path_factory.mktemp("narrow"), NARROW)
+    directory = tmp_path_factory.mktemp("narrow")
+    prof = directory / "prog.pstats"
+    narrow_profile(str(prof))
+    html = directory / "prog.html"
+    r = run_pyprof("view", str(prof), "-o", str(html))
+    assert r.returncode == 0, r.stderr
+    return {"pstats": str(prof), "html": str(html)}
 
 
 @needs_chromium
