@@ -453,3 +453,55 @@ def test_tracer_set_before_pyprof_starts(tmp_path, command):
                    "(sys.settrace: <function site_tracer at ")
         assert message in result.stderr, result.stderr
         assert result.stderr.count("pyprof:") == 1, result.stderr
+
+
+# A profile hook set before `pyprof run` starts (a sitecustomize's
+# sys.setprofile): the program runs as under plain python (its output,
+# its exit status), the hook keeps every event of the program's (and
+# sys.getprofile() still returns it), and pyprof's profile is right too.
+# Below 3.12 pyprof's hook takes its place on that thread and calls it
+# first; from 3.12 sys.monitoring does not conflict with it.
+SITE_PROFILER = textwrap.dedent("""\
+    import atexit, sys
+
+    calls = []
+    def site_profiler(frame, event, arg):
+        if event == "call" and frame.f_code.co_name == "g":
+            calls.append(1)
+    sys.setprofile(site_profiler)
+    atexit.register(lambda: print("site profiler g", len(calls),
+                                  sys.getprofile() is site_profiler))
+    """)
+
+SITE_RUN_PROGRAM = textwrap.dedent("""\
+    import sys
+
+    def g(n):
+        return n * 2
+
+    total = 0
+    for i in range(700):
+        total += g(i)
+    print("total", total, sys.getprofile().__name__)
+    raise SystemExit(3)
+    """)
+
+
+def test_profile_hook_set_before_run_starts(tmp_path):
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "sitecustomize.py").write_text(SITE_PROFILER)
+    script = tmp_path / "prog.py"
+    script.write_text(SITE_RUN_PROGRAM)
+    env = dict(os.environ, PYTHONPATH=str(site))
+    plain = subprocess.run([sys.executable, str(script)], capture_output=True,
+                           text=True, timeout=120, env=env)
+    assert plain.returncode == 3, plain.stderr
+    assert plain.stdout == ("total 489300 site_profiler\n"
+                            "site profiler g 700 True\n"), plain.stdout
+    result = run_pyprof("run", str(script), env=env)
+    assert result.returncode == 3, result.stderr
+    assert plain.stdout.splitlines()[0] in result.stdout, result.stdout
+    assert plain.stdout.splitlines()[1] in result.stdout, result.stdout
+    assert ncalls(result.stdout, "g") == 700, result.stdout
+    assert "Error" not in result.stderr, result.stderr
