@@ -64,14 +64,28 @@ def ncalls(stdout, name):
     return None
 
 
-def test_program_profile_hooks_under_run(tmp_path):
+def plain_and_pyprof(tmp_path, source, command, env=None, status=0):
+    """prog.py of `source` run by plain python, then by `pyprof COMMAND`
+    (same environment), each checked to exit `status`: (the script's path,
+    plain, pyprof)."""
     script = tmp_path / "prog.py"
-    script.write_text(PROGRAM)
+    script.write_text(source)
     plain = subprocess.run([sys.executable, str(script)], capture_output=True,
-                           text=True, timeout=120)
-    assert plain.returncode == 0, plain.stderr
-    result = run_pyprof("run", str(script))
-    assert result.returncode == 0, result.stderr
+                           text=True, timeout=120, env=env)
+    assert plain.returncode == status, plain.stderr
+    result = run_pyprof(command, str(script), env=env)
+    assert result.returncode == status, result.stderr
+    return script, plain, result
+
+
+def frame_hook_env(frame_hook):
+    """The environment for one of the two ways below 3.12 (see above)."""
+    return dict(os.environ, PYPROF_NO_FRAME_HOOK="0" if frame_hook == "1"
+                else "1")
+
+
+def test_program_profile_hooks_under_run(tmp_path):
+    script, plain, result = plain_and_pyprof(tmp_path, PROGRAM, "run")
     # the program's own hooks see what they see without pyprof
     assert "own g [50]" in result.stdout
     assert "counter g 20" in result.stdout
@@ -193,16 +207,9 @@ def memory_hits(stdout, lines):
 def test_program_settrace_under_lines(tmp_path, frame_hook, command):
     if sys.version_info >= (3, 12) and frame_hook == "0":
         pytest.skip("no frame hook from 3.12")
-    script = tmp_path / "prog.py"
-    script.write_text(TRACING)
-    plain = subprocess.run([sys.executable, str(script)], capture_output=True,
-                           text=True, timeout=120)
-    assert plain.returncode == 0, plain.stderr
+    script, plain, result = plain_and_pyprof(tmp_path, TRACING, command,
+                                             frame_hook_env(frame_hook))
     assert "tracer [('g call', 3)" in plain.stdout
-    env = dict(os.environ, PYPROF_NO_FRAME_HOOK="0" if frame_hook == "1"
-               else "1")
-    result = run_pyprof(command, str(script), env=env)
-    assert result.returncode == 0, result.stderr
     # the program's tracer and monitoring tool see what they see alone
     assert plain.stdout in result.stdout, result.stdout
     coexist = sys.version_info >= (3, 12)
@@ -346,16 +353,9 @@ def test_program_profile_hooks_under_line_commands(tmp_path, command,
                                                    frame_hook):
     if sys.version_info >= (3, 12) and frame_hook == "0":
         pytest.skip("no frame hook from 3.12")
-    script = tmp_path / "prog.py"
-    script.write_text(PROFILING)
-    plain = subprocess.run([sys.executable, str(script)], capture_output=True,
-                           text=True, timeout=120)
-    assert plain.returncode == 0, plain.stderr
+    script, plain, result = plain_and_pyprof(tmp_path, PROFILING, command,
+                                             frame_hook_env(frame_hook))
     assert "own [('f', 4, 4), ('g', 3, 3)]" in plain.stdout
-    env = dict(os.environ, PYPROF_NO_FRAME_HOOK="0" if frame_hook == "1"
-               else "1")
-    result = run_pyprof(command, str(script), env=env)
-    assert result.returncode == 0, result.stderr
     # the program's profilers see what they see alone
     assert plain.stdout in result.stdout, result.stdout
     lines = list(body_lines(PROFILING, "f")) + list(
@@ -374,13 +374,7 @@ def test_program_settrace_under_run(tmp_path):
     """A program's sys.settrace under `pyprof run`: its tracer keeps every
     event, and pyprof's call counts are right inside its window too (the
     profile hook is another slot)."""
-    script = tmp_path / "prog.py"
-    script.write_text(TRACING)
-    plain = subprocess.run([sys.executable, str(script)], capture_output=True,
-                           text=True, timeout=120)
-    assert plain.returncode == 0, plain.stderr
-    result = run_pyprof("run", str(script))
-    assert result.returncode == 0, result.stderr
+    script, plain, result = plain_and_pyprof(tmp_path, TRACING, "run")
     assert plain.stdout in result.stdout, result.stdout
     # f: 5 + 7 calls outside the window, 3 through g inside it
     assert ncalls(result.stdout, "f") == 15
@@ -429,15 +423,10 @@ def test_tracer_set_before_pyprof_starts(tmp_path, command):
     site = tmp_path / "site"
     site.mkdir()
     (site / "sitecustomize.py").write_text(SITE_TRACER)
-    script = tmp_path / "prog.py"
-    script.write_text(SITE_PROGRAM)
     env = dict(os.environ, PYTHONPATH=str(site))
-    plain = subprocess.run([sys.executable, str(script)], capture_output=True,
-                           text=True, timeout=120, env=env)
-    assert plain.returncode == 0, plain.stderr
+    script, plain, result = plain_and_pyprof(tmp_path, SITE_PROGRAM, command,
+                                             env)
     assert "site tracer [('call', 6)" in plain.stdout, plain.stdout
-    result = run_pyprof(command, str(script), env=env)
-    assert result.returncode == 0, result.stderr
     assert plain.stdout.strip() in result.stdout, result.stdout
     first = SITE_PROGRAM.splitlines().index("def f(n):") + 1
     if command == "lines":
@@ -491,16 +480,11 @@ def test_profile_hook_set_before_run_starts(tmp_path):
     site = tmp_path / "site"
     site.mkdir()
     (site / "sitecustomize.py").write_text(SITE_PROFILER)
-    script = tmp_path / "prog.py"
-    script.write_text(SITE_RUN_PROGRAM)
     env = dict(os.environ, PYTHONPATH=str(site))
-    plain = subprocess.run([sys.executable, str(script)], capture_output=True,
-                           text=True, timeout=120, env=env)
-    assert plain.returncode == 3, plain.stderr
+    script, plain, result = plain_and_pyprof(tmp_path, SITE_RUN_PROGRAM,
+                                             "run", env, status=3)
     assert plain.stdout == ("total 489300 site_profiler\n"
                             "site profiler g 700 True\n"), plain.stdout
-    result = run_pyprof("run", str(script), env=env)
-    assert result.returncode == 3, result.stderr
     assert plain.stdout.splitlines()[0] in result.stdout, result.stdout
     assert plain.stdout.splitlines()[1] in result.stdout, result.stdout
     assert ncalls(result.stdout, "g") == 700, result.stdout
