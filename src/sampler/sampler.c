@@ -436,7 +436,13 @@ walk_frames(pyprof_sampler_t *sampler, uint64_t frame_addr,
             code_addr &= ~(uint64_t)7;
         }
         if (code_addr == 0) {
-            continue;
+            /* every frame of a live stack has its code: this one is memory
+             * the target unmapped and mapped again (a data stack chunk
+             * freed as the stack unwound, all zeros now) while the walk
+             * read older bytes that led here */
+            return fail(sampler, PYPROF_SAMPLER_INCONSISTENT,
+                        "a frame without code: the stack changed while "
+                        "read");
         }
         steps[n].code = code_addr;
         steps[n].instr = layout->frame_is_object
