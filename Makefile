@@ -144,7 +144,8 @@ bench:
 	$$(echo $$pys | cut -d' ' -f1) bench/run.py --python $$pys $(BENCH_ARGS); \
 	$$(echo $$pys | cut -d' ' -f1) bench/run.py --memory --rounds 3 $(BENCH_ARGS); \
 	for p in $$pys; do $$p -m pip install -q --disable-pip-version-check 'austin-dist<4' py-spy 2>&1 | grep -v '^WARNING: Location' || true; done; \
-	$$(echo $$pys | cut -d' ' -f1) bench/run.py --sampling --python $$pys --rounds 2 $(BENCH_ARGS)
+	$$(echo $$pys | cut -d' ' -f1) bench/run.py --sampling --python $$pys --rounds 2 $(BENCH_ARGS); \
+	$$(echo $$pys | cut -d' ' -f1) bench/run.py --slowdown --python $$pys $(BENCH_ARGS)
 
 # memory_profiler, mprof, tracemalloc vs pyprof memory / mprof run only.
 bench-memory:

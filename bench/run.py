@@ -741,7 +741,16 @@ def main(argv=None):
     ap.add_argument("--sampling", action="store_true",
                     help="sampling profilers instead (bench/sampling.py: py-spy, Austin, "
                          "pyprof record on self-timed workloads)")
+    ap.add_argument("--slowdown", action="store_true",
+                    help="a sampler's slowdown of one target process, attached and detached "
+                         "in turns (bench/slowdown.py)")
     args, rest = ap.parse_known_args(argv)
+    if args.slowdown:
+        import slowdown
+        return slowdown.main(["--python", *args.python]
+                             + (["--workloads", *args.workloads]
+                                if args.workloads != DEFAULT_WORKLOADS else [])
+                             + rest)
     if args.sampling:
         import sampling
         return sampling.main(["--python", *args.python]

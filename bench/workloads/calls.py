@@ -103,5 +103,17 @@ def main():
     return out
 
 
+def units():
+    """Small pieces of main() for bench/slowdown.py, 10-50 ms each, as
+    (label, callable)."""
+    if sys.getrecursionlimit() < DEPTH + 200:
+        sys.setrecursionlimit(DEPTH + 200)
+    return [("fib", lambda: fib(24)),
+            ("down", lambda: [down(DEPTH) for _ in range(40)]),
+            ("ack", lambda: ack(2, 200)),
+            ("call_loop", lambda: call_loop(12_000)),
+            ("c_calls", lambda: c_calls(12_000))]
+
+
 if __name__ == "__main__":
     main()

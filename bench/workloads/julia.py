@@ -61,3 +61,15 @@ def main():
 
 if __name__ == '__main__':
     main()
+
+
+def units():
+    """Small pieces of main() for bench/slowdown.py: three columns of the
+    set (x fixed, every y), 10-50 ms each, as (label, callable)."""
+    x_vals, y_vals = create_inputs()
+
+    def column(x_val):
+        return [calc_point_val(x_val, y_val, 2, 254, -0.62772, -0.42193)
+                for y_val in y_vals]
+    return [("column %d" % i, lambda x=x_vals[i]: column(x))
+            for i in (25, 50, 75)]
