@@ -348,6 +348,31 @@ def test_deep_churning_stack_keeps_its_samples(tmp_path):
         sib.wait()
 
 
+def test_summary_of_a_short_recording(tmp_path):
+    """A recording samples at its start and at each deadline until the
+    one whose sample finds the target gone: the round at the start is one
+    of those expected, so a recording the target's exit ends never takes
+    more rounds than expected (a 20 ms one said "2 of 1 expected sampling
+    rounds (100.0%)": rate x duration left that round out).  Every round
+    due is taken or counted missed."""
+    for seconds in ("0.02", "0.3"):
+        proc = run_pyprof("record", "--rate", "100", "-o",
+                          str(tmp_path / "short.pyprof"), "-c",
+                          "import time; time.sleep(%s)" % seconds)
+        assert proc.returncode == 0, proc.stderr
+        info = summary(proc.stderr)
+        missed = int(re.search(r"(\d+) missed", proc.stderr).group(1))
+        assert info["taken"] + missed == info["expected"], proc.stderr
+        share = float(re.search(r"expected sampling rounds \(([\d.]+)%",
+                                proc.stderr).group(1))
+        assert abs(share - 100.0 * info["taken"] / info["expected"]) < 0.06
+        # at most the deadlines of D seconds at 100 Hz plus the start's
+        # (D printed to 10 ms); fewer when the sampler was descheduled
+        # after the last round (it ends the recording)
+        duration = float(SUMMARY.search(proc.stderr).group(2))
+        assert info["expected"] <= duration * 100 + 2, proc.stderr
+
+
 def test_table_and_exit_status(tmp_path):
     prog = write(tmp_path, "exit3.py", SPLIT.replace(
         "main(float", "main(0.5) if 0 else None\nmain(float") +

@@ -614,14 +614,11 @@ sample_loop(pyprof_session_t *session, pyprof_recording_t *rec,
         end = limit;
     }
     info->duration_ns = end - start;
-    info->ticks_expected = (int64_t)floor((double)info->duration_ns / 1e9
-                                          * opts->rate);
-    if (info->ticks_expected < info->ticks_taken - 1) {
-        info->ticks_expected = info->ticks_taken - 1;
-    }
-    if (info->ticks_expected < 1) {
-        info->ticks_expected = 1;
-    }
+    /* the deadlines that fell in the recording, the one at its start
+     * included (rate x duration undercounts by that one when the
+     * target's exit ends the recording with a sample: "2 of 1") */
+    info->ticks_expected =
+        (int64_t)pyprof_schedule_due(&schedule, start + info->duration_ns);
     info->errors = pyprof_session_errors(session);
     *missed = (int64_t)schedule.missed;
     *cpu_ns = thread_cpu_ns() - cpu_start;
@@ -703,7 +700,7 @@ print_summary(pyprof_recording_t *rec, pyprof_session_t *session,
             pyprof_session_process_count(session),
             pyprof_session_process_count(session) == 1 ? "" : "es",
             opts->rate, (long long)info->ticks_taken,
-            (long long)info->ticks_expected, taken > 100.0 ? 100.0 : taken,
+            (long long)info->ticks_expected, taken,
             (long long)missed, (long long)info->errors, (double)cpu_ns / 1e9,
             opts->output ? "; wrote " : "",
             opts->output ? opts->output : "");

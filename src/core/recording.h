@@ -60,7 +60,7 @@ typedef struct {
     double rate_hz;             /* requested sampling rate */
     int64_t start_unix_ns;      /* wall-clock time the recording began */
     int64_t duration_ns;
-    int64_t ticks_expected;     /* sampling rounds the rate asked for */
+    int64_t ticks_expected;     /* sampling rounds due (schedule.h) */
     int64_t ticks_taken;        /* rounds actually made */
     int64_t errors;             /* stacks that could not be read */
     uint32_t flags;             /* PYPROF_RECORD_* */

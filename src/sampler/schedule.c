@@ -26,6 +26,7 @@ pyprof_schedule_init(pyprof_schedule_t *schedule, int64_t start_ns,
                                ? 4 * period_ns
                                : PYPROF_SCHEDULE_MIN_BACKLOG_NS;
     schedule->tick = 0;
+    schedule->due_ns = start_ns;
     schedule->missed = 0;
     schedule->random = seed;
 }
@@ -56,5 +57,12 @@ pyprof_schedule_next(pyprof_schedule_t *schedule, int64_t now_ns)
             schedule->tick = first;
         }
     }
-    return deadline(schedule, schedule->tick);
+    schedule->due_ns = deadline(schedule, schedule->tick);
+    return schedule->due_ns;
+}
+
+uint64_t
+pyprof_schedule_due(const pyprof_schedule_t *schedule, int64_t end_ns)
+{
+    return schedule->tick + (schedule->due_ns <= end_ns ? 1 : 0);
 }

@@ -1,7 +1,8 @@
 /* schedule.h - when to take the next sample: absolute deadlines.
  *
  * Sample k of a recording is due at start + k * period + offset_k, with
- * offset_k drawn uniformly from [0, period) when jitter is on (every
+ * offset_0 = 0 (a recording samples at once) and the others drawn
+ * uniformly from [0, period) when jitter is on (every
  * deadline stays in its own period's slot, so a recording of D seconds
  * has D x rate deadlines exactly, and a program whose loop takes a
  * near-multiple of the period is still sampled at every phase of it).
@@ -31,6 +32,7 @@ typedef struct {
     int64_t period_ns;      /* >= 1 */
     int64_t backlog_ns;     /* how late a deadline may still be taken */
     uint64_t tick;          /* the index of the next deadline */
+    int64_t due_ns;         /* deadline `tick`: when it is due */
     uint64_t missed;        /* deadlines dropped for being too late */
     uint64_t random;        /* xorshift64* state; 0 = no jitter */
 } pyprof_schedule_t;
@@ -45,5 +47,13 @@ void pyprof_schedule_init(pyprof_schedule_t *schedule, int64_t start_ns,
  * next one, which is <= now_ns when the caller is behind (sample at
  * once, without sleeping). */
 int64_t pyprof_schedule_next(pyprof_schedule_t *schedule, int64_t now_ns);
+
+/* The deadlines due by `end_ns`: every one before `tick` (each taken or
+ * counted missed) and deadline `tick` itself when it is not later than
+ * end_ns.  Deadline 0 is start_ns (the sample a recording starts with),
+ * so a recording that ends with the sample of deadline k is due k + 1
+ * rounds, and one cut at a time limit the deadlines before it. */
+uint64_t pyprof_schedule_due(const pyprof_schedule_t *schedule,
+                             int64_t end_ns);
 
 #endif

@@ -18,6 +18,7 @@
 
 typedef struct {
     int64_t taken, missed, expected;
+    uint64_t due;       /* pyprof_schedule_due at the end */
     int in_slot;        /* every deadline inside its own period */
     int monotonic;      /* deadlines never go back */
 } run_t;
@@ -33,7 +34,7 @@ simulate(int64_t period, int64_t duration, int64_t cost, int64_t latency,
     pyprof_schedule_t schedule;
     const int64_t start = 1000 * MS;
     pyprof_schedule_init(&schedule, start, period, seed);
-    run_t run = {0, 0, duration / period, 1, 1};
+    run_t run = {0, 0, duration / period, 0, 1, 1};
     int64_t now = start, previous = start;
     int sleeps = 0, stalled = 0;
     while (now < start + duration) {
@@ -60,6 +61,7 @@ simulate(int64_t period, int64_t duration, int64_t cost, int64_t latency,
         }
     }
     run.missed = (int64_t)schedule.missed;
+    run.due = pyprof_schedule_due(&schedule, now);
     return run;
 }
 
@@ -122,6 +124,34 @@ test_no_jitter_is_the_grid(void)
     CHECK(schedule.missed == 6);
 }
 
+static void
+test_due_counts_the_first_round(void)
+{
+    /* a recording samples at its start (deadline 0), then at 10, 20 ms;
+     * the target's exit found by the sample at 20 ms ends it: 3 rounds
+     * were due, not floor(20 ms x 100 Hz) = 2 */
+    pyprof_schedule_t schedule;
+    pyprof_schedule_init(&schedule, 0, 10 * MS, 0);
+    CHECK(pyprof_schedule_due(&schedule, 0) == 1);
+    CHECK(pyprof_schedule_next(&schedule, 1 * MS) == 10 * MS);
+    CHECK(pyprof_schedule_due(&schedule, 9 * MS) == 1);
+    CHECK(pyprof_schedule_due(&schedule, 10 * MS) == 2);
+    CHECK(pyprof_schedule_next(&schedule, 11 * MS) == 20 * MS);
+    CHECK(pyprof_schedule_due(&schedule, 20 * MS + 50 * US) == 3);
+    /* cut at 30 ms by a time limit, deadline 3 (at 30 ms) not yet due:
+     * 3 rounds, as 30 ms x 100 Hz says */
+    CHECK(pyprof_schedule_next(&schedule, 21 * MS) == 30 * MS);
+    CHECK(pyprof_schedule_due(&schedule, 30 * MS - 1) == 3);
+    /* dropped deadlines were due too: taken + missed */
+    CHECK(pyprof_schedule_next(&schedule, 140 * MS) == 100 * MS);
+    CHECK(pyprof_schedule_due(&schedule, 140 * MS) == 4 + schedule.missed + 1);
+    /* with jitter: every deadline of a run is due by its end */
+    run_t run = simulate(1 * MS, 500 * MS, 30 * US, 60 * US, 10, 3 * MS, 0,
+                         5);
+    CHECK(run.due == (uint64_t)(run.taken + run.missed)
+          || run.due == (uint64_t)(run.taken + run.missed + 1));
+}
+
 void
 test_schedule(void)
 {
@@ -129,4 +159,5 @@ test_schedule(void)
     test_long_stall_is_counted_missed();
     test_slow_samples_drop_not_drift();
     test_no_jitter_is_the_grid();
+    test_due_counts_the_first_round();
 }
