@@ -88,7 +88,7 @@ def tools(python, out):
 
 def count_samples(tool, out, stderr):
     if tool.startswith("pyprof"):
-        m = re.search(r"pyprof record: (\d+) samples", stderr)
+        m = re.search(r"pyprof record: (\d+) samples?\b", stderr)
         return int(m.group(1)) if m else None
     if not os.path.exists(out):
         return None

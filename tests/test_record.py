@@ -81,7 +81,7 @@ SPLIT_TIMED = SPLIT.replace("""        burn_a(70000)
     print("true share %.4f" % (shares[0] / sum(shares)), file=sys.stderr)
 """).replace("def main(seconds):", "def main(seconds):\n    shares = [0.0, 0.0]")
 
-SUMMARY = re.compile(r"pyprof record: (\d+) samples in ([\d.]+) s from (\d+) "
+SUMMARY = re.compile(r"pyprof record: (\d+) samples? in ([\d.]+) s from (\d+) "
                      r"process(?:es)? at ([\d.]+) Hz: (\d+) of (\d+) expected")
 
 
@@ -372,6 +372,31 @@ def test_summary_of_a_short_recording(tmp_path):
         duration = float(SUMMARY.search(proc.stderr).group(2))
         assert info["expected"] <= duration * 100 + 2, proc.stderr
 
+
+
+def test_summary_of_one_sample(tmp_path):
+    """One round (1 Hz for half a second, of a busy sibling): "1 sample",
+    or, when that round failed, "1 error" -- not "1 samples"."""
+    prog = write(tmp_path, "deep.py", DEEP)
+    sib = subprocess.Popen([sys.executable, str(prog), "10"],
+                           stdout=subprocess.PIPE, text=True)
+    try:
+        assert sib.stdout.readline().strip() == "ready"
+        proc = run_pyprof("record", "--pid", str(sib.pid), "--rate", "1",
+                          "--duration", "0.5", "-o",
+                          str(tmp_path / "one.pyprof"))
+        assert proc.returncode == 0, proc.stderr
+        info = summary(proc.stderr)
+        assert info["taken"] == 1, proc.stderr
+        if info["samples"] == 1:
+            assert ": 1 sample in " in proc.stderr, proc.stderr
+            assert ", 0 errors, " in proc.stderr, proc.stderr
+        else:
+            assert ": 0 samples in " in proc.stderr, proc.stderr
+            assert ", 1 error, " in proc.stderr, proc.stderr
+    finally:
+        sib.kill()
+        sib.wait()
 
 def test_table_and_exit_status(tmp_path):
     prog = write(tmp_path, "exit3.py", SPLIT.replace(

@@ -691,20 +691,22 @@ print_summary(pyprof_recording_t *rec, pyprof_session_t *session,
     double taken = info->ticks_expected > 0
         ? 100.0 * (double)info->ticks_taken / (double)info->ticks_expected
         : 0.0;
-    fprintf(stderr, "pyprof record: %lld samples in %.2f s from %d "
+    int64_t samples = pyprof_recording_samples(rec);
+    fprintf(stderr, "pyprof record: %lld sample%s in %.2f s from %d "
             "process%s at %g Hz: %lld of %lld expected sampling rounds "
-            "(%.1f%%, %lld missed by late wake-ups), %lld errors, "
+            "(%.1f%%, %lld missed by late wake-ups), %lld error%s, "
             "sampler CPU %.3f s%s%s\n",
-            (long long)pyprof_recording_samples(rec),
+            (long long)samples, samples == 1 ? "" : "s",
             (double)info->duration_ns / 1e9,
             pyprof_session_process_count(session),
             pyprof_session_process_count(session) == 1 ? "" : "es",
             opts->rate, (long long)info->ticks_taken,
             (long long)info->ticks_expected, taken,
-            (long long)missed, (long long)info->errors, (double)cpu_ns / 1e9,
+            (long long)missed, (long long)info->errors,
+            info->errors == 1 ? "" : "s", (double)cpu_ns / 1e9,
             opts->output ? "; wrote " : "",
             opts->output ? opts->output : "");
-    if (pyprof_recording_samples(rec) == 0 && info->ticks_taken > 0) {
+    if (samples == 0 && info->ticks_taken > 0) {
         fprintf(stderr, "pyprof record: warning: no samples: %s\n",
                 opts->flags & PYPROF_RECORD_GIL
                     ? "no thread was seen holding the GIL (its holder may "
