@@ -17,8 +17,9 @@
  * the call counts first and sizes (sys.getsizeof, most of a census's
  * cost) only when some type grew, which most calls of a loop do not.
  *
- * `profile` returns the memory decorators' wrapper (binding/
- * memory_wrapper.h) calling the census hooks around each call.  The
+ * `profile` returns the function itself below 3.12, its calls watched
+ * (engine/call_watch.h), else the memory decorators' wrapper (binding/
+ * memory_wrapper.h), calling the census hooks around each call.  The
  * session is owned by a capsule that the `profile` builtin holds; a call
  * after the command has returned (an atexit handler) finds no running
  * session and runs unmeasured.
@@ -35,6 +36,7 @@
 #include "../core/sink.h"
 #include "../binding/memory_wrapper.h"
 #include "../engine/alloc_hook.h"
+#include "../engine/call_watch.h"
 #include "../heap/census.h"
 #include "../core/clock.h"
 #include "../heap/walk.h"
@@ -477,7 +479,12 @@ heap_enter(PyObject *func)
     }
     int what = SIDE_COLLECT | SIDE_SIZES |
                (session->trace_allocations ? SIDE_ALIVE : 0);
-    if (side_take(before, NULL, what, session) < 0) {
+    /* the census's objects are pyprof's, not the program's (a watched
+     * call has no wrapper to say so) */
+    pyprof_alloc_suspend();
+    int taken = side_take(before, NULL, what, session);
+    pyprof_alloc_resume();
+    if (taken < 0) {
         side_clear(before);
         free(before);
         pyprof_progress_clear(&session->progress);
@@ -487,7 +494,8 @@ heap_enter(PyObject *func)
     return before;
 }
 
-/* The call returned or raised (the wrapper keeps its exception aside):
+/* The call returned or raised (the wrapper or the call watch keeps its
+ * exception aside; a watched frame has released its locals):
  * the census after it, and its table.  Frees the token. */
 static void
 heap_exit(PyObject *func, void *token)
@@ -504,7 +512,10 @@ heap_exit(PyObject *func, void *token)
         pyprof_progress_status(&session->progress, 0,
                                "%ld calls measured (2 full collections and "
                                "2 censuses each)", session->ncensused);
-        if (record_call(session, func, before) < 0) {
+        pyprof_alloc_suspend();
+        int recorded = record_call(session, func, before);
+        pyprof_alloc_resume();
+        if (recorded < 0) {
             pyprof_progress_clear(&session->progress);
             pyprof_runner_print_error("pyprof heap: cannot take the census");
         }
@@ -515,15 +526,22 @@ heap_exit(PyObject *func, void *token)
     free(before);
 }
 
-static const pyprof_call_hooks_t heap_hooks = {heap_enter, heap_exit};
+static const pyprof_call_hooks_t heap_hooks = {
+    .enter = heap_enter,
+    .exit = heap_exit,
+    .frame_released = 1,
+};
 
 /* profile(func): the decorator installed as a builtin.  Returns a new
- * reference to the memory decorators' wrapper (binding/memory_wrapper.h),
- * not a watched function (engine/call_watch.h): the census after a call
- * must see the call's frame gone, locals and all, which its PY_RETURN
- * event does not.  That wrapper is a vectorcall one that gives back the C
- * recursion it costs, so the program reaches the depth it reaches
- * without pyprof (this command's own tp_call wrapper halved it). */
+ * reference: below 3.12 to the function itself, its calls watched
+ * (engine/call_watch.h) with its frame's locals released before the
+ * census after a call, so that the census sees the call gone, locals and
+ * all; a wrapper would cost a recursive function C stack on every call
+ * (3.11 inlines no call through it: a recursion 20,000 deep overflowed
+ * the C stack at about 15,700).  Else (from 3.12, where PY_RETURN comes
+ * with the locals alive; another frame hook set; not a plain function)
+ * the memory decorators' vectorcall wrapper (binding/memory_wrapper.h),
+ * which gives back the C recursion it costs. */
 static PyObject *
 profile_decorator(PyObject *capsule, PyObject *func)
 {
@@ -532,6 +550,10 @@ profile_decorator(PyObject *capsule, PyObject *func)
         PyErr_SetString(PyExc_TypeError,
                         "@profile decorates a function or a callable");
         return NULL;
+    }
+    int watched = pyprof_call_watch_add(func, &heap_hooks);
+    if (watched != 0) {
+        return watched > 0 ? Py_NewRef(func) : NULL;
     }
     return pyprof_call_wrapper_new(func, &heap_hooks);
 }
@@ -848,6 +870,9 @@ pyprof_cmd_heap(int argc, char **argv)
     pyprof_outcome_t outcome = pyprof_runner_run(&opts.target, &hooks,
                                                  &status);
     session->active = 0;
+    /* calls still running (in a thread the program left behind) end
+     * unmeasured */
+    pyprof_call_watch_remove(&heap_hooks);
     running_session = NULL;
     if (saved != NULL) {
         PyDict_SetItemString(builtins, "profile", saved);

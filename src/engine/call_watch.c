@@ -84,12 +84,21 @@ run_exit(const pyprof_call_hooks_t *hooks, PyObject *func, void *token)
 }
 
 static void
-finish(running_t *call)
+finish(running_t *call, pyprof_frame_release_t release, void *frame)
 {
     watched_t *w = &watch.funcs[call->index];
-    if (w->hooks != NULL) {
-        run_exit(w->hooks, w->func, call->token);
+    if (w->hooks == NULL) {
+        return;
     }
+    if (w->hooks->frame_released && release != NULL) {
+        /* the locals' finalizers may run Python code: the exception
+         * pending at a raising frame's end is kept aside */
+        PyObject *exc = pyprof_error_take();
+        release(frame);
+        PyErr_Clear();
+        pyprof_error_restore(exc);
+    }
+    run_exit(w->hooks, w->func, call->token);
 }
 
 pyprof_call_mark_t
@@ -123,7 +132,7 @@ pyprof_call_watch_push(PyObject *code)
     stack = current_stack();
     if (stack == NULL || stack->depth == stack->capacity) {
         running_t lost = {code, index, token};
-        finish(&lost);
+        finish(&lost, NULL, NULL);
         return none;
     }
     stack->calls[stack->depth++] = (running_t){code, index, token};
@@ -133,7 +142,8 @@ pyprof_call_watch_push(PyObject *code)
 /* Pop and finish the thread's innermost call if it runs `code` and (when
  * depth is non-zero) stands at `depth`. */
 static void
-pop_if(PyObject *code, size_t depth)
+pop_if(PyObject *code, size_t depth, pyprof_frame_release_t release,
+       void *frame)
 {
     if (tls.epoch != watch.epoch || tls.stack == NULL) {
         return;
@@ -144,20 +154,22 @@ pop_if(PyObject *code, size_t depth)
         return;
     }
     running_t call = stack->calls[--stack->depth];
-    finish(&call);
+    finish(&call, release, frame);
 }
 
 void
-pyprof_call_watch_pop(PyObject *code)
+pyprof_call_watch_pop(PyObject *code, pyprof_frame_release_t release,
+                      void *frame)
 {
-    pop_if(code, 0);
+    pop_if(code, 0, release, frame);
 }
 
 void
-pyprof_call_watch_pop_mark(PyObject *code, pyprof_call_mark_t mark)
+pyprof_call_watch_pop_mark(PyObject *code, pyprof_call_mark_t mark,
+                           pyprof_frame_release_t release, void *frame)
 {
     if (mark.depth != 0 && mark.epoch == watch.epoch) {
-        pop_if(code, mark.depth);
+        pop_if(code, mark.depth, release, frame);
     }
 }
 
@@ -244,6 +256,9 @@ pyprof_call_watch_add(PyObject *func, const pyprof_call_hooks_t *hooks)
     if (((PyCodeObject *)code)->co_flags
         & (CO_GENERATOR | CO_COROUTINE | CO_ASYNC_GENERATOR)) {
         return 0;   /* a call is not one frame from start to return */
+    }
+    if (hooks->frame_released && !pyprof_call_watch_backend_releases_frames()) {
+        return 0;
     }
     uint32_t index;
     if (watch.claimed && pyprof_ptrmap_get(&watch.by_code, code, &index)

@@ -31,6 +31,12 @@ typedef struct pyprof_call_hooks {
     /* After the call, whether it returned or raised; the pending
      * exception, if any, is saved and restored around it. */
     void (*exit)(PyObject *func, void *token);
+    /* Non-zero: `exit` must see the call as the caller sees it once it
+     * has returned, the frame's locals released (pyprof heap's census of
+     * what the call left).  Only below 3.12 can the backend release them
+     * at the end of the frame; from 3.12 such hooks are not watched
+     * (pyprof_call_watch_add returns 0: the caller wraps). */
+    int frame_released;
 } pyprof_call_hooks_t;
 
 /* Watch every call of `func` (borrowed; a strong reference is kept until
@@ -39,7 +45,7 @@ typedef struct pyprof_call_hooks {
  * func is watched (the decorator returns it unchanged), 0 when it cannot
  * be (not a plain Python function, its code already watched for other
  * hooks, no sys.monitoring tool id free, below 3.12 another tool's frame
- * hook set: the caller wraps it),
+ * hook set, from 3.12 hooks->frame_released: the caller wraps it),
  * -1 with an exception set. */
 int pyprof_call_watch_add(PyObject *func, const pyprof_call_hooks_t *hooks);
 

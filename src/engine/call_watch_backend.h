@@ -26,13 +26,21 @@ typedef struct {
  * the thread's stack. */
 pyprof_call_mark_t pyprof_call_watch_push(PyObject *code);
 
+/* Releases the locals of an ending frame (the backend's own frame type)
+ * before an exit hook that asks for it (pyprof_call_hooks_t.
+ * frame_released); NULL when the backend cannot. */
+typedef void (*pyprof_frame_release_t)(void *frame);
+
 /* A frame of `code` ends (returns or raises): when it is the thread's
- * innermost watched call, it is popped and its exit hook runs. */
-void pyprof_call_watch_pop(PyObject *code);
+ * innermost watched call, it is popped, `release(frame)` runs when its
+ * hooks ask for it, and its exit hook runs. */
+void pyprof_call_watch_pop(PyObject *code, pyprof_frame_release_t release,
+                           void *frame);
 
 /* The same, for the call pushed as `mark`, and only while it is still the
  * innermost (another backend path may have popped it already). */
-void pyprof_call_watch_pop_mark(PyObject *code, pyprof_call_mark_t mark);
+void pyprof_call_watch_pop_mark(PyObject *code, pyprof_call_mark_t mark,
+                                pyprof_frame_release_t release, void *frame);
 
 /* ---- what a backend gives call_watch.c ---- */
 
@@ -40,6 +48,10 @@ void pyprof_call_watch_pop_mark(PyObject *code, pyprof_call_mark_t mark);
  * it cannot (nothing raised: the caller wraps instead), -1 with an
  * exception set. */
 int pyprof_call_watch_backend_claim(void);
+
+/* Non-zero when the backend releases a frame's locals before an exit
+ * hook that asks for it (hooks->frame_released). */
+int pyprof_call_watch_backend_releases_frames(void);
 
 /* Calls of `code` (borrowed, kept alive by the watch) are to be seen from
  * now on.  0, or -1 with an exception set. */

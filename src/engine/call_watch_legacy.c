@@ -25,6 +25,11 @@
  * that holds another tool's profile function at the switch keeps it, and
  * its later calls of watched functions are not seen.
  *
+ * At a frame's end (its 'return' event, or after its evaluation) hooks
+ * that ask for it see the frame's locals released first
+ * (pyprof_eval_frame_release_locals in compat.h): pyprof heap's census
+ * after a call then counts what the caller sees, as under its wrapper.
+ *
  * Not used when another frame-evaluation function is set (a debugger,
  * the line engine's hook): the caller wraps instead.
  */
@@ -48,6 +53,24 @@ typedef enum {
  * protected by the GIL. */
 static watch_mode_t mode;
 static int thread_hook_set;     /* threading.setprofile is ours */
+static int thread_hook_due;     /* to be set once threading is imported */
+static PyObject *bootstrap;     /* the threading hook, made at the claim */
+
+static void set_thread_hook(void);
+
+/* pyprof_frame_release_t of each path: the frame object of a trace
+ * event, the frame a frame hook evaluated. */
+static void
+release_frame_object(void *frame)
+{
+    pyprof_frame_release_locals(frame);
+}
+
+static void
+release_eval_frame(void *frame)
+{
+    pyprof_eval_frame_release_locals(frame);
+}
 
 static int
 profile_hook(PyObject *unused, PyFrameObject *frame, int what, PyObject *arg)
@@ -60,10 +83,13 @@ profile_hook(PyObject *unused, PyFrameObject *frame, int what, PyObject *arg)
     }
     PyObject *code = (PyObject *)pyprof_frame_code(frame);   /* borrowed */
     if (what == PyTrace_CALL) {
+        if (thread_hook_due) {
+            set_thread_hook();  /* before the program starts a thread */
+        }
         pyprof_call_watch_push(code);
     }
     else if (what == PyTrace_RETURN) {
-        pyprof_call_watch_pop(code);
+        pyprof_call_watch_pop(code, release_frame_object, frame);
     }
     return 0;
 }
@@ -83,14 +109,33 @@ static PyMethodDef thread_bootstrap_def = {
     "_pyprof_watch_thread_bootstrap", thread_bootstrap, METH_VARARGS, NULL,
 };
 
+/* threading.setprofile(bootstrap), once the program has imported
+ * threading: importing it here would be pyprof's import in the middle of
+ * the program (a heap census would show its functions as grown).  Until
+ * then no thread can be started through it, and every call event checks
+ * again.  Never raises; the pending exception, if any, is kept. */
+static void
+set_thread_hook(void)
+{
+    thread_hook_due = !pyprof_threading_imported();
+    if (thread_hook_due || bootstrap == NULL) {
+        return;
+    }
+    PyObject *exc = pyprof_error_take();
+    if (pyprof_threading_set_hook("setprofile", bootstrap) == 0) {
+        thread_hook_set = 1;
+    }
+    PyErr_Clear();
+    pyprof_error_restore(exc);
+}
+
 /* A thread went deep: the frame hook gives way to the profile function
  * on every thread that has no other.  Never raises; the pending
  * exception, if any, is kept. */
 static void
 switch_to_profile(PyThreadState *tstate)
 {
-    PyObject *type, *value, *traceback;
-    PyErr_Fetch(&type, &value, &traceback);
+    PyObject *exc = pyprof_error_take();
     _PyInterpreterState_SetEvalFrameFunc(tstate->interp,
                                          _PyEval_EvalFrameDefault);
     mode = WATCH_PROFILE;
@@ -103,14 +148,8 @@ switch_to_profile(PyThreadState *tstate)
         }
     }
     pyprof_hook_guard_own_end();
-    PyObject *bootstrap = PyCFunction_New(&thread_bootstrap_def, NULL);
-    if (bootstrap != NULL
-        && pyprof_threading_set_hook("setprofile", bootstrap) == 0) {
-        thread_hook_set = 1;
-    }
-    PyErr_Clear();
-    Py_XDECREF(bootstrap);
-    PyErr_Restore(type, value, traceback);
+    set_thread_hook();
+    pyprof_error_restore(exc);
 }
 
 /* The interpreter's frame evaluation while functions are watched.
@@ -131,7 +170,7 @@ eval_frame_hook(PyThreadState *tstate, pyprof_eval_frame_t *frame,
     PyObject *code = pyprof_eval_frame_code(frame);     /* borrowed */
     pyprof_call_mark_t mark = pyprof_call_watch_push(code);
     PyObject *result = _PyEval_EvalFrameDefault(tstate, frame, throwflag);
-    pyprof_call_watch_pop_mark(code, mark);
+    pyprof_call_watch_pop_mark(code, mark, release_eval_frame, frame);
     return result;
 }
 
@@ -143,8 +182,20 @@ pyprof_call_watch_backend_claim(void)
         != _PyEval_EvalFrameDefault) {
         return 0;   /* someone else's hook: the caller wraps */
     }
+    /* made now, before any call is measured: made at the switch, it
+     * would show in a heap census */
+    bootstrap = PyCFunction_New(&thread_bootstrap_def, NULL);
+    if (bootstrap == NULL) {
+        return -1;
+    }
     _PyInterpreterState_SetEvalFrameFunc(interp, eval_frame_hook);
     mode = WATCH_FRAME_HOOK;
+    return 1;
+}
+
+int
+pyprof_call_watch_backend_releases_frames(void)
+{
     return 1;
 }
 
@@ -185,6 +236,8 @@ pyprof_call_watch_backend_release(void)
         }
         thread_hook_set = 0;
     }
+    thread_hook_due = 0;
+    Py_CLEAR(bootstrap);
     mode = WATCH_OFF;
     PyErr_Restore(type, value, traceback);
 }

@@ -36,7 +36,7 @@ static PyObject *
 on_leave(PyObject *unused, PyObject *const *args, Py_ssize_t nargs)
 {
     if (nargs >= 1) {
-        pyprof_call_watch_pop(args[0]);
+        pyprof_call_watch_pop(args[0], NULL, NULL);
     }
     Py_RETURN_NONE;
 }
@@ -121,6 +121,14 @@ pyprof_call_watch_backend_claim(void)
     int rc = claim_tool(monitoring);
     Py_DECREF(monitoring);
     return rc;  /* on anything but 1 the caller releases */
+}
+
+/* PY_RETURN comes while the frame still holds its locals, and no public
+ * API releases them. */
+int
+pyprof_call_watch_backend_releases_frames(void)
+{
+    return 0;
 }
 
 int

@@ -406,6 +406,58 @@ pyprof_eval_frame_code(pyprof_eval_frame_t *frame)
 {
     return (PyObject *)frame->f_code;
 }
+
+/* A frame of a plain function has ended (its 'return' trace event, or
+ * its evaluation returned to a frame hook): drop its references to its
+ * locals, cells and locals() dict now, as the interpreter does a moment
+ * later when it frees the frame, so that a census taken at the end of
+ * the call sees what the caller sees once the call has returned.  Unless
+ * someone else holds the frame object (a traceback of a raising frame,
+ * sys._getframe()): then the locals live on with it, under plain python
+ * too.  The slots are set to NULL before each reference goes (what
+ * frame.clear() does), so a finalizer that reaches the frame finds
+ * unbound locals, never a freed object. */
+#if PY_VERSION_HEX >= 0x030B0000
+static inline void
+pyprof_eval_frame_release_locals(pyprof_eval_frame_t *frame)
+{
+    if (frame->owner != FRAME_OWNED_BY_THREAD
+        || (frame->frame_obj != NULL && Py_REFCNT(frame->frame_obj) > 1)) {
+        return;
+    }
+    for (int i = 0; i < frame->stacktop; i++) {
+        Py_CLEAR(frame->localsplus[i]);
+    }
+    Py_CLEAR(frame->f_locals);
+}
+
+/* The same, from a trace event's frame object. */
+static inline void
+pyprof_frame_release_locals(PyFrameObject *frame)
+{
+    pyprof_eval_frame_release_locals(frame->f_frame);
+}
+#else
+static inline void
+pyprof_eval_frame_release_locals(pyprof_eval_frame_t *frame)
+{
+    /* one reference: the evaluation's own (_PyEval_Vector's) */
+    if (Py_REFCNT(frame) > 1 || frame->f_gen != NULL) {
+        return;
+    }
+    for (PyObject **slot = frame->f_localsplus; slot < frame->f_valuestack;
+         slot++) {
+        Py_CLEAR(*slot);
+    }
+    Py_CLEAR(frame->f_locals);
+}
+
+static inline void
+pyprof_frame_release_locals(PyFrameObject *frame)
+{
+    pyprof_eval_frame_release_locals(frame);
+}
+#endif
 #endif
 
 /* ---- a failed flush of sys.stdout at exit ----

@@ -57,6 +57,25 @@ pyprof_threading_set_hook(const char *setter, PyObject *func)
     return 0;
 }
 
+int
+pyprof_threading_imported(void)
+{
+    /* Interned once and kept for the process; protected by the GIL. */
+    static PyObject *name;
+    if (name == NULL && (name = PyUnicode_InternFromString("threading"))
+                            == NULL) {
+        PyErr_Clear();
+        return 0;
+    }
+    PyObject *module = PyImport_GetModule(name);   /* new reference */
+    if (module == NULL) {
+        PyErr_Clear();
+        return 0;
+    }
+    Py_DECREF(module);
+    return 1;
+}
+
 #if !PYPROF_USE_MONITORING
 void
 pyprof_threads_swap_hook(PyThreadState *skip, int trace, Py_tracefunc from,

@@ -26,6 +26,12 @@ int pyprof_monitoring_claim_tool(PyObject *monitoring, const int *ids,
  * Returns 0, or -1 with an exception set. */
 int pyprof_threading_set_hook(const char *setter, PyObject *func);
 
+/* 1 when the program has imported threading (so that a hook set through
+ * it imports nothing: an import in the middle of the program shows in
+ * pyprof heap's census and in pyprof memory's lines), else 0.  A
+ * dictionary look-up; never raises. */
+int pyprof_threading_imported(void);
+
 #if !PYPROF_USE_MONITORING
 /* Below 3.12: on every thread of the calling thread's interpreter except
  * `skip` (may be NULL) whose profile function (trace == 0) or trace
