@@ -10,7 +10,10 @@
  * odd size through a reader with a gather, as a live process has, so
  * neighbouring frames are merged).  The
  * sampler must never crash, hang, leak or read out of bounds; any status
- * is a fine answer.  The ELF reader gets each input as a file too.
+ * is a fine answer.  A sample reads the threading names too (an image of
+ * a real target holds them); random memory is also read as an
+ * interpreter whose sys.modules leads to threading._active, with the
+ * layout of every version.  The ELF reader gets each input as a file too.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -19,6 +22,7 @@
 #include "sampler/elf.h"
 #include "sampler/image.h"
 #include "sampler/sampler.h"
+#include "sampler/threadnames.h"
 
 #define RANDOM_BASE 0x10000
 
@@ -92,6 +96,39 @@ sample_image(const pyprof_memory_image_t *image, uint64_t runtime,
     pyprof_sampler_detach(sampler);
 }
 
+/* threading._active read from random memory, as an interpreter at its
+ * start, with a layout of a table (3.10-3.12) and that layout with the
+ * 3.13+ instance attributes. */
+static void
+read_names(const pyprof_memory_image_t *image, uint32_t version)
+{
+    pyprof_layout_t layout;
+    char err[128];
+    if (pyprof_layout_get(version, NULL, 0, &layout, err, sizeof(err))) {
+        return;
+    }
+    for (int pass = 0; pass < 2; pass++) {
+        if (pass) {
+            layout.attrs_format = PYPROF_ATTRS_313;
+            layout.values_header = 8;
+        }
+        pyprof_remote_t remote = {0};
+        pyprof_memory_image(&remote.reader, image);
+        pyprof_threadnames_t names;
+        pyprof_threadnames_init(&names);
+        pyprof_threadnames_read(&names, &remote, &layout, RANDOM_BASE, 0);
+        for (size_t i = 0; i < names.count; i++) {
+            const char *name = pyprof_threadnames_get(
+                &names, &remote, &layout, RANDOM_BASE, names.names[i].ident,
+                0);
+            for (const char *p = name; p && *p; p++) {
+                remote.bytes += (unsigned char)*p;
+            }
+        }
+        pyprof_threadnames_clear(&names);
+    }
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *bytes, size_t size)
 {
@@ -107,6 +144,7 @@ LLVMFuzzerTestOneInput(const uint8_t *bytes, size_t size)
         pyprof_memory_range_t range = {RANDOM_BASE, bytes, size};
         pyprof_memory_image_t image = {&range, 1};
         sample_image(&image, RANDOM_BASE, versions[bytes[0] % 6], size % 2);
+        read_names(&image, versions[bytes[0] % 3]);
     }
     pyprof_elf_symbol_t syms[] = {{"_PyRuntime", 0, 0}, {"Py_Version", 0, 0}};
     uint64_t vaddr;

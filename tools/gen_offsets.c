@@ -12,6 +12,7 @@
 
 #include "internal/pycore_runtime.h"
 #include "internal/pycore_interp.h"
+#include "internal/pycore_moduleobject.h"
 #if PY_VERSION_HEX >= 0x030B0000
 #include "internal/pycore_frame.h"
 #include "internal/pycore_code.h"
@@ -80,6 +81,30 @@ main(void)
     F("unicode_compact_size", sizeof(PyCompactUnicodeObject));
     F("bytes_size", offsetof(PyBytesObject, ob_base.ob_size));
     F("bytes_sval", offsetof(PyBytesObject, ob_sval));
+#if PY_VERSION_HEX < 0x030C0000
+    F("interp_modules", offsetof(PyInterpreterState, modules));
+#else
+    F("interp_modules", offsetof(PyInterpreterState, imports.modules));
+#endif
+    F("dict_keys", offsetof(PyDictObject, ma_keys));
+    F("dict_values", offsetof(PyDictObject, ma_values));
+    printf("    .dictkeys_format = PYPROF_DICTKEYS_%s,\n",
+           PY_VERSION_HEX < 0x030B0000 ? "310" : "311");
+    F("module_dict", offsetof(PyModuleObject, md_dict));
+    F("object_type", offsetof(PyObject, ob_type));
+    F("type_flags", offsetof(PyTypeObject, tp_flags));
+    F("type_basicsize", offsetof(PyTypeObject, tp_basicsize));
+    F("type_dictoffset", offsetof(PyTypeObject, tp_dictoffset));
+    F("heaptype_cached_keys", offsetof(PyHeapTypeObject, ht_cached_keys));
+    printf("    .attrs_format = PYPROF_ATTRS_3%d,\n", PY_MINOR_VERSION);
+#if PY_VERSION_HEX < 0x030C0000
+    F("long_size", offsetof(PyVarObject, ob_size));
+    F("long_digits", offsetof(PyLongObject, ob_digit));
+#else
+    F("long_size", offsetof(PyLongObject, long_value.lv_tag));
+    F("long_digits", offsetof(PyLongObject, long_value.ob_digit));
+    F("long_is_tagged", 1);
+#endif
     printf("},\n");
     return 0;
 }

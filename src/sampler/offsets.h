@@ -23,6 +23,24 @@ enum {
     PYPROF_LINETABLE_311 = 2, /* PEP 657 location table */
 };
 
+/* How a dict's keys object starts (PyDictKeysObject). */
+enum {
+    PYPROF_DICTKEYS_310 = 1, /* dk_size, indices sized by it, 24-byte
+                                entries (hash, key, value) */
+    PYPROF_DICTKEYS_311 = 2, /* dk_log2_size, dk_log2_index_bytes,
+                                dk_kind: 16-byte entries (key, value)
+                                unless the kind is general */
+};
+
+/* Where an instance keeps its attributes (a Python class's object). */
+enum {
+    PYPROF_ATTRS_310 = 1, /* a dict at tp_dictoffset */
+    PYPROF_ATTRS_311 = 2, /* managed: values at -32, dict at -24 */
+    PYPROF_ATTRS_312 = 3, /* managed: -24 holds a dict, or values - 1 */
+    PYPROF_ATTRS_313 = 4, /* managed dict at -24, else inline values at
+                             tp_basicsize (with a header) */
+};
+
 /* All offsets are bytes from the start of the structure named by the
  * prefix; 0 in a field marked optional means "absent in this version". */
 typedef struct {
@@ -78,6 +96,23 @@ typedef struct {
     /* PyBytesObject */
     uint64_t bytes_size;
     uint64_t bytes_sval;
+    /* thread names (threading._active, threadnames.h): the interpreter's
+     * sys.modules, dicts, ints, instance attributes */
+    uint64_t interp_modules;       /* PyInterpreterState: sys.modules */
+    uint64_t dict_keys;            /* PyDictObject.ma_keys */
+    uint64_t dict_values;          /* PyDictObject.ma_values */
+    int dictkeys_format;           /* PYPROF_DICTKEYS_* */
+    uint64_t values_header;        /* PyDictValues: bytes before values[] */
+    uint64_t module_dict;          /* PyModuleObject.md_dict */
+    uint64_t object_type;          /* PyObject.ob_type */
+    uint64_t type_flags;           /* PyTypeObject.tp_flags */
+    uint64_t type_basicsize;
+    uint64_t type_dictoffset;
+    uint64_t heaptype_cached_keys; /* PyHeapTypeObject.ht_cached_keys */
+    int attrs_format;              /* PYPROF_ATTRS_* */
+    uint64_t long_size;            /* ob_size before 3.12, lv_tag after */
+    uint64_t long_digits;          /* 30-bit digits, one per uint32 */
+    int long_is_tagged;            /* 3.12+: lv_tag = ndigits << 3 | sign */
 } pyprof_layout_t;
 
 /* Bytes at the head of _PyRuntime that pyprof_layout_get() needs to see

@@ -54,6 +54,7 @@ void test_memory(void);
 void test_pprof(void);
 void test_recording(void);
 void test_sampler(void);
+void test_dicts(void);
 void test_output(void);
 void test_filekind(void);
 void test_schedule(void);

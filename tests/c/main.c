@@ -18,6 +18,7 @@ main(void)
     test_pprof();
     test_recording();
     test_sampler();
+    test_dicts();
     test_output();
     test_filekind();
     test_schedule();
