@@ -4,8 +4,8 @@ The targets are sibling processes started here with plain python (every
 CPython 3.10-3.13 found under pyenv, and 3.14/3.15 inside the Debian sid
 chroot at /work/sid when it exists), never through pyprof.  The oracles are
 the target's own traceback.extract_stack() taken on the line where each
-thread blocks, the kernel's /proc/PID/task/TID/comm and stat, and py-spy's
-dump of the same process.
+thread blocks (and its threading names), the kernel's
+/proc/PID/task/TID/comm and stat, and py-spy's dump of the same process.
 """
 import glob
 import json
@@ -47,20 +47,20 @@ VERSIONS = ["3.10", "3.11", "3.12", "3.13", "3.14", "3.15"]
 
 
 class Target:
-    """A sibling python running sampled_target.py (in the chroot for
-    3.14+), with the report it printed about itself."""
+    """A sibling python running sampled_target.py (or `program`; in the
+    chroot for 3.14+), with the report it printed about itself."""
 
-    def __init__(self, version, seconds=60):
+    def __init__(self, version, seconds=60, program=TARGET):
         self.chroot_copy = None
         if version in PYENV:
-            argv = [PYENV[version], TARGET, str(seconds)]
+            argv = [PYENV[version], program, str(seconds)]
         else:
             if not os.path.exists(f"{SID}/usr/bin/python{version}"):
                 pytest.skip(f"no python{version} in the sid chroot {SID}")
             if os.geteuid() != 0:
                 pytest.skip("chroot needs root")
             name = f"/tmp/pyprof-target-{uuid.uuid4().hex}.py"
-            shutil.copy(TARGET, SID + name)
+            shutil.copy(program, SID + name)
             self.chroot_copy = SID + name
             argv = ["chroot", SID, f"python{version}", name, str(seconds)]
         self.proc = subprocess.Popen(argv, stdout=subprocess.PIPE, text=True,
@@ -115,9 +115,8 @@ def check_dump(target, *options):
     assert set(threads) == set(expected)
     for tid, info in expected.items():
         thread = threads[tid]
-        assert thread["name"] == comm(target.pid, tid)
-        if tid != target.pid:
-            assert thread["name"] == info["name"]
+        assert thread["os_name"] == comm(target.pid, tid)
+        assert thread["name"] == info["name"]    # threading's, "MainThread"
         assert thread["is_main"] == (tid == target.pid)
         if info["frames"] is None:      # the spinner
             names = [f["name"] for f in thread["frames"]]

@@ -47,7 +47,8 @@ static const char help_text[] =
 /* One thread of the sample, copied out of the sampler's buffers. */
 typedef struct {
     pyprof_thread_sample_t info;
-    char name[64];
+    char name[256];             /* PYPROF_THREADNAME_MAX */
+    char os_name[64];
     pyprof_frame_t *frames;     /* owned copy; strings are the sampler's */
 } dump_thread_t;
 
@@ -86,6 +87,8 @@ collect_thread(void *ctx, const pyprof_thread_sample_t *thread)
     copy->info = *thread;
     snprintf(copy->name, sizeof(copy->name), "%s", thread->name);
     copy->info.name = copy->name;
+    snprintf(copy->os_name, sizeof(copy->os_name), "%s", thread->os_name);
+    copy->info.os_name = copy->os_name;
     copy->frames = malloc((thread->nframes ? thread->nframes : 1)
                           * sizeof(*copy->frames));
     if (copy->frames == NULL) {
@@ -227,6 +230,8 @@ print_json(pyprof_sink_t *out, const pyprof_sampler_t *sampler,
                            (unsigned long long)thread->thread_id,
                            (long long)thread->interpreter_id);
         pyprof_escape_json(out, thread->name);
+        pyprof_sink_puts(out, ", \"os_name\": ");
+        pyprof_escape_json(out, thread->os_name);
         pyprof_sink_puts(out, ", ");
         json_bool(out, "holds_gil", thread->holds_gil, 1);
         json_bool(out, "running", thread->running, 1);

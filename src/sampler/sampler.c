@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "linetable.h"
 #include "pause.h"
@@ -94,6 +95,7 @@ pyprof_sampler_open(const pyprof_memory_reader_t *reader,
      * between two frames of its data stack can be read too */
     pyprof_snapshot_init(&sampler->snapshot, reader->gather != NULL);
     pyprof_tasks_init(&sampler->tasks, pid);
+    pyprof_threadnames_init(&sampler->names);
     sampler->frames = calloc(PYPROF_SAMPLER_MAX_FRAMES,
                              sizeof(*sampler->frames));
     sampler->buffer = malloc(4 * BUFFER_BYTES);
@@ -149,6 +151,7 @@ pyprof_sampler_detach(pyprof_sampler_t *sampler)
     pyprof_codecache_clear(&sampler->codes);
     pyprof_snapshot_clear(&sampler->snapshot);
     pyprof_tasks_clear(&sampler->tasks);
+    pyprof_threadnames_clear(&sampler->names);
     free(sampler->frames);
     free(sampler->buffer);
     free(sampler->steps);
@@ -523,7 +526,34 @@ typedef struct {
     gil_state_t gil;
     int64_t interpreter_id;
     uint64_t interp_addr;
+    uint64_t now_ns;      /* when the sample started (CLOCK_MONOTONIC) */
+    int names_due;        /* read the threading names at the first thread */
+    int names_done;       /* ... and they were read in this sample */
+    uint64_t main_interp; /* the main interpreter, once walked */
 } walk_t;
+
+/* The threading name of the thread `ident` (borrowed), or NULL: names
+ * are read for the main interpreter only, rarely (threadnames.h). */
+static const char *
+thread_name(pyprof_sampler_t *sampler, walk_t *walk, uint64_t ident)
+{
+    if (walk->interpreter_id != 0) {
+        return NULL;
+    }
+    walk->main_interp = walk->interp_addr;
+    uint64_t refreshes = sampler->names.refreshes;
+    if (walk->names_due) {
+        walk->names_due = 0;
+        pyprof_threadnames_read(&sampler->names, &sampler->remote,
+                                &sampler->layout, walk->interp_addr,
+                                walk->now_ns);
+    }
+    const char *name = pyprof_threadnames_get(
+        &sampler->names, &sampler->remote, &sampler->layout,
+        walk->interp_addr, ident, walk->now_ns);
+    walk->names_done |= sampler->names.refreshes != refreshes;
+    return name;
+}
 
 static int
 sample_thread(pyprof_sampler_t *sampler, walk_t *walk, uint64_t tstate_addr,
@@ -563,6 +593,7 @@ sample_thread(pyprof_sampler_t *sampler, walk_t *walk, uint64_t tstate_addr,
         .holds_gil = -1,
         .running = -1,
         .name = "",
+        .os_name = "",
     };
     if (layout->tstate_native_thread_id) {
         thread.native_id =
@@ -585,7 +616,7 @@ sample_thread(pyprof_sampler_t *sampler, walk_t *walk, uint64_t tstate_addr,
         pyprof_task_t *task = pyprof_tasks_get(
             &sampler->tasks, thread.native_id, sampler->stats.samples);
         if (task) {
-            thread.name = pyprof_tasks_name(
+            thread.os_name = pyprof_tasks_name(
                 &sampler->tasks, task, walk->flags & PYPROF_SAMPLE_NAMES);
             if (walk->flags & SAMPLE_RUNNING_BEFORE) {
                 thread.running = task->running_before;
@@ -600,6 +631,10 @@ sample_thread(pyprof_sampler_t *sampler, walk_t *walk, uint64_t tstate_addr,
                 thread.running = pyprof_tasks_running(&sampler->tasks, task);
             }
         }
+    }
+    thread.name = thread_name(sampler, walk, thread.thread_id);
+    if (thread.name == NULL) {
+        thread.name = thread.os_name;
     }
     return walk->cb(walk->ctx, &thread);
 }
@@ -687,6 +722,16 @@ walk_all(pyprof_sampler_t *sampler, unsigned flags, pyprof_sample_cb cb,
          void *ctx)
 {
     walk_t walk = {.flags = flags, .cb = cb, .ctx = ctx};
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    walk.now_ns = (uint64_t)now.tv_sec * 1000000000u + (uint64_t)now.tv_nsec;
+    /* a periodic read of the names comes after the walk (below), not in
+     * the middle of it, where it would delay the reads of later threads;
+     * a first or forced read comes at the first thread */
+    int names_due = pyprof_threadnames_tick(&sampler->names, walk.now_ns,
+                                            flags & PYPROF_SAMPLE_NAMES);
+    walk.names_due = names_due && (!sampler->names.refreshed
+                                   || (flags & PYPROF_SAMPLE_NAMES));
     uint64_t interp;
     int rc = read_heads(sampler, &walk.gil, &interp);
     if (rc == 0 && interp == 0) {
@@ -701,6 +746,11 @@ walk_all(pyprof_sampler_t *sampler, unsigned flags, pyprof_sample_cb cb,
             break;
         }
         rc = sample_interpreter(sampler, &walk, interp, &interp);
+    }
+    if (rc == 0 && names_due && !walk.names_done && walk.main_interp) {
+        pyprof_threadnames_read(&sampler->names, &sampler->remote,
+                                &sampler->layout, walk.main_interp,
+                                walk.now_ns);
     }
     return rc;
 }

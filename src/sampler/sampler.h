@@ -82,7 +82,10 @@ typedef struct {
     long native_id;          /* the kernel thread id (TID); 0 if unknown */
     uint64_t thread_id;      /* threading.get_ident() of the thread */
     int64_t interpreter_id;  /* 0 for the main interpreter */
-    const char *name;        /* the OS thread name (/proc/PID/task/TID/comm)
+    const char *name;        /* the threading name (Thread.name, as
+                                threading._active has it), else the OS
+                                name; "" when neither is known */
+    const char *os_name;     /* the OS thread name (/proc/PID/task/TID/comm)
                                 or "" when unknown */
     int holds_gil;           /* 1, 0, or -1 when unknown */
     int running;             /* on a CPU (state R in /proc/.../stat, or
@@ -108,8 +111,11 @@ enum {
                                        of /proc/PID/task/TID/stat (kept
                                        open) per thread */
     PYPROF_SAMPLE_NAMES = 1 << 1,   /* re-read every thread's name now;
-                                       else a name is read when a TID is
-                                       first seen and then reused */
+                                       else an OS name is read when a TID
+                                       is first seen and then reused, and
+                                       the threading names when a new
+                                       thread appears and about once a
+                                       second (threadnames.h) */
     PYPROF_SAMPLE_BLOCKING = 1 << 2, /* stop the target's Python threads
                                        (ptrace) while the stacks are read,
                                        for consistent stacks; costs the

@@ -13,6 +13,7 @@
 #include "snapshot.h"
 #include "sampler.h"
 #include "tasks.h"
+#include "threadnames.h"
 
 #define PYPROF_SAMPLER_ERROR_MAX 512
 
@@ -29,6 +30,7 @@ struct pyprof_sampler {
     pid_t pid;
     pyprof_codecache_t codes;
     pyprof_tasks_t tasks;
+    pyprof_threadnames_t names;    /* threading names (main interpreter) */
     pyprof_frame_t *frames;        /* PYPROF_SAMPLER_MAX_FRAMES */
     unsigned char *buffer;         /* a window of frames (frame_bytes) */
     pyprof_snapshot_t snapshot;    /* the last sample's reads, re-read */

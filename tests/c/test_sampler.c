@@ -228,6 +228,10 @@ check_against_report(const char *version, const seen_t *seen)
             CHECK(thread != NULL);
             frame = 0;
             threads++;
+            /* the threading name, read from the image (no /proc here) */
+            if (thread) {
+                CHECK_STR(thread->name, name);
+            }
             if (thread && thread->holds_gil == 1) {
                 gil_holders++;
                 CHECK_STR(name, "spinner");
