@@ -47,13 +47,15 @@ VERSIONS = ["3.10", "3.11", "3.12", "3.13", "3.14", "3.15"]
 
 
 class Target:
-    """A sibling python running sampled_target.py (or `program`; in the
-    chroot for 3.14+), with the report it printed about itself."""
+    """A sibling python running sampled_target.py (or `program`; pyenv's
+    or `python`, else in the chroot for 3.14+), with the report it
+    printed about itself."""
 
-    def __init__(self, version, seconds=60, program=TARGET):
+    def __init__(self, version, seconds=60, program=TARGET, python=None):
         self.chroot_copy = None
-        if version in PYENV:
-            argv = [PYENV[version], program, str(seconds)]
+        python = python or PYENV.get(version)
+        if python:
+            argv = [python, program, str(seconds)]
         else:
             if not os.path.exists(f"{SID}/usr/bin/python{version}"):
                 pytest.skip(f"no python{version} in the sid chroot {SID}")

@@ -1,7 +1,8 @@
 """Thread names as threading names them: `pyprof dump` and `pyprof record`
 of a sibling process (tests/programs/named_threads.py) that pyprof did not
 start, on every CPython 3.10-3.13 under pyenv and 3.14/3.15 in the Debian
-sid chroot, whatever Python pyprof itself runs on.
+sid chroot, whatever Python pyprof itself runs on (in `make test-sid`,
+pyprof on 3.14 and 3.15 inside the chroot reads both).
 
 The oracles: the target's own threading.enumerate() (idents, native ids,
 names, printed after one thread was renamed), the kernel's
@@ -16,7 +17,7 @@ import sys
 import pytest
 
 from conftest import PROGRAMS, run_pyprof
-from test_dump import PLAIN_ENV, PYENV, VERSIONS, Target, comm
+from test_dump import PLAIN_ENV, PYENV, SID, VERSIONS, Target, comm
 
 TARGET = os.path.join(PROGRAMS, "named_threads.py")
 
@@ -26,7 +27,12 @@ class Named(Target):
     3.14+), with what threading said about its threads."""
 
     def __init__(self, version):
-        super().__init__(version, program=TARGET)
+        # inside the sid chroot (make test-sid) its own pythons are the
+        # targets: pyprof of 3.14 reading 3.15 and the other way round
+        inside = f"/usr/bin/python{version}"
+        python = inside if (version not in PYENV and not os.path.isdir(SID)
+                            and os.path.exists(inside)) else None
+        super().__init__(version, program=TARGET, python=python)
         self.version = self.report["version"]
         self.threads = {t["ident"]: t for t in self.report["threads"]}
         assert len(self.threads) == 6
