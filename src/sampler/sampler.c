@@ -725,7 +725,8 @@ walk_all(pyprof_sampler_t *sampler, unsigned flags, pyprof_sample_cb cb,
     struct timespec now;
     clock_gettime(CLOCK_MONOTONIC, &now);
     walk.now_ns = (uint64_t)now.tv_sec * 1000000000u + (uint64_t)now.tv_nsec;
-    /* a periodic read of the names comes after the walk (below), not in
+    /* a periodic read of the names comes after the walk (and after a
+     * blocking sample let the threads go: pyprof_sampler_sample), not in
      * the middle of it, where it would delay the reads of later threads;
      * a first or forced read comes at the first thread */
     int names_due = pyprof_threadnames_tick(&sampler->names, walk.now_ns,
@@ -747,10 +748,10 @@ walk_all(pyprof_sampler_t *sampler, unsigned flags, pyprof_sample_cb cb,
         }
         rc = sample_interpreter(sampler, &walk, interp, &interp);
     }
-    if (rc == 0 && names_due && !walk.names_done && walk.main_interp) {
-        pyprof_threadnames_read(&sampler->names, &sampler->remote,
-                                &sampler->layout, walk.main_interp,
-                                walk.now_ns);
+    sampler->names_due_interp = 0;
+    if (rc == 0 && names_due && !walk.names_done) {
+        sampler->names_due_interp = walk.main_interp;
+        sampler->names_due_ns = walk.now_ns;
     }
     return rc;
 }
@@ -849,6 +850,12 @@ pyprof_sampler_sample(pyprof_sampler_t *sampler, unsigned flags,
     int rc = (flags & PYPROF_SAMPLE_BLOCKING)
                  ? walk_blocking(sampler, flags, cb, ctx)
                  : walk_all(sampler, flags, cb, ctx);
+    if (sampler->names_due_interp) {
+        pyprof_threadnames_read(&sampler->names, &sampler->remote,
+                                &sampler->layout, sampler->names_due_interp,
+                                sampler->names_due_ns);
+        sampler->names_due_interp = 0;
+    }
     if (sampler->stats.samples % TASK_PRUNE_EVERY == 0
         && sampler->stats.samples > TASK_PRUNE_EVERY) {
         pyprof_tasks_prune(&sampler->tasks,

@@ -31,6 +31,8 @@ struct pyprof_sampler {
     pyprof_codecache_t codes;
     pyprof_tasks_t tasks;
     pyprof_threadnames_t names;    /* threading names (main interpreter) */
+    uint64_t names_due_interp;     /* read the names of this interpreter */
+    uint64_t names_due_ns;         /* ... as of then, after the sample */
     pyprof_frame_t *frames;        /* PYPROF_SAMPLER_MAX_FRAMES */
     unsigned char *buffer;         /* a window of frames (frame_bytes) */
     pyprof_snapshot_t snapshot;    /* the last sample's reads, re-read */
