@@ -9,7 +9,10 @@ timed loop 0.4 s later, and stops when the target exits: the tool's
 rusage (os.wait4) is then its own CPU alone.
 Each round runs every tool once, interleaved: plain, py-spy record
 --nonblocking at 100 Hz and 1 kHz, Austin 3 (`austin-dist<4`) at 1 ms and
-100 us, pyprof record at 100 Hz, 1 kHz and 10 kHz.  Columns:
+100 us, pyprof record at 100 Hz, 1 kHz and 10 kHz, and the floor
+(bench/floorsampler.c, built here with cc: one process_vm_readv of 2 KiB
+per period plus the sleep, nothing interpreted) at 1 kHz and 10 kHz.
+Columns:
 
   slowdown     the target's self-timed time per call of the workload's
                main() / plain's (median of rounds)
@@ -79,6 +82,10 @@ def tools(python, out):
         for us, label in ((1000, "1 ms"), (100, "100 us")):
             t["austin %s" % label] = (1e6 / us, lambda pid, us=us: [
                 austin, "-i", "%dus" % us, "-o", out, "-p", str(pid)])
+    floor = build_floor(os.path.dirname(out))
+    for hz in (1000, 10000) if floor else ():
+        t["floor %d Hz" % hz] = (hz, lambda pid, hz=hz: [
+            floor, str(pid), str(hz)])
     for hz in (100, 1000, 10000):
         t["pyprof %d Hz" % hz] = (hz, lambda pid, hz=hz: [
             python, "-m", "pyprof", "record", "-r", str(hz), "-o", out,
@@ -86,7 +93,23 @@ def tools(python, out):
     return t
 
 
+def build_floor(tmp):
+    """bench/floorsampler.c compiled into tmp; None without a compiler."""
+    cc = shutil.which(os.environ.get("CC", "cc"))
+    exe = os.path.join(tmp, "floorsampler")
+    if os.path.exists(exe):
+        return exe
+    if cc is None or subprocess.run(
+            [cc, "-O2", "-o", exe, os.path.join(HERE, "floorsampler.c")],
+            capture_output=True).returncode != 0:
+        return None
+    return exe
+
+
 def count_samples(tool, out, stderr):
+    if tool.startswith("floor"):
+        m = re.search(r"floor: (\d+) rounds", stderr)
+        return int(m.group(1)) if m else None
     if tool.startswith("pyprof"):
         m = re.search(r"pyprof record: (\d+) samples?\b", stderr)
         return int(m.group(1)) if m else None
@@ -158,6 +181,9 @@ def main(argv=None):
     ap.add_argument("--short", type=float, default=0.5,
                     help="self-timed length of the short runs, for the "
                          "CPU per sample without start-up (default 0.5)")
+    ap.add_argument("--samplers", nargs="+", metavar="NAME",
+                    help="only the tools whose name starts with one of these "
+                         "(py-spy, austin, pyprof, floor; plain always runs)")
     ap.add_argument("--json", metavar="FILE")
     args = ap.parse_args(argv)
     if args.target:
@@ -172,7 +198,9 @@ def main(argv=None):
             version = subprocess.run(
                 [py, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
                 capture_output=True, text=True).stdout.strip()
-            table = tools(py, out)
+            table = {name: tool for name, tool in tools(py, out).items()
+                     if name == "plain" or not args.samplers
+                     or any(name.startswith(p) for p in args.samplers)}
             for w in args.workloads:
                 cell = results.setdefault("%s %s" % (version, w), {})
                 for r in range(args.rounds):
@@ -232,7 +260,11 @@ def summarize(cell):
 VERSUS = [("pyprof 1000 Hz", "py-spy 1000 Hz"),
           ("pyprof 100 Hz", "py-spy 100 Hz"),
           ("pyprof 1000 Hz", "austin 1 ms"),
-          ("pyprof 10000 Hz", "austin 100 us")]
+          ("pyprof 10000 Hz", "austin 100 us"),
+          ("austin 1 ms", "floor 1000 Hz"),
+          ("pyprof 1000 Hz", "floor 1000 Hz"),
+          ("austin 100 us", "floor 10000 Hz"),
+          ("pyprof 10000 Hz", "floor 10000 Hz")]
 
 
 def print_table(results):
