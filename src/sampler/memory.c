@@ -92,7 +92,9 @@ process_readv(void *ctx, const pyprof_memory_read_t *reads, size_t count)
 
 /* reads[first..count) in one process_vm_readv: marks ok[] for the reads
  * copied whole and returns the index after the one that failed (count
- * when none did); -status when the process cannot be read at all. */
+ * when none did); -status when the process cannot be read at all.
+ * Reads whose buffers follow one another (a snapshot's) copy through one
+ * local iovec: the kernel imports fewer iovecs. */
 static long
 gather_from(pid_t pid, const pyprof_memory_read_t *reads, size_t first,
             size_t count, unsigned char *ok)
@@ -100,14 +102,21 @@ gather_from(pid_t pid, const pyprof_memory_read_t *reads, size_t first,
     struct iovec local[PYPROF_MEMORY_MAX_GATHER]; /* 40 KiB of stack */
     struct iovec remote[PYPROF_MEMORY_MAX_GATHER];
     size_t index[PYPROF_MEMORY_MAX_GATHER];
-    size_t n = 0;
+    size_t n = 0, nlocal = 0;
     for (size_t i = first; i < count; i++) {
         if (reads[i].len == 0 || reads[i].addr == 0
             || reads[i].addr + reads[i].len < reads[i].addr) {
             ok[i] = reads[i].len == 0;
             continue;
         }
-        local[n] = (struct iovec){reads[i].buf, reads[i].len};
+        struct iovec *last = nlocal ? &local[nlocal - 1] : NULL;
+        if (last != NULL
+            && (char *)last->iov_base + last->iov_len == reads[i].buf) {
+            last->iov_len += reads[i].len;
+        }
+        else {
+            local[nlocal++] = (struct iovec){reads[i].buf, reads[i].len};
+        }
         remote[n] = (struct iovec){(void *)(uintptr_t)reads[i].addr,
                                    reads[i].len};
         index[n++] = i;
@@ -115,7 +124,7 @@ gather_from(pid_t pid, const pyprof_memory_read_t *reads, size_t first,
     if (n == 0) {
         return (long)count;
     }
-    ssize_t got = process_vm_readv(pid, local, n, remote, n, 0);
+    ssize_t got = process_vm_readv(pid, local, nlocal, remote, n, 0);
     if (got < 0) {
         if (errno == ESRCH) {
             return -PYPROF_SAMPLER_GONE;
@@ -127,10 +136,10 @@ gather_from(pid_t pid, const pyprof_memory_read_t *reads, size_t first,
     }
     size_t done = 0;
     for (size_t k = 0; k < n; k++) {
-        if (done + local[k].iov_len > (size_t)got) {
+        if (done + remote[k].iov_len > (size_t)got) {
             return (long)index[k] + 1;  /* torn or failed: not ok */
         }
-        done += local[k].iov_len;
+        done += remote[k].iov_len;
         ok[index[k]] = 1;
     }
     return (long)count;

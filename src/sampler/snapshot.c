@@ -9,9 +9,10 @@
 
 #include "snapshot.h"
 
-/* Frames closer than this merge into one range: the bytes between (the
- * frames' locals) are cheaper to copy than another iovec, and a gap under
- * a page never spans a page that holds neither frame. */
+/* Ranges closer than this merge into one (for a live process): the bytes
+ * between (a frame's locals, an object's other fields) are cheaper to copy
+ * than another iovec, and a gap under a page never spans a page that holds
+ * neither range. */
 #define STACK_MERGE_GAP 1024
 
 void
@@ -103,7 +104,7 @@ pyprof_snapshot_want(pyprof_snapshot_t *snapshot, uint64_t addr, size_t len,
     if (reserve((void **)list, cap, *count + 1, sizeof(**list)) < 0) {
         return;
     }
-    (*list)[(*count)++] = (pyprof_snapshot_range_t){addr, len, 0};
+    (*list)[(*count)++] = (pyprof_snapshot_range_t){addr, len, 0, 0, stack};
     snapshot->plan_bytes += len;
 }
 
@@ -114,44 +115,118 @@ by_address(const void *a, const void *b)
     return x->addr < y->addr ? -1 : x->addr > y->addr;
 }
 
-/* The plan as reads into the bytes: objects, then the stack outermost
- * first; the ranges array gets the same order. */
-static size_t
-plan_reads(pyprof_snapshot_t *snapshot)
+/* Plans this short are sorted by insertion (no qsort call and its
+ * comparisons through a pointer: a steady target's plan is about as
+ * long as its stack is deep). */
+#define INSERTION_SORT_MAX 64
+
+static void
+sort_by_address(pyprof_snapshot_range_t *ranges, size_t n)
 {
-    size_t n = 0, offset = 0;
-    for (size_t i = 0; i < snapshot->nobjects + snapshot->nstack; i++) {
-        const pyprof_snapshot_range_t *range =
-            i < snapshot->nobjects
-                ? &snapshot->objects[i]
-                : &snapshot->stack[snapshot->nstack - 1
-                                   - (i - snapshot->nobjects)];
-        snapshot->ranges[n] = *range;
-        snapshot->ranges[n].offset = offset;
-        snapshot->reads[n] = (pyprof_memory_read_t){
-            range->addr, snapshot->bytes + offset, range->len};
-        offset += range->len;
-        n++;
+    if (n > INSERTION_SORT_MAX) {
+        qsort(ranges, n, sizeof(*ranges), by_address);
+        return;
     }
-    return n;
+    for (size_t i = 1; i < n; i++) {
+        pyprof_snapshot_range_t moving = ranges[i];
+        size_t j = i;
+        for (; j > 0 && ranges[j - 1].addr > moving.addr; j--) {
+            ranges[j] = ranges[j - 1];
+        }
+        ranges[j] = moving;
+    }
+}
+
+/* The plan (objects, then frames outermost first) into the ranges, by
+ * address; for a live process, ranges closer than STACK_MERGE_GAP merged
+ * (see snapshot.h) while the bytes stay under the cap.  Returns the
+ * number of ranges and sets *total to their bytes. */
+static size_t
+plan_ranges(pyprof_snapshot_t *snapshot, size_t *total)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < snapshot->nobjects; i++) {
+        snapshot->ranges[n] = snapshot->objects[i];
+        snapshot->ranges[n++].stack = 0;
+    }
+    for (size_t i = snapshot->nstack; i-- > 0;) {
+        snapshot->ranges[n] = snapshot->stack[i];
+        snapshot->ranges[n++].stack = 1;
+    }
+    size_t bytes = snapshot->plan_bytes;
+    if (!snapshot->merge) {
+        *total = bytes;
+        return n;
+    }
+    sort_by_address(snapshot->ranges, n);
+    size_t kept = 0;
+    for (size_t i = 0; i < n; i++) {
+        pyprof_snapshot_range_t *next = &snapshot->ranges[i];
+        pyprof_snapshot_range_t *last =
+            kept ? &snapshot->ranges[kept - 1] : NULL;
+        uint64_t last_end = last ? last->addr + last->len : 0;
+        uint64_t next_end = next->addr + next->len;
+        /* sorted: next->addr >= last->addr; no sum overflows (want) */
+        size_t grown = last && next_end > last_end
+                       ? (size_t)(next_end - last_end) : 0;
+        if (last
+            && (next->addr <= last_end
+                || next->addr - last_end <= STACK_MERGE_GAP)
+            && bytes - next->len + grown <= PYPROF_SNAPSHOT_MAX_BYTES) {
+            bytes = bytes - next->len + grown;
+            last->len += grown;
+            last->stack |= next->stack;
+            continue;
+        }
+        snapshot->ranges[kept++] = *next;
+    }
+    *total = bytes;
+    return kept;
+}
+
+/* The reads of ranges[0..n): the objects first, then the ranges that
+ * hold frames (in address order: a data stack's outermost frames first),
+ * laid out one after the other in the bytes, so the reads copy into one
+ * buffer. */
+static void
+plan_reads(pyprof_snapshot_t *snapshot, size_t n)
+{
+    size_t k = 0, offset = 0;
+    for (int stack = 0; stack < 2; stack++) {
+        for (size_t i = 0; i < n; i++) {
+            pyprof_snapshot_range_t *range = &snapshot->ranges[i];
+            if (range->stack != stack) {
+                continue;
+            }
+            range->offset = offset;
+            range->read = k;
+            snapshot->reads[k++] = (pyprof_memory_read_t){
+                range->addr, snapshot->bytes + offset, range->len};
+            offset += range->len;
+        }
+    }
 }
 
 void
 pyprof_snapshot_fill(pyprof_snapshot_t *snapshot, pyprof_remote_t *remote)
 {
     size_t count = snapshot->nobjects + snapshot->nstack;
+    size_t total = 0;
     snapshot->count = 0;
     if (count == 0
         || reserve((void **)&snapshot->ranges, &snapshot->ranges_cap, count,
                    sizeof(*snapshot->ranges)) < 0
         || reserve((void **)&snapshot->reads, &snapshot->reads_cap, count,
                    sizeof(*snapshot->reads)) < 0
-        || reserve((void **)&snapshot->ok, &snapshot->ok_cap, count, 1) < 0
-        || reserve((void **)&snapshot->bytes, &snapshot->bytes_cap,
-                   snapshot->plan_bytes, 1) < 0) {
+        || reserve((void **)&snapshot->ok, &snapshot->ok_cap, count, 1) < 0) {
         goto done;
     }
-    size_t n = plan_reads(snapshot);
+    size_t n = plan_ranges(snapshot, &total);
+    if (reserve((void **)&snapshot->bytes, &snapshot->bytes_cap, total, 1)
+        < 0) {
+        goto done;
+    }
+    plan_reads(snapshot, n);
     for (size_t first = 0; first < n; first += PYPROF_MEMORY_MAX_GATHER) {
         size_t batch = n - first < PYPROF_MEMORY_MAX_GATHER
                            ? n - first : PYPROF_MEMORY_MAX_GATHER;
@@ -163,11 +238,13 @@ pyprof_snapshot_fill(pyprof_snapshot_t *snapshot, pyprof_remote_t *remote)
     }
     size_t kept = 0;
     for (size_t i = 0; i < n; i++) {
-        if (snapshot->ok[i]) {
+        if (snapshot->ok[snapshot->ranges[i].read]) {
             snapshot->ranges[kept++] = snapshot->ranges[i];
         }
     }
-    qsort(snapshot->ranges, kept, sizeof(*snapshot->ranges), by_address);
+    if (!snapshot->merge) {
+        sort_by_address(snapshot->ranges, kept);
+    }
     snapshot->count = kept;
 done:
     snapshot->nobjects = snapshot->nstack = 0;

@@ -21,10 +21,15 @@
  * stack lie next to each other, so neighbouring ranges are merged into
  * one, and the stack is read after the objects, outermost frames first,
  * so a stack that unwound since (its newest chunk unmapped) costs the
- * fewest other ranges.  Merging reads the bytes between two frames, which
- * a live process has (they are on the frames' pages) but an image does
- * not (it holds the frames alone): an image's snapshot notes frames one
- * by one.
+ * fewest other ranges.  For a live process a fill also merges any two
+ * ranges closer than 1 KiB (the interpreter's fields, its GIL, a C stack's
+ * entry frame beside the pointer to it): each range of a process_vm_readv
+ * costs the kernel a lookup of its mapping and a pin of its pages, more
+ * than copying the bytes between two neighbours, and a gap under a page
+ * lies on the pages of its two ends, so it is mapped when they are.
+ * Merging reads the bytes between two ranges, which a live process has
+ * but an image does not (it holds the ranges alone): an image's snapshot
+ * reads every range as noted.
  *
  * Plain C: never includes Python.h.
  */
@@ -45,6 +50,8 @@ typedef struct {
     uint64_t addr;
     size_t len;
     size_t offset;     /* into the bytes */
+    size_t read;       /* a fill's: the index of its read */
+    int stack;         /* a frame (or holds one, once merged) */
 } pyprof_snapshot_range_t;
 
 typedef struct {

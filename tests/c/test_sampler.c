@@ -295,11 +295,37 @@ sample_mutations(const pyprof_image_file_t *file, uint8_t *bytes,
  * the bytes between the image's ranges (between two frames of a data
  * stack: mapped in the process, not kept in the image) read as zeros, as
  * long as a read starts and ends inside the image. */
+/* The reads of the last image_gather, as the kernel would get them. */
+static struct {
+    size_t count;
+    int near;        /* two of them closer than 1 KiB (one range would do) */
+    int scattered;   /* a buffer not right after the one before */
+} last_gather;
+
+static void
+note_gather(const pyprof_memory_read_t *reads, size_t count)
+{
+    last_gather.count = count;
+    last_gather.near = last_gather.scattered = 0;
+    for (size_t i = 0; i < count; i++) {
+        for (size_t k = 0; k < count; k++) {
+            uint64_t end = reads[k].addr + reads[k].len;
+            last_gather.near |= k != i && reads[i].addr >= reads[k].addr
+                                && (reads[i].addr <= end
+                                    || reads[i].addr - end <= 1024);
+        }
+        last_gather.scattered |=
+            i > 0 && (const char *)reads[i].buf
+                         != (const char *)reads[i - 1].buf + reads[i - 1].len;
+    }
+}
+
 static int
 image_gather(void *ctx, const pyprof_memory_read_t *reads, size_t count,
              unsigned char *ok)
 {
     const pyprof_memory_image_t *image = ctx;
+    note_gather(reads, count);
     for (size_t i = 0; i < count; i++) {
         uint64_t low = reads[i].addr, high = low + reads[i].len;
         int first = 0, last = 0;
@@ -350,6 +376,12 @@ test_snapshot_single_read(const pyprof_image_file_t *file,
         pyprof_sampler_get_stats(sampler, &after);
         check_against_report(version, &seen);
         CHECK(after.reads - before.reads == 1);
+        /* ... of as few ranges as it can be: none within 1 KiB of
+         * another (a range is a mapping lookup and a page pin in the
+         * kernel), copied into one buffer (one local iovec) */
+        CHECK(last_gather.count > 0);
+        CHECK(!last_gather.near);
+        CHECK(!last_gather.scattered);
     }
     pyprof_sampler_detach(sampler);
 }
