@@ -556,6 +556,9 @@ sleep_until(int64_t until_ns)
     }
 }
 
+/* Sampling rounds between two looks at whether the child exited. */
+#define REAP_EVERY 256
+
 /* Sample until a stop condition; fills the recording's info and the
  * number of deadlines dropped for being too late (*missed). */
 static void
@@ -580,8 +583,10 @@ sample_loop(pyprof_session_t *session, pyprof_recording_t *rec,
     info->start_unix_ns = realtime_ns();
     /* wake-ups within 1 us of the deadline, not the default 50 us */
     prctl(PR_SET_TIMERSLACK, 1UL, 0UL, 0UL, 0UL);
+    /* one clock read per round: after a sleep to an absolute deadline the
+     * time is at least that deadline, which is what the checks need */
+    int64_t now = start;
     while (!stop_requested) {
-        int64_t now = monotonic_ns();
         if (limit && now >= limit) {
             break;
         }
@@ -591,7 +596,11 @@ sample_loop(pyprof_session_t *session, pyprof_recording_t *rec,
         }
         int live = pyprof_session_sample(session);
         info->ticks_taken++;
-        if (child > 0 && !*child_exited) {
+        /* a child that exits fails its next sample (live drops to 0), so
+         * it is reaped then; the rounds between only keep a zombie from
+         * lasting (a waitpid a round is a syscall a sample) */
+        if (child > 0 && !*child_exited
+            && (live == 0 || info->ticks_taken % REAP_EVERY == 0)) {
             int status = reap(child, 0, child_exited);
             if (*child_exited) {
                 *child_status = status;
@@ -607,6 +616,7 @@ sample_loop(pyprof_session_t *session, pyprof_recording_t *rec,
         }
         if (next > now) {
             sleep_until(next);
+            now = next;
         }
     }
     int64_t end = monotonic_ns();

@@ -52,6 +52,13 @@ struct pyprof_recording {
     uint32_t count, capacity;
     int64_t samples;
     pyprof_recording_info_t info;
+    /* the stack last added and its nodes, root side first: a sample that
+     * shares its outer frames with the last one (a sampler's next sample
+     * of the same code, often all but the innermost line) starts below
+     * them instead of looking every level up again */
+    pyprof_frame_ref_t *last_frames;
+    uint32_t *last_nodes;
+    size_t last_n, last_cap;
 };
 
 static const void *
@@ -91,6 +98,8 @@ pyprof_recording_free(pyprof_recording_t *rec)
     pyprof_stats_free(rec->funcs);
     pyprof_calltree_free(&rec->index);
     free(rec->nodes);
+    free(rec->last_frames);
+    free(rec->last_nodes);
     free(rec);
 }
 
@@ -166,14 +175,49 @@ child_of(pyprof_recording_t *rec, uint32_t parent, uint32_t func,
     return id;
 }
 
+/* Room for a last stack of n frames; 0, or -1 (then none is kept). */
+static int
+reserve_last(pyprof_recording_t *rec, size_t n)
+{
+    if (n <= rec->last_cap) {
+        return 0;
+    }
+    size_t cap = rec->last_cap ? rec->last_cap : 64;
+    while (cap < n) {
+        cap *= 2;
+    }
+    pyprof_frame_ref_t *frames = realloc(rec->last_frames,
+                                         cap * sizeof(*frames));
+    if (frames != NULL) {
+        rec->last_frames = frames;
+    }
+    uint32_t *nodes = realloc(rec->last_nodes, cap * sizeof(*nodes));
+    if (nodes != NULL) {
+        rec->last_nodes = nodes;
+    }
+    if (frames == NULL || nodes == NULL) {
+        return -1;
+    }
+    rec->last_cap = cap;
+    return 0;
+}
+
 int
 pyprof_recording_add(pyprof_recording_t *rec,
                      const pyprof_frame_ref_t *frames, size_t n,
                      int64_t count)
 {
     size_t nfuncs = pyprof_stats_count(rec->funcs);
-    uint32_t node = 0;
-    for (size_t i = 0; i < n; i++) {
+    size_t same = 0;
+    while (same < n && same < rec->last_n
+           && frames[same].func == rec->last_frames[same].func
+           && frames[same].line == rec->last_frames[same].line) {
+        same++;
+    }
+    uint32_t node = same ? rec->last_nodes[same - 1] : 0;
+    int keep = reserve_last(rec, n) == 0;
+    rec->last_n = keep ? same : 0;
+    for (size_t i = same; i < n; i++) {
         if (frames[i].func >= nfuncs) {
             return -1;
         }
@@ -181,6 +225,14 @@ pyprof_recording_add(pyprof_recording_t *rec,
         if (node == PYPROF_NO_FUNCTION) {
             return -1;
         }
+        if (keep) {
+            rec->last_frames[i] = frames[i];
+            rec->last_nodes[i] = node;
+            rec->last_n = i + 1;
+        }
+    }
+    if (keep) {
+        rec->last_n = n;
     }
     if (count < 0 || count > SAMPLE_LIMIT - rec->samples) {
         return -1;
