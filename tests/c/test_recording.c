@@ -175,8 +175,60 @@ test_round_trip(void)
     pyprof_recording_free(rec);
 }
 
+/* Stacks that share outer frames with the one added before them (a
+ * sampler's usual case, taken from the last stack's nodes) make the same
+ * tree as the same stacks each added after an empty one (which leaves
+ * nothing to share): random stacks over 3 functions and 3 lines, 1 to 8
+ * deep. */
+static void
+test_shared_prefix_same_tree(void)
+{
+    pyprof_recording_t *shared = pyprof_recording_new();
+    pyprof_recording_t *fresh = pyprof_recording_new();
+    uint32_t funcs[3];
+    for (int f = 0; f < 3; f++) {
+        char name[8] = {'f', (char)('0' + f), 0};
+        funcs[f] = pyprof_recording_function(shared, "a.py", f, name);
+        CHECK(pyprof_recording_function(fresh, "a.py", f, name) == funcs[f]);
+    }
+    unsigned seed = 7;
+    pyprof_frame_ref_t stack[8];
+    size_t n = 0;
+    for (int i = 0; i < 5000; i++) {
+        seed = seed * 1103515245 + 12345;
+        /* keep a random part of the last stack, then new frames */
+        size_t keep = n ? (seed >> 8) % (n + 1) : 0;
+        size_t grow = 1 + (seed >> 12) % (8 - (keep < 7 ? keep : 7));
+        n = keep + grow > 8 ? 8 : keep + grow;
+        for (size_t k = keep; k < n; k++) {
+            seed = seed * 1103515245 + 12345;
+            stack[k] = (pyprof_frame_ref_t){funcs[(seed >> 8) % 3],
+                                            (int32_t)((seed >> 12) % 3)};
+        }
+        CHECK(pyprof_recording_add(shared, stack, n, 1) == 0);
+        CHECK(pyprof_recording_add(fresh, stack, 0, 0) == 0);
+        CHECK(pyprof_recording_add(fresh, stack, n, 1) == 0);
+    }
+    uint32_t count_shared, count_fresh;
+    const pyprof_sample_node_t *a = pyprof_recording_nodes(shared,
+                                                           &count_shared);
+    const pyprof_sample_node_t *b = pyprof_recording_nodes(fresh,
+                                                           &count_fresh);
+    CHECK(count_shared == count_fresh && count_shared > 100);
+    int same = count_shared == count_fresh;
+    for (uint32_t i = 0; same && i < count_shared; i++) {
+        same = a[i].parent == b[i].parent && a[i].func == b[i].func
+               && a[i].line == b[i].line && a[i].samples == b[i].samples;
+    }
+    CHECK(same);
+    CHECK(pyprof_recording_samples(shared) == 5000);
+    pyprof_recording_free(shared);
+    pyprof_recording_free(fresh);
+}
+
 void
 test_recording(void)
 {
+    test_shared_prefix_same_tree();
     test_round_trip();
 }
