@@ -23,6 +23,12 @@ Columns:
   taken        samples (py-spy: counts in its raw output; Austin: sample
                lines; pyprof: its summary) / rate x target elapsed
 
+--together attaches every tool (not plain) at once to one running target,
+for --short and then --seconds whole seconds: each tool's marg/1k comes
+from the same moments and the same load as the others' (on a shared
+machine the load changes more between two sequential runs than the tools
+differ), at the price of the tools competing for the CPUs; no slowdown.
+
 The machine this runs on may be shared: use few rounds and read ratios.
 """
 import argparse
@@ -66,30 +72,37 @@ def target_main(path, seconds):
           % (elapsed, time.process_time(), runs), file=sys.stderr)
 
 
-def tools(python, out):
+def tools(python, out, seconds=None):
     """{name: (rate, argv of the tool attaching to a pid)}; every tool
-    stops when its target exits."""
+    stops when its target exits, or after `seconds` (whole seconds: py-spy
+    and Austin take no fraction).  `out(name)` is the tool's output."""
     bindir = os.path.dirname(python)
     spy = os.path.join(bindir, "py-spy")
     austin = os.path.join(bindir, "austin")
     t = {"plain": (None, None)}
+    for_s = lambda *flag: [*flag, str(seconds)] if seconds else []
     if os.path.exists(spy):
         for hz in (100, 1000):
-            t["py-spy %d Hz" % hz] = (hz, lambda pid, hz=hz: [
+            name = "py-spy %d Hz" % hz
+            t[name] = (hz, lambda pid, hz=hz, name=name: [
                 spy, "record", "--nonblocking", "-r", str(hz), "-f", "raw",
-                "-o", out, "--pid", str(pid)])
+                *for_s("-d"), "-o", out(name), "--pid", str(pid)])
     if os.path.exists(austin):
         for us, label in ((1000, "1 ms"), (100, "100 us")):
-            t["austin %s" % label] = (1e6 / us, lambda pid, us=us: [
-                austin, "-i", "%dus" % us, "-o", out, "-p", str(pid)])
-    floor = build_floor(os.path.dirname(out))
+            name = "austin %s" % label
+            t[name] = (1e6 / us, lambda pid, us=us, name=name: [
+                austin, "-i", "%dus" % us, *for_s("-x"), "-o", out(name),
+                "-p", str(pid)])
+    floor = build_floor(os.path.dirname(out("floor")))
     for hz in (1000, 10000) if floor else ():
         t["floor %d Hz" % hz] = (hz, lambda pid, hz=hz: [
-            floor, str(pid), str(hz)])
+            floor, str(pid), str(hz)] + (["1", "2048", str(seconds)]
+                                         if seconds else []))
     for hz in (100, 1000, 10000):
-        t["pyprof %d Hz" % hz] = (hz, lambda pid, hz=hz: [
-            python, "-m", "pyprof", "record", "-r", str(hz), "-o", out,
-            "--pid", str(pid)])
+        name = "pyprof %d Hz" % hz
+        t[name] = (hz, lambda pid, hz=hz, name=name: [
+            python, "-m", "pyprof", "record", "-r", str(hz), *for_s("-d"),
+            "-o", out(name), "--pid", str(pid)])
     return t
 
 
@@ -170,6 +183,66 @@ def run_once(python, workload, seconds, tool, argv_of, out):
             "samples": count_samples(tool, out, stderr)}
 
 
+def run_together(python, workload, tables, out):
+    """The tools of tables["short"] = (seconds, table), then those of
+    tables["long"] (the same tools for more seconds), each set at once on one running
+    target: {tool: {"rate", "short"/"long": {"sampler_cpu", "seconds",
+    "samples"}}}.  The tools see the same moments and the same load."""
+    target = subprocess.Popen(
+        [python, os.path.abspath(__file__), "--target", workload,
+         "--seconds", "1e9"], stdin=subprocess.PIPE,
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    res = {}
+    try:
+        if target.stderr.readline().strip() != "READY":
+            return {}
+        target.stdin.write("go\n")
+        target.stdin.close()
+        time.sleep(ATTACH_SECONDS)
+        for length, (secs, table) in tables.items():
+            procs = {name: subprocess.Popen(
+                argv_of(target.pid), stdout=subprocess.DEVNULL,
+                stderr=subprocess.PIPE, text=True)
+                for name, (rate, argv_of) in table.items()}
+            for name, proc in procs.items():
+                stderr = proc.stderr.read()
+                _, status, usage = os.wait4(proc.pid, 0)
+                proc.stderr.close()
+                res.setdefault(name, {"rate": table[name][0]})[length] = {
+                    "sampler_cpu": usage.ru_utime + usage.ru_stime,
+                    "seconds": secs,
+                    "samples": count_samples(name, out(name), stderr)}
+    finally:
+        target.kill()
+        target.wait()
+    return res
+
+
+def print_together(results):
+    print("%-14s %-16s %8s %8s" % ("python/work", "tool", "marg/1k",
+                                   "taken"))
+    for key, cell in results.items():
+        marg = {}
+        for name, runs in cell.items():
+            ms = [m for m in (marginal(r) for r in runs) if m is not None]
+            taken = [r["long"]["samples"] / (r["rate"] * r["long"]["seconds"])
+                     for r in runs if r["long"].get("samples") is not None]
+            if ms:
+                marg[name] = statistics.median(ms)
+            print("%-14s %-16s %7.4fs %7.1f%%" % (
+                key, name, marg.get(name, float("nan")),
+                100 * statistics.median(taken) if taken else float("nan")))
+        for mine, other in VERSUS:
+            if mine in marg and other in marg and marg[other] > 0:
+                print("%-14s marginal CPU per sample, %s / %s: %.2f (rounds:"
+                      " %s)" % (key, mine, other, marg[mine] / marg[other],
+                                " ".join("%.2f" % (a / b) for a, b in zip(
+                                    [marginal(r) or float("nan")
+                                     for r in cell[mine]],
+                                    [marginal(r) or float("nan")
+                                     for r in cell[other]]))))
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--target", help=argparse.SUPPRESS)
@@ -184,6 +257,12 @@ def main(argv=None):
     ap.add_argument("--samplers", nargs="+", metavar="NAME",
                     help="only the tools whose name starts with one of these "
                          "(py-spy, austin, pyprof, floor; plain always runs)")
+    ap.add_argument("--together", action="store_true",
+                    help="attach every tool at once to one running target, "
+                         "for --short and --seconds rounded to whole seconds "
+                         "(at least 1 and 2; e.g. --short 1 --seconds 4): "
+                         "the same moments and load for all; no slowdown "
+                         "column")
     ap.add_argument("--json", metavar="FILE")
     args = ap.parse_args(argv)
     if args.target:
@@ -198,12 +277,30 @@ def main(argv=None):
             version = subprocess.run(
                 [py, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
                 capture_output=True, text=True).stdout.strip()
-            table = {name: tool for name, tool in tools(py, out).items()
+            secs = (max(1, round(args.short)),
+                    max(2, round(args.seconds))) if args.together else None
+            out_of = ((lambda name: out + "-" + name.replace(" ", "-"))
+                      if args.together else (lambda name: out))
+            table = {name: tool for name, tool in tools(
+                         py, out_of, secs and secs[1]).items()
                      if name == "plain" or not args.samplers
                      or any(name.startswith(p) for p in args.samplers)}
             for w in args.workloads:
                 cell = results.setdefault("%s %s" % (version, w), {})
                 for r in range(args.rounds):
+                    if args.together:
+                        res = run_together(py, w, {
+                            length: (length_secs, {n: t for n, t in tools(
+                                py, out_of, length_secs).items()
+                                if n in table and n != "plain"})
+                            for length, length_secs in zip(
+                                ("short", "long"), secs)}, out_of)
+                        for name, runs in res.items():
+                            cell.setdefault(name, []).append(runs)
+                            print("%s %s round %d %-14s %s" % (
+                                version, w, r, name, json.dumps(runs)),
+                                file=sys.stderr)
+                        continue
                     for name, (rate, argv_of) in table.items():
                         res = {}
                         for length, seconds in (("short", args.short),
@@ -216,7 +313,7 @@ def main(argv=None):
                               name, json.dumps(res)), file=sys.stderr)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    print_table(results)
+    (print_together if args.together else print_table)(results)
     if args.json:
         with open(args.json, "w") as f:
             json.dump(results, f, indent=1)
