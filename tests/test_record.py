@@ -398,6 +398,21 @@ def test_summary_of_one_sample(tmp_path):
         sib.kill()
         sib.wait()
 
+
+def test_a_clean_start_and_exit_are_not_errors(tmp_path):
+    """A child recorded at 10 kHz is sampled before its runtime is
+    initialized and while it finalizes at exit: those rounds are its start
+    and its exit, not failed samples (before, 3 of 10 such recordings
+    said "1 errors")."""
+    prog = write(tmp_path, "busy.py", "import time\nt = time.time()\n"
+                 "while time.time() - t < 0.2:\n    pass\n")
+    for _ in range(8):
+        proc = run_pyprof("record", "--rate", "10000", "-o",
+                          str(tmp_path / "busy.pyprof"), str(prog))
+        assert proc.returncode == 0, proc.stderr
+        assert summary(proc.stderr)["samples"] > 0, proc.stderr
+        assert ", 0 errors, " in proc.stderr, proc.stderr
+
 def test_table_and_exit_status(tmp_path):
     prog = write(tmp_path, "exit3.py", SPLIT.replace(
         "main(float", "main(0.5) if 0 else None\nmain(float") +

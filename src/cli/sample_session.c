@@ -34,6 +34,9 @@ typedef struct {
     size_t func_cap;
     pyprof_ptrmap_t threads;    /* thread id + 1 -> recording index */
     char command[160];
+    int64_t failing;            /* the last rounds' failures in a row that
+                                   an exit looks like (see exit_shaped) */
+    int sampled;                /* a sample of it has been read */
 } target_t;
 
 typedef struct {
@@ -361,6 +364,18 @@ on_thread(void *ctx, const pyprof_thread_sample_t *thread)
  * pyprof_session_sample). */
 #define SAMPLE_ATTEMPTS 5
 
+/* Whether a failed sample is what a target that is exiting gives: its
+ * interpreter finalized (or its runtime torn down under the reader), its
+ * stacks unwinding while read, or the process gone.  A run of these that
+ * ends in the target's exit is the exit, not errors; a permission or
+ * version error stays an error. */
+static int
+exit_shaped(int rc)
+{
+    return rc == PYPROF_SAMPLER_NOT_READY || rc == PYPROF_SAMPLER_GONE
+           || rc == PYPROF_SAMPLER_INCONSISTENT;
+}
+
 /* Add the buffered stacks of one sample to the recording. */
 static void
 commit(pyprof_session_t *session)
@@ -407,10 +422,17 @@ pyprof_session_sample(pyprof_session_t *session)
         }
         if (rc == 0) {
             commit(session);
+            target->failing = 0;
+            target->sampled = 1;
             live++;
             continue;
         }
-        session->errors++;
+        /* a child starting (its runtime not initialized yet) is not a
+         * failed sample either */
+        if (rc != PYPROF_SAMPLER_NOT_READY || target->sampled) {
+            session->errors++;
+            target->failing = exit_shaped(rc) ? target->failing + 1 : 0;
+        }
         snprintf(session->last_error, sizeof(session->last_error), "%s",
                  rc == PYPROF_SAMPLER_NO_MEMORY
                      ? "out of memory"
@@ -418,7 +440,9 @@ pyprof_session_sample(pyprof_session_t *session)
         if (rc == PYPROF_SAMPLER_GONE || !alive(target->pid)) {
             pyprof_sampler_detach(target->sampler);
             target->sampler = NULL;
-            session->errors--;  /* an exit is not a failed sample */
+            /* an exit is not a failed sample, nor are the rounds just
+             * before it that found the interpreter finalizing */
+            session->errors -= target->failing;
         }
         else {
             live++;
