@@ -76,6 +76,34 @@ pyprof_clock_ticks(const pyprof_clock_t *clock)
     return pyprof_clock_read_ns(clock->id);
 }
 
+/* Whether pyprof_clock_ticks_straight reads `clock`: it reads the
+ * time-stamp counter where the machine has one (so only a clock that uses
+ * it qualifies), the clock itself elsewhere.  A hook's common case is
+ * compiled for such a clock and taken only when this holds. */
+static inline int
+pyprof_clock_is_straight(const pyprof_clock_t *clock)
+{
+#if PYPROF_HAVE_TSC
+    return clock->use_tsc;
+#else
+    (void)clock;
+    return 1;
+#endif
+}
+
+/* pyprof_clock_ticks for a clock pyprof_clock_is_straight accepts, with
+ * no test of the source: one rdtsc on x86-64. */
+static inline pyprof_ticks_t
+pyprof_clock_ticks_straight(const pyprof_clock_t *clock)
+{
+#if PYPROF_HAVE_TSC
+    (void)clock;
+    return (pyprof_ticks_t)__rdtsc();
+#else
+    return pyprof_clock_ticks(clock);
+#endif
+}
+
 /* Nanoseconds per tick, measured since init (waits up to a millisecond
  * when less time than that has passed, for a precise rate). */
 double pyprof_clock_ns_per_tick(const pyprof_clock_t *clock);

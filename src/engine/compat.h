@@ -332,6 +332,33 @@ pyprof_long_as_compact_int(PyObject *value, int *out)
     return 0;
 }
 
+/* 1 and *out = the value when `value` is an exact positive int of one
+ * digit (1 to 2**30 - 1: every line number sys.monitoring hands a LINE
+ * callback), else 0; never fails.  From 3.12 one test of the tag (sign
+ * 0, one digit; the small-int bit 3.14 added masked out); below, always
+ * 0. */
+static inline int
+pyprof_long_as_line(PyObject *value, int *out)
+{
+#if PY_VERSION_HEX >= 0x030C0000
+    const PyLongObject *v = (const PyLongObject *)value;
+    if (PyLong_CheckExact(value)
+        && (v->long_value.lv_tag & ~(uintptr_t)4)
+               == ((uintptr_t)1 << _PyLong_NON_SIZE_BITS)) {
+        *out = (int)v->long_value.ob_digit[0];
+        return 1;
+    }
+#endif
+    (void)value;
+    (void)out;
+    return 0;
+}
+
+/* Ints up to this are the interpreter's cached small ints (3.12-3.15:
+ * -5 to at least 256), never allocated for an event: an event's int of
+ * at most this need not be disowned (alloc_hook.h). */
+#define PYPROF_CACHED_INT_MAX 256
+
 /* A Python int as a C int (-1 with an exception set on overflow).  From
  * 3.12 an exact int of at most 30 bits (every line number and offset
  * sys.monitoring hands a callback) is read inline: a LINE event is

@@ -13,6 +13,8 @@
 #include "../engine/compat.h"
 
 pyprof_lines_t *pyprof_lines_active = NULL;
+__attribute__((visibility("hidden"))) pyprof_lines_t *pyprof_lines_straight =
+    NULL;
 _Thread_local lines_tls_t pyprof_lines_tls[LINES_TLS_SLOTS]
     __attribute__((tls_model("initial-exec")));
 
@@ -825,6 +827,18 @@ pyprof_lines_unmatched_function(const pyprof_lines_t *lines, size_t i)
 
 /* ---- enable / disable --------------------------------------------------- */
 
+/* Recompute pyprof_lines_straight after the engines recording changed. */
+static void
+update_straight(void)
+{
+    pyprof_lines_t *only = pyprof_lines_active;
+    pyprof_lines_straight =
+        only != NULL && only->next_enabled == NULL && !only->has_consumer
+                && pyprof_clock_is_straight(&only->clock)
+            ? only
+            : NULL;
+}
+
 int
 pyprof_lines_enable(pyprof_lines_t *lines)
 {
@@ -855,6 +869,7 @@ pyprof_lines_enable(pyprof_lines_t *lines)
         *link = lines;
     }
     lines->enabled = 1;
+    update_straight();
     return 0;
 }
 
@@ -870,6 +885,7 @@ unlink_enabled(pyprof_lines_t *lines)
         }
     }
     lines->next_enabled = NULL;
+    update_straight();
 }
 
 /* Charge every open frame of every thread up to now and empty the

@@ -34,6 +34,12 @@ typedef struct {
     pyprof_ticks_t start;   /* when that line's interval began */
     pyprof_ticks_t nested;  /* time of same-function frames inside it */
     pyprof_ticks_t gross;   /* all the time this frame charged */
+    /* funcs[fn]'s line table, copied at enter so a line event reaches it
+     * without the function table (whose arrays never move) */
+    uint64_t *hits;
+    pyprof_ticks_t *ticks;
+    int first_line;
+    unsigned nlines;
 } lines_frame_t;
 
 typedef struct lines_thread {
@@ -103,6 +109,14 @@ struct pyprof_lines {
  * process-wide and carry no engine pointer.  Protected by the GIL. */
 extern pyprof_lines_t *pyprof_lines_active;
 
+/* The engine whose LINE events go the straight way (lines_monitoring.c's
+ * on_line): the only one recording, with no consumer (not pyprof memory)
+ * and a clock pyprof_clock_ticks_straight reads; else NULL.  Kept by
+ * lines_engine.c whenever an engine starts or stops recording.  Hidden:
+ * the hook reaches it without a GOT load.  Protected by the GIL. */
+extern __attribute__((visibility("hidden"))) pyprof_lines_t
+    *pyprof_lines_straight;
+
 #define LINES_FOR_EACH_ENABLED(var)                                        \
     for (pyprof_lines_t *var = pyprof_lines_active; var != NULL;          \
          var = var->next_enabled)
@@ -143,13 +157,20 @@ int pyprof_lines_backend_join(pyprof_lines_t *lines);
 void pyprof_lines_backend_stop(pyprof_lines_t *lines);
 int pyprof_lines_backend_watch(pyprof_lines_t *lines, PyObject *code);
 
+/* The calling thread's slot for `lines`: its stack is slot->thread when
+ * slot->epoch is lines->epoch (never NULL then), else not attached. */
+static inline const lines_tls_t *
+lines_tls_slot(const pyprof_lines_t *lines)
+{
+    return &pyprof_lines_tls[lines->epoch % LINES_TLS_SLOTS];
+}
+
 /* The calling thread's stack for `lines` if it has one already, else NULL
  * (nothing attached, nothing allocated). */
 static inline lines_thread_t *
 lines_thread_known(const pyprof_lines_t *lines)
 {
-    const lines_tls_t *slot =
-        &pyprof_lines_tls[lines->epoch % LINES_TLS_SLOTS];
+    const lines_tls_t *slot = lines_tls_slot(lines);
     return slot->epoch == lines->epoch ? slot->thread : NULL;
 }
 
@@ -179,11 +200,10 @@ lines_charge_as(pyprof_lines_t *lines, lines_frame_t *frame,
                 pyprof_ticks_t now, int consumer)
 {
     if (frame->line >= 0) {
-        lines_func_t *func = &lines->funcs[frame->fn];
         pyprof_ticks_t gross = now - frame->start;
-        unsigned idx = (unsigned)(frame->line - func->first_line);
-        if (idx < (unsigned)func->nlines) {
-            func->ticks[idx] += gross - frame->nested;
+        unsigned idx = (unsigned)(frame->line - frame->first_line);
+        if (idx < frame->nlines) {
+            frame->ticks[idx] += gross - frame->nested;
         }
         frame->gross += gross;
         if (consumer) {
@@ -201,11 +221,12 @@ lines_charge(pyprof_lines_t *lines, lines_frame_t *frame, pyprof_ticks_t now)
 }
 
 /* A line event for `key` in the calling thread at line `line`.  Ignored
- * unless key is the thread's top selected frame.  `consumer` as for
- * lines_charge_as. */
+ * unless key is the thread's top selected frame.  `straight`: the
+ * engine is pyprof_lines_straight (no consumer, a straight clock), a
+ * constant 1 from the straight hook, which then tests neither; else 0. */
 static inline __attribute__((always_inline)) void
 lines_on_line_as(pyprof_lines_t *lines, lines_thread_t *thread,
-                 const void *key, int line, int consumer)
+                 const void *key, int line, int straight)
 {
     if (thread->depth == 0) {
         return;
@@ -214,12 +235,14 @@ lines_on_line_as(pyprof_lines_t *lines, lines_thread_t *thread,
     if (top->key != key) {
         return;
     }
-    pyprof_ticks_t now = pyprof_clock_ticks(&lines->clock);
+    int consumer = straight ? 0 : lines->has_consumer;
+    pyprof_ticks_t now = straight
+                             ? pyprof_clock_ticks_straight(&lines->clock)
+                             : pyprof_clock_ticks(&lines->clock);
     lines_charge_as(lines, top, now, consumer);
-    lines_func_t *func = &lines->funcs[top->fn];
-    unsigned idx = (unsigned)(line - func->first_line);
-    if (idx < (unsigned)func->nlines) {
-        func->hits[idx]++;
+    unsigned idx = (unsigned)(line - top->first_line);
+    if (idx < top->nlines) {
+        top->hits[idx]++;
     }
     top->line = line;
     if (consumer) {
@@ -232,7 +255,7 @@ static inline void
 lines_on_line(pyprof_lines_t *lines, lines_thread_t *thread, const void *key,
               int line)
 {
-    lines_on_line_as(lines, thread, key, line, lines->has_consumer);
+    lines_on_line_as(lines, thread, key, line, 0);
 }
 
 /* A selected frame `key` of function `fn` starts (line -1) or resumes at
@@ -249,6 +272,11 @@ lines_on_enter(pyprof_lines_t *lines, lines_thread_t *thread,
     lines_frame_t *frame = &thread->frames[thread->depth++];
     frame->key = key;
     frame->fn = fn;
+    const lines_func_t *func = &lines->funcs[fn];
+    frame->hits = func->hits;
+    frame->ticks = func->ticks;
+    frame->first_line = func->first_line;
+    frame->nlines = (unsigned)func->nlines;
     frame->line = line;
     frame->nested = 0;
     frame->gross = 0;

@@ -253,23 +253,27 @@ static PyObject *on_line_any(PyObject *, PyObject *const *, Py_ssize_t)
 EVENT_CALLBACK(on_line_any, 1)
 EVENT_CALLBACK(on_jump, 2)
 
-/* LINE, the event that fires most: the common case straight.  One engine
- * recording, none of whose lines anyone listens to (pyprof lines, a lone
- * LineProfiler; not pyprof memory, whose consumer allocates), a thread it
- * already knows and a line number that is a small int: nothing here can
- * allocate or fail, so it needs no allocation bracket, and the line's int
- * is disowned as on_line_any does.  Anything else goes to on_line_any. */
+/* LINE, the event that fires most: the common case straight.  The
+ * engine is pyprof_lines_straight (the only one recording, none of whose
+ * lines anyone listens to -- pyprof lines, a lone LineProfiler; not
+ * pyprof memory, whose consumer allocates -- with a clock read by one
+ * rdtsc), the thread is one it knows already and the line number a
+ * positive one-digit int: nothing here can allocate or fail, so it needs
+ * no allocation bracket, and the line's int is disowned as on_line_any
+ * does (unless it is a cached small int, which nobody allocated).  Each
+ * of those tests is one compare; anything else goes to on_line_any. */
 static PyObject *
 on_line(PyObject *unused, PyObject *const *args, Py_ssize_t nargs)
 {
-    pyprof_lines_t *lines = pyprof_lines_active;
-    if (nargs >= 2 && lines != NULL && lines->next_enabled == NULL
-        && !lines->has_consumer) {
-        lines_thread_t *thread = lines_thread_known(lines);
-        int line;
-        if (thread != NULL && pyprof_long_as_compact_int(args[1], &line)) {
-            pyprof_alloc_disown(args[1], 0);
-            lines_on_line_as(lines, thread, args[0], line, 0);
+    pyprof_lines_t *lines = pyprof_lines_straight;
+    int line;
+    if (lines != NULL && nargs >= 2 && pyprof_long_as_line(args[1], &line)) {
+        const lines_tls_t *slot = lines_tls_slot(lines);
+        if (slot->epoch == lines->epoch) {
+            if (line > PYPROF_CACHED_INT_MAX) {
+                pyprof_alloc_disown(args[1], 0);
+            }
+            lines_on_line_as(lines, slot->thread, args[0], line, 1);
             Py_RETURN_NONE;
         }
     }
