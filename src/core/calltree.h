@@ -35,6 +35,14 @@ typedef struct {
     pyprof_ticks_t tottime;     /* time in the function itself */
     pyprof_ticks_t cumtime;     /* time including callees, every call;
                                    both in the owner's clock ticks */
+    /* Guesses of the owner's hot path, so that most calls find their
+     * node without a probe of the table; NULL keys until learnt.
+     * guess_key[0] / guess_child[0]: the child last entered first from a
+     * call along this path; [1]: the sibling (same parent) last entered
+     * right after this node.  A guess is only ever a real child of the
+     * parent it is looked up for, so a stale one just misses. */
+    const void *guess_key[2];
+    pyprof_node_id_t guess_child[2];
 } pyprof_node_t;
 
 typedef struct {

@@ -18,6 +18,7 @@
 
 PYPROF_HOT_INTERNAL pyprof_profiler_t *pyprof_active[PYPROF_MAX_ACTIVE];
 PYPROF_HOT_INTERNAL int pyprof_nactive = 0;
+PYPROF_HOT_INTERNAL pyprof_profiler_t *pyprof_straight = NULL;
 PYPROF_HOT_INTERNAL _Thread_local pyprof_tls_t pyprof_tls[PYPROF_MAX_ACTIVE]
     __attribute__((tls_model("initial-exec")));
 
@@ -165,6 +166,17 @@ pyprof_profiler_free(pyprof_profiler_t *prof)
     PyMem_RawFree(prof);
 }
 
+/* Recompute pyprof_straight after the profilers recording changed. */
+static void
+update_straight(void)
+{
+    pyprof_straight = pyprof_nactive == 1
+                              && pyprof_clock_is_straight(
+                                  &pyprof_active[0]->clock)
+                          ? pyprof_active[0]
+                          : NULL;
+}
+
 /* A TLS slot no recording profiler holds, `prof`'s previous one first
  * (its threads' stacks are still cached there); -1 when all are taken. */
 static int
@@ -221,6 +233,7 @@ pyprof_profiler_enable(pyprof_profiler_t *prof)
     }
     prof->slot = slot;
     pyprof_active[pyprof_nactive++] = prof;
+    update_straight();
     prof->enabled = 1;
     return 0;
 }
@@ -264,6 +277,7 @@ pyprof_profiler_disable(pyprof_profiler_t *prof)
         pyprof_active[i] = pyprof_active[i + 1];
     }
     pyprof_nactive--;
+    update_straight();
     if (pyprof_nactive == 0 && tracer_running) {
         pyprof_tracer_stop();
         tracer_running = 0;
@@ -509,6 +523,33 @@ pyprof_profiler_new_path(pyprof_profiler_t *prof, pyprof_node_id_t parent,
                                                 (uint32_t)func);
     if (node == PYPROF_ROOT_NODE) {
         prof->out_of_memory = 1;
+    }
+    return node;
+}
+
+pyprof_node_id_t
+pyprof_profiler_find_child(pyprof_profiler_t *prof, pyprof_frame_t *top,
+                           const void *key, PyObject *callable,
+                           PyObject *self_arg)
+{
+    /* The guess that missed: of the child entered last, or of the frame's
+     * own node for its first call (pyprof_on_enter_as). */
+    pyprof_node_id_t parent = top->node;
+    int after = top->cached_key != NULL;
+    pyprof_node_id_t from = after ? top->cached_child : parent;
+    pyprof_node_id_t node = pyprof_calltree_find(&prof->tree, parent, key);
+    if (node == PYPROF_ROOT_NODE) {
+        node = pyprof_profiler_new_path(prof, parent, key, callable,
+                                        self_arg);
+        if (node == PYPROF_ROOT_NODE) {
+            return node;
+        }
+    }
+    /* new_path may have moved the nodes (and run Python code): by id. */
+    if (from < prof->tree.count) {
+        pyprof_node_t *guesser = &prof->tree.nodes[from];
+        guesser->guess_key[after] = key;
+        guesser->guess_child[after] = node;
     }
     return node;
 }

@@ -94,6 +94,13 @@ extern PYPROF_HOT_INTERNAL pyprof_profiler_t
     *pyprof_active[PYPROF_MAX_ACTIVE];
 extern PYPROF_HOT_INTERNAL int pyprof_nactive;
 
+/* The profiler whose events go the straight way: the only one recording,
+ * with a clock pyprof_clock_ticks_straight reads (one rdtsc; not a CPU
+ * clock or a timer function); else NULL, and the hooks hand each event
+ * to every profiler in pyprof_active.  Kept by profiler.c at every
+ * enable and disable.  Protected by the GIL. */
+extern PYPROF_HOT_INTERNAL pyprof_profiler_t *pyprof_straight;
+
 /* The calling thread's shadow stack for profiler `epoch`, one slot per
  * profiler recording.  Thread-local by nature; the epoch check comes
  * first so a stale pointer left by a freed profiler is never
@@ -119,6 +126,10 @@ pyprof_profiler_new_path(pyprof_profiler_t *prof, pyprof_node_id_t parent,
                          PyObject *self_arg);
 PYPROF_HOT_INTERNAL __attribute__((cold)) int
 pyprof_thread_grow(pyprof_profiler_t *prof, pyprof_thread_t *thread);
+PYPROF_HOT_INTERNAL __attribute__((cold)) pyprof_node_id_t
+pyprof_profiler_find_child(pyprof_profiler_t *prof, pyprof_frame_t *top,
+                           const void *key, PyObject *callable,
+                           PyObject *self_arg);
 PYPROF_HOT_INTERNAL __attribute__((cold)) void
 pyprof_thread_unwind_to(pyprof_profiler_t *prof, pyprof_thread_t *thread,
                         const void *key, pyprof_ticks_t now);
@@ -138,7 +149,12 @@ pyprof_key_is_c(const void *key)
     return ((uintptr_t)key & 1u) != 0;
 }
 
-static inline pyprof_thread_t *
+/* What the hooks inline: always, whatever the compiler's own weighing
+ * (GCC 16 keeps a two-caller pyprof_on_enter out of line, a call and
+ * four saved registers per event). */
+#define PYPROF_HOT_INLINE static inline __attribute__((always_inline))
+
+PYPROF_HOT_INLINE pyprof_thread_t *
 pyprof_thread_current(pyprof_profiler_t *prof)
 {
     pyprof_tls_t *tls = &pyprof_tls[prof->slot];
@@ -148,13 +164,28 @@ pyprof_thread_current(pyprof_profiler_t *prof)
     return pyprof_thread_attach(prof);
 }
 
+/* The clock read of an event: `straight` is 1 when prof is
+ * pyprof_straight (a constant from the straight hooks: no test of the
+ * clock's source), else 0. */
+PYPROF_HOT_INLINE pyprof_ticks_t
+pyprof_event_ticks(pyprof_profiler_t *prof, int straight)
+{
+    return straight ? pyprof_clock_ticks_straight(&prof->clock)
+                    : pyprof_clock_ticks(&prof->clock);
+}
+
 /* A call of the function `key` begins.  `callable` (a code object, a
  * PyCFunction or a method descriptor, borrowed) and `self_arg` (the
  * descriptor's self, or NULL) are only looked at the first time this call
- * path is seen. */
-static inline void
-pyprof_on_enter(pyprof_profiler_t *prof, pyprof_thread_t *thread,
-                const void *key, PyObject *callable, PyObject *self_arg)
+ * path is seen.  The child node comes from the frame's last child (a
+ * call repeated, a recursion), else from the guess of the node entered
+ * before it (or of the frame's own node, for its first call): a loop
+ * calling the same functions in turn finds each without a probe of the
+ * table; only a miss goes out of line. */
+PYPROF_HOT_INLINE void
+pyprof_on_enter_as(pyprof_profiler_t *prof, pyprof_thread_t *thread,
+                   const void *key, PyObject *callable, PyObject *self_arg,
+                   int straight)
 {
     pyprof_frame_t *top = &thread->frames[thread->depth - 1];
     pyprof_node_id_t node;
@@ -162,10 +193,15 @@ pyprof_on_enter(pyprof_profiler_t *prof, pyprof_thread_t *thread,
         node = top->cached_child;
     }
     else {
-        node = pyprof_calltree_find(&prof->tree, top->node, key);
-        if (node == PYPROF_ROOT_NODE) {
-            node = pyprof_profiler_new_path(prof, top->node, key, callable,
-                                            self_arg);
+        int after = top->cached_key != NULL;
+        const pyprof_node_t *from =
+            &prof->tree.nodes[after ? top->cached_child : top->node];
+        if (from->guess_key[after] == key) {
+            node = from->guess_child[after];
+        }
+        else {
+            node = pyprof_profiler_find_child(prof, top, key, callable,
+                                              self_arg);
             if (node == PYPROF_ROOT_NODE) {
                 return;
             }
@@ -183,11 +219,18 @@ pyprof_on_enter(pyprof_profiler_t *prof, pyprof_thread_t *thread,
     frame->cached_key = NULL;
     frame->children = 0;
     /* Read last, so the bookkeeping above is charged to the caller. */
-    frame->start = pyprof_clock_ticks(&prof->clock);
+    frame->start = pyprof_event_ticks(prof, straight);
+}
+
+static inline void
+pyprof_on_enter(pyprof_profiler_t *prof, pyprof_thread_t *thread,
+                const void *key, PyObject *callable, PyObject *self_arg)
+{
+    pyprof_on_enter_as(prof, thread, key, callable, self_arg, 0);
 }
 
 /* Close the top frame at time `now`. */
-static inline void
+PYPROF_HOT_INLINE void
 pyprof_close_top(pyprof_profiler_t *prof, pyprof_thread_t *thread,
                  pyprof_ticks_t now)
 {
@@ -200,13 +243,14 @@ pyprof_close_top(pyprof_profiler_t *prof, pyprof_thread_t *thread,
     thread->frames[thread->depth - 1].children += elapsed;
 }
 
-/* A call of the function `key` ends (returned, raised, or yielded). */
-static inline void
-pyprof_on_exit(pyprof_profiler_t *prof, pyprof_thread_t *thread,
-               const void *key)
+/* A call of the function `key` ends (returned, raised, or yielded).
+ * `straight` as for pyprof_on_enter_as. */
+PYPROF_HOT_INLINE void
+pyprof_on_exit_as(pyprof_profiler_t *prof, pyprof_thread_t *thread,
+                  const void *key, int straight)
 {
     /* Read first, so the bookkeeping below is charged to the caller. */
-    pyprof_ticks_t now = pyprof_clock_ticks(&prof->clock);
+    pyprof_ticks_t now = pyprof_event_ticks(prof, straight);
     if (thread->depth <= 1) {
         return; /* a frame that began before the profiler was enabled */
     }
@@ -216,6 +260,13 @@ pyprof_on_exit(pyprof_profiler_t *prof, pyprof_thread_t *thread,
         return;
     }
     pyprof_close_top(prof, thread, now);
+}
+
+static inline void
+pyprof_on_exit(pyprof_profiler_t *prof, pyprof_thread_t *thread,
+               const void *key)
+{
+    pyprof_on_exit_as(prof, thread, key, 0);
 }
 
 /* Backends (tracer_legacy.c below 3.12, tracer_monitoring.c from 3.12),

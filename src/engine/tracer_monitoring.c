@@ -24,18 +24,19 @@ static PyObject *missing_arg = NULL;
  * GIL. */
 static int tracer_tool_id = -1;
 
-/* Each callback hands its event to every profiler recording.  One is the
- * common case (pyprof run, a lone Profile): it is called straight, and
- * the loop over several (X_all) is a function of its own, so the
- * callback's own code holds no loop state (fewer registers saved per
- * event). */
+/* Each callback hands its event to every profiler recording.  The common
+ * case (pyprof run, a lone Profile on the wall clock: pyprof_straight) is
+ * compiled straight, `straight` a constant 1: no loop, no test of the
+ * clock's source; anything else goes through the loop (X_all), a function
+ * of its own, so the callback's own code holds no loop state (fewer
+ * registers saved per event). */
 
-static inline void
-py_start_one(pyprof_profiler_t *prof, PyObject *code)
+static inline __attribute__((always_inline)) void
+py_start_one(pyprof_profiler_t *prof, PyObject *code, int straight)
 {
     pyprof_thread_t *thread = pyprof_thread_current(prof);
     if (thread != NULL) {
-        pyprof_on_enter(prof, thread, code, code, NULL);
+        pyprof_on_enter_as(prof, thread, code, code, NULL, straight);
     }
 }
 
@@ -43,7 +44,7 @@ static PYPROF_SLOW_PATH PyObject *
 py_start_all(PyObject *code)
 {
     for (int i = 0; i < pyprof_nactive; i++) {
-        py_start_one(pyprof_active[i], code);
+        py_start_one(pyprof_active[i], code, 0);
     }
     Py_RETURN_NONE;
 }
@@ -54,19 +55,20 @@ on_py_start(PyObject *unused, PyObject *const *args, Py_ssize_t nargs)
     if (nargs < 1) {
         Py_RETURN_NONE;
     }
-    if (pyprof_nactive != 1) {
+    pyprof_profiler_t *prof = pyprof_straight;
+    if (prof == NULL) {
         return py_start_all(args[0]);
     }
-    py_start_one(pyprof_active[0], args[0]);
+    py_start_one(prof, args[0], 1);
     Py_RETURN_NONE;
 }
 
-static inline void
-py_return_one(pyprof_profiler_t *prof, PyObject *code)
+static inline __attribute__((always_inline)) void
+py_return_one(pyprof_profiler_t *prof, PyObject *code, int straight)
 {
     pyprof_thread_t *thread = pyprof_thread_current(prof);
     if (thread != NULL) {
-        pyprof_on_exit(prof, thread, code);
+        pyprof_on_exit_as(prof, thread, code, straight);
     }
 }
 
@@ -74,7 +76,7 @@ static PYPROF_SLOW_PATH PyObject *
 py_return_all(PyObject *code)
 {
     for (int i = 0; i < pyprof_nactive; i++) {
-        py_return_one(pyprof_active[i], code);
+        py_return_one(pyprof_active[i], code, 0);
     }
     Py_RETURN_NONE;
 }
@@ -85,10 +87,11 @@ on_py_return(PyObject *unused, PyObject *const *args, Py_ssize_t nargs)
     if (nargs < 1) {
         Py_RETURN_NONE;
     }
-    if (pyprof_nactive != 1) {
+    pyprof_profiler_t *prof = pyprof_straight;
+    if (prof == NULL) {
         return py_return_all(args[0]);
     }
-    py_return_one(pyprof_active[0], args[0]);
+    py_return_one(prof, args[0], 1);
     Py_RETURN_NONE;
 }
 
@@ -118,14 +121,14 @@ c_callable_key(PyObject *callable, PyObject *arg0, PyObject **self_arg)
     return NULL;
 }
 
-static inline void
+static inline __attribute__((always_inline)) void
 call_one(pyprof_profiler_t *prof, const void *key, PyObject *callable,
-         PyObject *self_arg)
+         PyObject *self_arg, int straight)
 {
     pyprof_thread_t *thread = prof->builtins ? pyprof_thread_current(prof)
                                              : NULL;
     if (thread != NULL) {
-        pyprof_on_enter(prof, thread, key, callable, self_arg);
+        pyprof_on_enter_as(prof, thread, key, callable, self_arg, straight);
     }
 }
 
@@ -133,7 +136,7 @@ static PYPROF_SLOW_PATH PyObject *
 call_all(const void *key, PyObject *callable, PyObject *self_arg)
 {
     for (int i = 0; i < pyprof_nactive; i++) {
-        call_one(pyprof_active[i], key, callable, self_arg);
+        call_one(pyprof_active[i], key, callable, self_arg, 0);
     }
     Py_RETURN_NONE;
 }
@@ -147,20 +150,21 @@ on_call(PyObject *unused, PyObject *const *args, Py_ssize_t nargs)
     if (key == NULL) {
         Py_RETURN_NONE;
     }
-    if (pyprof_nactive != 1) {
+    pyprof_profiler_t *prof = pyprof_straight;
+    if (prof == NULL) {
         return call_all(key, args[2], self_arg);
     }
-    call_one(pyprof_active[0], key, args[2], self_arg);
+    call_one(prof, key, args[2], self_arg, 1);
     Py_RETURN_NONE;
 }
 
-static inline void
-c_return_one(pyprof_profiler_t *prof, const void *key)
+static inline __attribute__((always_inline)) void
+c_return_one(pyprof_profiler_t *prof, const void *key, int straight)
 {
     pyprof_thread_t *thread = prof->builtins ? pyprof_thread_current(prof)
                                              : NULL;
     if (thread != NULL) {
-        pyprof_on_exit(prof, thread, key);
+        pyprof_on_exit_as(prof, thread, key, straight);
     }
 }
 
@@ -168,7 +172,7 @@ static PYPROF_SLOW_PATH PyObject *
 c_return_all(const void *key)
 {
     for (int i = 0; i < pyprof_nactive; i++) {
-        c_return_one(pyprof_active[i], key);
+        c_return_one(pyprof_active[i], key, 0);
     }
     Py_RETURN_NONE;
 }
@@ -182,10 +186,11 @@ on_c_return(PyObject *unused, PyObject *const *args, Py_ssize_t nargs)
     if (key == NULL) {
         Py_RETURN_NONE;
     }
-    if (pyprof_nactive != 1) {
+    pyprof_profiler_t *prof = pyprof_straight;
+    if (prof == NULL) {
         return c_return_all(key);
     }
-    c_return_one(pyprof_active[0], key);
+    c_return_one(prof, key, 1);
     Py_RETURN_NONE;
 }
 
