@@ -192,21 +192,32 @@ def test_dump_text_is_innermost_last(target):
     assert len(gil_lines) == 1 and '"spinner"' in gil_lines[0]
 
 
-@pytest.mark.parametrize("version", ["3.10", "3.11", "3.12", "3.13", "3.14"])
-def test_dump_agrees_with_py_spy(version):
+def py_spy_for(version):
+    """py-spy's path, after skipping a version with no CPython here."""
     py_spy = shutil.which("py-spy") or os.path.join(
         os.path.dirname(sys.executable), "py-spy")
     if not os.path.exists(py_spy):
         pytest.fail("py-spy is a test dependency (TEST_DEPS): not installed")
     if version not in PYENV and version < "3.14":
         pytest.skip(f"no CPython {version} under pyenv")
+    return py_spy
+
+
+def py_spy_dump(py_spy, pid):
+    """`py-spy dump --nonblocking --json` of pid: its list of threads."""
+    return json.loads(subprocess.run(
+        [py_spy, "dump", "--nonblocking", "--json", "--pid", str(pid)],
+        capture_output=True, text=True, check=True, timeout=60,
+        env=PLAIN_ENV).stdout)
+
+
+@pytest.mark.parametrize("version", ["3.10", "3.11", "3.12", "3.13", "3.14"])
+def test_dump_agrees_with_py_spy(version):
+    py_spy = py_spy_for(version)
     t = Target(version)
     try:
         ours, _ = dump_json(t.pid)
-        theirs = json.loads(subprocess.run(
-            [py_spy, "dump", "--nonblocking", "--json", "--pid", str(t.pid)],
-            capture_output=True, text=True, check=True, timeout=60,
-            env=PLAIN_ENV).stdout)
+        theirs = py_spy_dump(py_spy, t.pid)
     finally:
         t.close()
     # keyed by pthread id: py-spy leaves os_thread_id empty on 3.10

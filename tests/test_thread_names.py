@@ -10,14 +10,12 @@ names, printed after one thread was renamed), the kernel's
 """
 import json
 import os
-import shutil
-import subprocess
-import sys
 
 import pytest
 
 from conftest import PROGRAMS, run_pyprof
-from test_dump import PLAIN_ENV, PYENV, SID, VERSIONS, Target, comm
+from test_dump import (PYENV, SID, VERSIONS, Target, comm,
+                       py_spy_dump, py_spy_for)
 
 TARGET = os.path.join(PROGRAMS, "named_threads.py")
 
@@ -85,20 +83,12 @@ def test_record_names_threads_as_threading_does(named, tmp_path):
 
 @pytest.mark.parametrize("version", ["3.10", "3.11", "3.12", "3.13", "3.14"])
 def test_dump_names_agree_with_py_spy(version):
-    py_spy = shutil.which("py-spy") or os.path.join(
-        os.path.dirname(sys.executable), "py-spy")
-    if not os.path.exists(py_spy):
-        pytest.fail("py-spy is a test dependency (TEST_DEPS): not installed")
-    if version not in PYENV and version < "3.14":
-        pytest.skip(f"no CPython {version} under pyenv")
+    py_spy = py_spy_for(version)
     named = Named(version)
     try:
         ours = json.loads(run_pyprof("dump", "--pid", str(named.pid),
                                      "--json").stdout)
-        theirs = json.loads(subprocess.run(
-            [py_spy, "dump", "--nonblocking", "--json", "--pid",
-             str(named.pid)], capture_output=True, text=True, check=True,
-            timeout=60, env=PLAIN_ENV).stdout)
+        theirs = py_spy_dump(py_spy, named.pid)
     finally:
         named.close()
     ours = {t["thread_id"]: t["name"] for t in ours["threads"]}
