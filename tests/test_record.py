@@ -665,5 +665,12 @@ def test_idle_gil_and_blocking(tmp_path):
         pytest.skip("the GIL holder is unknown on this version")
     assert info["samples"] <= info["taken"]
     info, shares, threads = runs[("--blocking",)]
-    # Stopping the threads slows the start-up too, which then weighs more.
-    assert shares.get("spin_thread", 0) > 0.7, shares
+    # Stopping the threads slows the start-up (imports) too, by a share that
+    # grows with the machine's load; among the samples whose innermost frame
+    # is in the program itself, the spinning threads still own the stacks,
+    # and the sleeper is never stopped (which would wake it: on a busy
+    # machine it then waits runnable for a CPU and looks busy).
+    assert shares.get("spin_thread", 0) > 0.5, shares
+    mine, _ = own_shares(rec, filename=prog)
+    assert mine.get("sleeper", 0) < 0.02, mine
+    assert mine.get("spin_thread", 0) > 0.95, mine

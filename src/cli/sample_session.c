@@ -396,7 +396,7 @@ pyprof_session_sample(pyprof_session_t *session)
 {
     unsigned flags = 0;
     if (!(session->flags & PYPROF_RECORD_IDLE)) {
-        flags |= PYPROF_SAMPLE_RUNNING;
+        flags |= PYPROF_SAMPLE_RUNNING | PYPROF_SAMPLE_BUSY_ONLY;
     }
     if (session->flags & PYPROF_RECORD_BLOCKING) {
         flags |= PYPROF_SAMPLE_BLOCKING;

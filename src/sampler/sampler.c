@@ -807,6 +807,21 @@ collect_tids(pyprof_sampler_t *sampler, long *tids, size_t *count)
     return rc;
 }
 
+/* Keep in tids[0..count) the threads not known idle (running_before 0);
+ * returns how many are left. */
+static size_t
+drop_idle(pyprof_sampler_t *sampler, long *tids, size_t count)
+{
+    size_t kept = 0;
+    for (size_t i = 0; i < count; i++) {
+        pyprof_task_t *task = pyprof_tasks_find(&sampler->tasks, tids[i]);
+        if (task == NULL || task->running_before != 0) {
+            tids[kept++] = tids[i];
+        }
+    }
+    return kept;
+}
+
 /* A walk with the Python threads stopped for its duration. */
 static int
 walk_blocking(pyprof_sampler_t *sampler, unsigned flags, pyprof_sample_cb cb,
@@ -834,6 +849,10 @@ walk_blocking(pyprof_sampler_t *sampler, unsigned flags, pyprof_sample_cb cb,
             }
         }
         flags |= SAMPLE_RUNNING_BEFORE;
+    }
+    if (rc == 0 && (flags & PYPROF_SAMPLE_RUNNING)
+        && (flags & PYPROF_SAMPLE_BUSY_ONLY)) {
+        count = drop_idle(sampler, tids, count);
     }
     if (rc == 0) {
         rc = pyprof_pause_threads(sampler->pid, tids, count, paused,

@@ -120,6 +120,12 @@ enum {
                                        (ptrace) while the stacks are read,
                                        for consistent stacks; costs the
                                        target time */
+    PYPROF_SAMPLE_BUSY_ONLY = 1 << 3, /* with RUNNING and BLOCKING: only
+                                       the threads on a CPU are wanted, so
+                                       a thread found idle is not stopped
+                                       (stopping a sleeping thread wakes
+                                       it: its sleep restarts, and it
+                                       waits runnable for a CPU) */
 };
 
 /* The maximum number of frames reported per thread. */
