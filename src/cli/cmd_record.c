@@ -580,6 +580,7 @@ sample_loop(pyprof_session_t *session, pyprof_recording_t *rec,
          * back.  A late wake-up takes only its own period's deadline. */
         schedule.backlog_ns = 0;
     }
+    schedule.end_ns = limit;
     info->start_unix_ns = realtime_ns();
     /* wake-ups within 1 us of the deadline, not the default 50 us */
     prctl(PR_SET_TIMERSLACK, 1UL, 0UL, 0UL, 0UL);
@@ -628,7 +629,7 @@ sample_loop(pyprof_session_t *session, pyprof_recording_t *rec,
      * included (rate x duration undercounts by that one when the
      * target's exit ends the recording with a sample: "2 of 1") */
     info->ticks_expected =
-        (int64_t)pyprof_schedule_due(&schedule, start + info->duration_ns);
+        (int64_t)pyprof_schedule_finish(&schedule, start + info->duration_ns);
     info->errors = pyprof_session_errors(session);
     *missed = (int64_t)schedule.missed;
     *cpu_ns = thread_cpu_ns() - cpu_start;

@@ -29,6 +29,7 @@ pyprof_schedule_init(pyprof_schedule_t *schedule, int64_t start_ns,
     schedule->due_ns = start_ns;
     schedule->missed = 0;
     schedule->random = seed;
+    schedule->end_ns = 0;
 }
 
 /* The deadline of tick `tick`: inside its own period. */
@@ -47,6 +48,11 @@ int64_t
 pyprof_schedule_next(pyprof_schedule_t *schedule, int64_t now_ns)
 {
     schedule->tick++;
+    if (schedule->end_ns > 0 && now_ns > schedule->end_ns) {
+        /* a stall across the time limit: the deadlines after the limit
+         * were never part of the recording, so none is counted missed */
+        now_ns = schedule->end_ns;
+    }
     /* The first tick whose slot [k, k + 1) periods holds now - backlog:
      * every deadline before it is more than the backlog late. */
     int64_t oldest = now_ns - schedule->backlog_ns - schedule->start_ns;
@@ -61,8 +67,32 @@ pyprof_schedule_next(pyprof_schedule_t *schedule, int64_t now_ns)
     return schedule->due_ns;
 }
 
+/* Deadlines `tick` and before that are due by end_ns. */
+static uint64_t
+passed(const pyprof_schedule_t *schedule, int64_t end_ns)
+{
+    return schedule->tick + (schedule->due_ns <= end_ns ? 1 : 0);
+}
+
 uint64_t
 pyprof_schedule_due(const pyprof_schedule_t *schedule, int64_t end_ns)
 {
-    return schedule->tick + (schedule->due_ns <= end_ns ? 1 : 0);
+    uint64_t due = passed(schedule, end_ns);
+    if (end_ns > schedule->start_ns) {
+        /* slots [k, k + 1) periods that ended by end_ns */
+        uint64_t slots =
+            (uint64_t)((end_ns - schedule->start_ns) / schedule->period_ns);
+        if (slots > due) {
+            due = slots;
+        }
+    }
+    return due;
+}
+
+uint64_t
+pyprof_schedule_finish(pyprof_schedule_t *schedule, int64_t end_ns)
+{
+    uint64_t due = pyprof_schedule_due(schedule, end_ns);
+    schedule->missed += due - passed(schedule, end_ns);
+    return due;
 }

@@ -35,6 +35,9 @@ typedef struct {
     int64_t due_ns;         /* deadline `tick`: when it is due */
     uint64_t missed;        /* deadlines dropped for being too late */
     uint64_t random;        /* xorshift64* state; 0 = no jitter */
+    int64_t end_ns;         /* 0, or the recording's time limit: a
+                               sample ending after it drops no deadline
+                               past it (see pyprof_schedule_next) */
 } pyprof_schedule_t;
 
 /* A schedule of `period_ns` from `start_ns`; jitter from `seed` unless it
@@ -49,11 +52,17 @@ void pyprof_schedule_init(pyprof_schedule_t *schedule, int64_t start_ns,
 int64_t pyprof_schedule_next(pyprof_schedule_t *schedule, int64_t now_ns);
 
 /* The deadlines due by `end_ns`: every one before `tick` (each taken or
- * counted missed) and deadline `tick` itself when it is not later than
- * end_ns.  Deadline 0 is start_ns (the sample a recording starts with),
- * so a recording that ends with the sample of deadline k is due k + 1
- * rounds, and one cut at a time limit the deadlines before it. */
+ * counted missed), deadline `tick` itself when it is not later than
+ * end_ns, and every later one whose whole period slot ended by end_ns
+ * (a recording cut by its time limit while it was catching up was due
+ * them too).  Deadline 0 is start_ns (the sample a recording starts
+ * with), so a recording that ends with the sample of deadline k is due
+ * k + 1 rounds, and one cut at a time limit D x rate. */
 uint64_t pyprof_schedule_due(const pyprof_schedule_t *schedule,
                              int64_t end_ns);
+
+/* At the end of a recording: pyprof_schedule_due(end_ns), the deadlines
+ * after `tick` it counts being added to `missed` (never reached). */
+uint64_t pyprof_schedule_finish(pyprof_schedule_t *schedule, int64_t end_ns);
 
 #endif

@@ -144,7 +144,11 @@ test_due_counts_the_first_round(void)
     CHECK(pyprof_schedule_due(&schedule, 30 * MS - 1) == 3);
     /* dropped deadlines were due too: taken + missed */
     CHECK(pyprof_schedule_next(&schedule, 140 * MS) == 100 * MS);
-    CHECK(pyprof_schedule_due(&schedule, 140 * MS) == 4 + schedule.missed + 1);
+    CHECK(pyprof_schedule_due(&schedule, 140 * MS) == 4 + schedule.missed + 1
+                                                       + 3);
+    /* ... and 110-130 ms, not reached when a time limit cuts it there */
+    CHECK(pyprof_schedule_finish(&schedule, 140 * MS) == 14);
+    CHECK(schedule.missed == 6 + 3);
     /* with jitter: every deadline of a run is due by its end */
     run_t run = simulate(1 * MS, 500 * MS, 30 * US, 60 * US, 10, 3 * MS, 0,
                          5);
@@ -152,9 +156,30 @@ test_due_counts_the_first_round(void)
           || run.due == (uint64_t)(run.taken + run.missed + 1));
 }
 
+static void
+test_stall_across_the_time_limit(void)
+{
+    /* 1 kHz with a 2 s limit; the sample of 1,990 ms ends at 2,030 ms (a
+     * stall, seen at load 13-18 on 2 cores): the recording was due 2,000
+     * rounds, not 2,010 (the deadlines after the limit counted missed) */
+    pyprof_schedule_t schedule;
+    pyprof_schedule_init(&schedule, 0, 1 * MS, 0);
+    schedule.end_ns = 2000 * MS;
+    int64_t now = 0;
+    while (schedule.due_ns < 1990 * MS) {
+        now = pyprof_schedule_next(&schedule, now + 30 * US);
+    }
+    uint64_t taken = schedule.tick + 1;
+    pyprof_schedule_next(&schedule, 2030 * MS);
+    CHECK(schedule.tick <= 1991);
+    CHECK(pyprof_schedule_finish(&schedule, 2000 * MS) == 2000);
+    CHECK(taken + schedule.missed <= 2000 && taken + schedule.missed >= 1999);
+}
+
 void
 test_schedule(void)
 {
+    test_stall_across_the_time_limit();
     test_loaded_machine_keeps_the_rate();
     test_long_stall_is_counted_missed();
     test_slow_samples_drop_not_drift();
