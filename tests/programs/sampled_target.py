@@ -65,6 +65,18 @@ def spin():
         spin_inner(1000)
 
 
+def wait_until_recorded(threads, timeout=60):
+    """Until every thread is past record() (a fixed sleep was too short
+    on a loaded machine).  Whether each is asleep where it blocks the
+    test asks the kernel: a chroot may have no /proc."""
+    deadline = time.monotonic() + timeout
+    while not all(t.native_id in STACKS for t in threads):
+        if time.monotonic() > deadline:
+            sys.exit("sampled_target: threads not in place after %d s"
+                     % timeout)
+        time.sleep(0.005)
+
+
 def main():
     threads = [
         threading.Thread(target=take_both, args=(FIRST, SECOND),
@@ -77,7 +89,7 @@ def main():
     for thread in threads:
         thread.start()
     PLACED.wait()
-    time.sleep(0.2)  # every thread past record(), blocked where it said
+    wait_until_recorded(threads)
     seconds = float(sys.argv[1]) if len(sys.argv) > 1 else 60
     record(); report(); time.sleep(seconds)  # noqa: E702
 
