@@ -79,6 +79,8 @@ SPLIT_TIMED = SPLIT.replace("""        burn_a(70000)
         shares[0] += t1 - t0
         shares[1] += t2 - t1
     print("true share %.4f" % (shares[0] / sum(shares)), file=sys.stderr)
+    print("timed share %.4f" % (sum(shares) / (time.perf_counter() - t)),
+          file=sys.stderr)
 """).replace("def main(seconds):", "def main(seconds):\n    shares = [0.0, 0.0]")
 
 SUMMARY = re.compile(r"pyprof record: (\d+) samples? in ([\d.]+) s from (\d+) "
@@ -516,11 +518,25 @@ def test_other_versions(python, tmp_path):
     true_a = float(re.search(r"true share ([\d.]+)", proc.stderr).group(1))
     shares, _ = own_shares(rec, prog)
     both = shares.get("burn_a", 0) + shares.get("burn_b", 0)
-    assert both > 0.95, shares
-    # 7 points: 4 standard errors at the ~800 samples a loaded machine
-    # keeps (5 points failed once in a chroot run on a loaded machine).
-    assert shares["burn_a"] / both == pytest.approx(true_a, abs=0.07), (
-        shares, true_a)
+    # The target's own wall-time share and the samples' share part only
+    # in the rounds the sampler did not take: a target descheduled for
+    # long (5% of a CPU at load 25) is sampled where it stopped, and its
+    # clock agreed with the samples within 0.5 points then; a stall the
+    # sampler sat out too (beyond its backlog: "missed") is in the clock
+    # only (it was 7 points from the samples once at load 12).  So:
+    # 2 points beside the missed rounds' share of those expected (a fixed
+    # 7 points failed under load, and let a 6-point bias pass when quiet).
+    # The same for the share of the two among the program's samples: the
+    # rest is main's own loop, where a stall left 8% of the samples at
+    # load 20 (the two were required to hold 95%).
+    info = summary(proc.stderr)
+    missed = int(re.search(r"(\d+) missed", proc.stderr).group(1))
+    tolerance = 0.02 + missed / info["expected"]
+    timed = float(re.search(r"timed share ([\d.]+)", proc.stderr).group(1))
+    assert both == pytest.approx(timed, abs=tolerance), (
+        shares, timed, proc.stderr)
+    assert shares["burn_a"] / both == pytest.approx(true_a, abs=tolerance), (
+        shares, true_a, proc.stderr)
 
 
 MULTI = """
