@@ -457,6 +457,23 @@ def test_outputs_of_a_recording(tmp_path):
     assert sum(counts) == summary(proc.stderr)["samples"]
 
 
+def test_a_program_that_ends_before_it_is_read(tmp_path):
+    """A child that exits before the sampler could read it (a short
+    program on a loaded machine: CI saw a failing sitecustomize's run end
+    first) is the program's own exit, not "not a Python process": its exit
+    status, one warning line, and the -o file still written."""
+    out = tmp_path / "e.pyprof"
+    proc = run_pyprof("record", "-o", str(out), "--", "sh", "-c", "exit 3")
+    assert proc.returncode == 3, proc.stderr
+    assert proc.stderr == ("pyprof record: warning: no samples: the program "
+                           "exited (status 3) before it could be read; "
+                           f"wrote {out}\n")
+    assert out.exists()
+    proc = run_pyprof("record", "--", "sh", "-c", "exit 4")
+    assert proc.returncode == 4, proc.stderr
+    assert proc.stdout == ""
+
+
 def test_bad_input(tmp_path):
     proc = run_pyprof("record", "--pid", "999999999")
     assert proc.returncode == 1

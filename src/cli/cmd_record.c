@@ -798,8 +798,28 @@ pyprof_cmd_record(int argc, char **argv)
     int attach = pyprof_session_attach(session, target,
                                        child > 0 ? 10000 : 1000, errbuf,
                                        sizeof(errbuf));
-    if (attach != 0 && !(child > 0 && (opts.flags
-                                       & PYPROF_RECORD_SUBPROCESSES))) {
+    if (attach != 0 && child > 0) {
+        /* a short program can end before it is read (on a loaded machine
+         * its whole run fits in the attach's first tries): that is its
+         * own exit, not an error of pyprof's */
+        int code = reap(child, 0, &child_exited);
+        if (child_exited) {
+            child_status = code;
+        }
+    }
+    if (attach != 0 && child_exited) {
+        /* an empty file where one was asked for; no empty table on the
+         * program's stdout */
+        if (opts.output != NULL && write_output(rec, &opts, title) < 0) {
+            status = 1;
+        }
+        fprintf(stderr, "pyprof record: warning: no samples: the program "
+                "exited (status %d) before it could be read%s%s\n",
+                child_status, opts.output ? "; wrote " : "",
+                opts.output ? opts.output : "");
+    }
+    else if (attach != 0 && !(child > 0 && (opts.flags
+                                            & PYPROF_RECORD_SUBPROCESSES))) {
         fprintf(stderr, "pyprof record: %s\n", errbuf);
         status = 1;
     }
