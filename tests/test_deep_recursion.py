@@ -8,6 +8,7 @@ call into a C-level recursion, which 3.11 otherwise avoids; on 3.12+ a C
 wrapper counts against the C recursion limit.  Both broke these programs
 (mprof run's C wrapper on 3.11 overflowed the C stack at depth 20,000).
 """
+import json
 import subprocess
 import sys
 
@@ -168,3 +169,74 @@ def test_lines_counts_stay_right_when_the_recursion_goes_deep(tmp_path):
         if len(fields) > 2 and fields[0].isdigit() and fields[1].isdigit():
             hits[int(fields[0])] = int(fields[1])
     assert hits == {11: DEEP + 1, 12: 1, 13: DEEP}
+
+
+# Below 3.12 the line engine's frame hook gives way to profile gating once
+# the recursion is deep (src/lines/lines_legacy.c, switch_to_gating), and
+# the threads started from then on get the profile function through
+# threading.setprofile.  That switch once imported threading in the middle
+# of the program: plain python's oracle is the program's own view of
+# sys.modules.  A program that imports threading itself later still has
+# its threads' lines counted, as the settrace oracle counts them.
+DEEP_THEN_THREAD = """\
+import sys
+sys.setrecursionlimit({limit})
+try:
+    profile
+except NameError:
+    def profile(func):
+        return func
+
+@profile
+def rec(n):
+    if n == 0:
+        return 0
+    return rec(n - 1) + 1
+
+@profile
+def in_thread(k):
+    acc = 0
+    for i in range(k):
+        acc += i
+    return acc
+
+before = set(sys.modules)
+print("result", rec({depth}))
+print("threading imported", "threading" in sys.modules)
+print("modules the recursion imported", sorted(set(sys.modules) - before))
+print("profile function", sys.getprofile())
+if {threads}:
+    import threading
+    threads = [threading.Thread(target=in_thread, args=(k,))
+               for k in (50, 51)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+"""
+
+
+def test_lines_switch_to_gating_imports_nothing(tmp_path):
+    script = tmp_path / "deep.py"
+    script.write_text(DEEP_THEN_THREAD.format(limit=5 * DEEP, depth=DEEP,
+                                              threads=False))
+    expected = plain(script)
+    assert expected.returncode == 0, expected.stderr
+    assert "threading imported False" in expected.stdout.splitlines()
+    out = tmp_path / "lines.json"
+    result = run_pyprof("lines", "-o", str(out), str(script))
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout == expected.stdout
+
+
+def test_lines_threads_started_after_the_switch_are_counted(tmp_path):
+    from test_lines import hits_of, oracle_hits
+    script = tmp_path / "deep.py"
+    script.write_text(DEEP_THEN_THREAD.format(limit=5 * DEEP, depth=DEEP,
+                                              threads=True))
+    out = tmp_path / "lines.json"
+    result = run_pyprof("lines", "-o", str(out), str(script))
+    assert result.returncode == 0, result.stderr[-2000:]
+    with open(str(out)) as f:
+        data = json.load(f)
+    assert hits_of(data) == oracle_hits(str(script), tmp_path)

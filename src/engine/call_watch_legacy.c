@@ -52,11 +52,8 @@ typedef enum {
 /* How calls are seen.  Global because the hooks carry no context;
  * protected by the GIL. */
 static watch_mode_t mode;
-static int thread_hook_set;     /* threading.setprofile is ours */
-static int thread_hook_due;     /* to be set once threading is imported */
+static pyprof_thread_hook_t thread_hook;    /* threads started later */
 static PyObject *bootstrap;     /* the threading hook, made at the claim */
-
-static void set_thread_hook(void);
 
 /* pyprof_frame_release_t of each path: the frame object of a trace
  * event, the frame a frame hook evaluated. */
@@ -83,9 +80,8 @@ profile_hook(PyObject *unused, PyFrameObject *frame, int what, PyObject *arg)
     }
     PyObject *code = (PyObject *)pyprof_frame_code(frame);   /* borrowed */
     if (what == PyTrace_CALL) {
-        if (thread_hook_due) {
-            set_thread_hook();  /* before the program starts a thread */
-        }
+        /* before the program starts a thread */
+        pyprof_thread_hook_retry(&thread_hook);
         pyprof_call_watch_push(code);
     }
     else if (what == PyTrace_RETURN) {
@@ -109,47 +105,25 @@ static PyMethodDef thread_bootstrap_def = {
     "_pyprof_watch_thread_bootstrap", thread_bootstrap, METH_VARARGS, NULL,
 };
 
-/* threading.setprofile(bootstrap), once the program has imported
- * threading: importing it here would be pyprof's import in the middle of
- * the program (a heap census would show its functions as grown).  Until
- * then no thread can be started through it, and every call event checks
- * again.  Never raises; the pending exception, if any, is kept. */
+/* The profile function on thread `t` if it has no other. */
 static void
-set_thread_hook(void)
+watch_thread(PyThreadState *t)
 {
-    thread_hook_due = !pyprof_threading_imported();
-    if (thread_hook_due || bootstrap == NULL) {
-        return;
+    if (t->c_profilefunc == NULL
+        && _PyEval_SetProfile(t, profile_hook, NULL) < 0) {
+        PyErr_Clear();  /* an audit hook refused: that thread unseen */
     }
-    PyObject *exc = pyprof_error_take();
-    if (pyprof_threading_set_hook("setprofile", bootstrap) == 0) {
-        thread_hook_set = 1;
-    }
-    PyErr_Clear();
-    pyprof_error_restore(exc);
 }
 
 /* A thread went deep: the frame hook gives way to the profile function
- * on every thread that has no other.  Never raises; the pending
- * exception, if any, is kept. */
+ * on every thread that has no other, and on threads started later.
+ * Never raises; the pending exception, if any, is kept. */
 static void
 switch_to_profile(PyThreadState *tstate)
 {
-    PyObject *exc = pyprof_error_take();
-    _PyInterpreterState_SetEvalFrameFunc(tstate->interp,
-                                         _PyEval_EvalFrameDefault);
     mode = WATCH_PROFILE;
-    pyprof_hook_guard_own_begin();
-    for (PyThreadState *t = PyInterpreterState_ThreadHead(tstate->interp);
-         t != NULL; t = PyThreadState_Next(t)) {
-        if (t->c_profilefunc == NULL
-            && _PyEval_SetProfile(t, profile_hook, NULL) < 0) {
-            PyErr_Clear();  /* an audit hook refused: that thread unseen */
-        }
-    }
-    pyprof_hook_guard_own_end();
-    set_thread_hook();
-    pyprof_error_restore(exc);
+    pyprof_frame_hook_give_way(tstate, watch_thread);
+    pyprof_thread_hook_want(&thread_hook, "setprofile", bootstrap);
 }
 
 /* The interpreter's frame evaluation while functions are watched.
@@ -230,13 +204,7 @@ pyprof_call_watch_backend_release(void)
         pyprof_threads_swap_hook(NULL, 0, profile_hook, NULL);
         pyprof_hook_guard_own_end();
     }
-    if (thread_hook_set) {
-        if (pyprof_threading_set_hook("setprofile", Py_None) < 0) {
-            PyErr_Clear(); /* interpreter shutting down: nothing to undo */
-        }
-        thread_hook_set = 0;
-    }
-    thread_hook_due = 0;
+    pyprof_thread_hook_drop(&thread_hook);
     Py_CLEAR(bootstrap);
     mode = WATCH_OFF;
     PyErr_Restore(type, value, traceback);

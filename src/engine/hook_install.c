@@ -1,6 +1,8 @@
 /* hook_install.c - see hook_install.h. */
 #include "hook_install.h"
 
+#include "hook_guard.h"
+
 PyObject *
 pyprof_monitoring_module(void)
 {
@@ -57,26 +59,118 @@ pyprof_threading_set_hook(const char *setter, PyObject *func)
     return 0;
 }
 
-int
-pyprof_threading_imported(void)
+/* threading from sys.modules, importing nothing: a new reference, or
+ * NULL (no exception set) when the program has not imported it. */
+static PyObject *
+threading_if_imported(void)
 {
     /* Interned once and kept for the process; protected by the GIL. */
     static PyObject *name;
     if (name == NULL && (name = PyUnicode_InternFromString("threading"))
                             == NULL) {
         PyErr_Clear();
-        return 0;
+        return NULL;
     }
     PyObject *module = PyImport_GetModule(name);   /* new reference */
     if (module == NULL) {
         PyErr_Clear();
+    }
+    return module;
+}
+
+int
+pyprof_threading_imported(void)
+{
+    PyObject *module = threading_if_imported();     /* new reference */
+    Py_XDECREF(module);
+    return module != NULL;
+}
+
+/* threading.<setter>(func) when threading is imported far enough to
+ * have the setter (sys.modules holds it while its body runs, before
+ * `setprofile` is defined).  Returns 1 when set, 0 when not yet, -1 with
+ * an exception set when the call failed. */
+static int
+threading_set_hook_if_imported(const char *setter, PyObject *func)
+{
+    PyObject *threading = threading_if_imported();  /* new reference */
+    if (threading == NULL) {
         return 0;
     }
-    Py_DECREF(module);
+    /* borrowed, no exception when missing */
+    PyObject *set = PyDict_GetItemString(PyModule_GetDict(threading),
+                                         setter);
+    if (set == NULL) {
+        Py_DECREF(threading);
+        return 0;
+    }
+    Py_INCREF(set);
+    PyObject *res = PyObject_CallOneArg(set, func);  /* new reference */
+    Py_DECREF(set);
+    Py_DECREF(threading);
+    if (res == NULL) {
+        return -1;
+    }
+    Py_DECREF(res);
     return 1;
 }
 
+void
+pyprof_thread_hook_try(pyprof_thread_hook_t *hook)
+{
+    PyObject *exc = pyprof_error_take();
+    int rc = threading_set_hook_if_imported(hook->setter, hook->func);
+    if (rc < 0) {
+        PyErr_Clear();  /* an audit hook or a patched threading refused:
+                           threads started later are not seen */
+    }
+    hook->due = rc == 0;
+    hook->set = rc == 1;
+    pyprof_error_restore(exc);
+}
+
+void
+pyprof_thread_hook_want(pyprof_thread_hook_t *hook, const char *setter,
+                        PyObject *func)
+{
+    hook->setter = setter;
+    hook->func = func;
+    hook->set = 0;
+    pyprof_thread_hook_try(hook);
+}
+
+void
+pyprof_thread_hook_drop(pyprof_thread_hook_t *hook)
+{
+    hook->due = 0;
+    if (!hook->set) {
+        return;
+    }
+    hook->set = 0;
+    PyObject *exc = pyprof_error_take();
+    if (threading_set_hook_if_imported(hook->setter, Py_None) < 0) {
+        PyErr_Clear();  /* interpreter shutting down: nothing to undo */
+    }
+    pyprof_error_restore(exc);
+}
+
 #if !PYPROF_USE_MONITORING
+void
+pyprof_frame_hook_give_way(PyThreadState *tstate,
+                           void (*each)(PyThreadState *))
+{
+    PyObject *exc = pyprof_error_take();
+    _PyInterpreterState_SetEvalFrameFunc(tstate->interp,
+                                         _PyEval_EvalFrameDefault);
+    pyprof_hook_guard_own_begin();
+    for (PyThreadState *t = PyInterpreterState_ThreadHead(tstate->interp);
+         t != NULL; t = PyThreadState_Next(t)) {
+        each(t);
+    }
+    pyprof_hook_guard_own_end();
+    pyprof_error_restore(exc);
+}
+
 void
 pyprof_threads_swap_hook(PyThreadState *skip, int trace, Py_tracefunc from,
                          Py_tracefunc to)

@@ -32,7 +32,52 @@ int pyprof_threading_set_hook(const char *setter, PyObject *func);
  * dictionary look-up; never raises. */
 int pyprof_threading_imported(void);
 
+/* threading.<setter>(func) put off until the program imports threading:
+ * importing it for pyprof would be an import in the middle of the
+ * program (the program would find it in sys.modules, a heap census would
+ * show its functions as grown).  Until then no thread can be started
+ * through it, so the owner calls pyprof_thread_hook_retry at each call
+ * event it sees.  `func` is the owner's, kept alive while `due` or `set`.
+ * Protected by the GIL. */
+typedef struct {
+    const char *setter;     /* "setprofile" or "settrace" */
+    PyObject *func;         /* borrowed */
+    int due;                /* to be set once threading is imported */
+    int set;                /* threading's hook of that kind is func */
+} pyprof_thread_hook_t;
+
+/* Want threading.<setter>(func) from now on, set at once if threading is
+ * imported.  Never raises; the pending exception, if any, is kept. */
+void pyprof_thread_hook_want(pyprof_thread_hook_t *hook, const char *setter,
+                             PyObject *func);
+
+/* The set of pyprof_thread_hook_want, if still due and threading is now
+ * imported (far enough to have the setter).  Never raises; the pending
+ * exception, if any, is kept. */
+void pyprof_thread_hook_try(pyprof_thread_hook_t *hook);
+
+static inline void
+pyprof_thread_hook_retry(pyprof_thread_hook_t *hook)
+{
+    if (hook->due) {
+        pyprof_thread_hook_try(hook);
+    }
+}
+
+/* threading.<setter>(None) if ours was set; nothing is due any more.
+ * Never raises; the pending exception, if any, is kept. */
+void pyprof_thread_hook_drop(pyprof_thread_hook_t *hook);
+
 #if !PYPROF_USE_MONITORING
+/* Below 3.12: the PEP 523 frame hook of `tstate`'s interpreter gives way
+ * for good (a thread went deep, engine/cstack.h): the default frame
+ * evaluation comes back and `each` runs on every thread of the
+ * interpreter, its hook installs bracketed as pyprof's own
+ * (hook_guard.h).  The pending exception, if any (a throw() into a
+ * generator), is kept. */
+void pyprof_frame_hook_give_way(PyThreadState *tstate,
+                                void (*each)(PyThreadState *));
+
 /* Below 3.12: on every thread of the calling thread's interpreter except
  * `skip` (may be NULL) whose profile function (trace == 0) or trace
  * function (trace != 0) is `from`, install `to` (NULL removes it).  This

@@ -103,6 +103,10 @@ static lines_mode_t mode;
  * the engine may be gone; protected by the GIL. */
 static int switched_to_gating;
 
+/* threading's hook of threads started later, set once the program has
+ * imported threading (hook_install.h).  Protected by the GIL. */
+static pyprof_thread_hook_t thread_hook;
+
 /* A frame starts or resumes: push it if it is selected.  Returns the
  * thread when it was pushed, else NULL. */
 static lines_thread_t *
@@ -263,6 +267,8 @@ profile_event(PyFrameObject *frame, int what)
         return 0;
     }
     if (what == PyTrace_CALL) {
+        /* before the program starts a thread */
+        pyprof_thread_hook_retry(&thread_hook);
         if (on_call_all(frame) && PyThreadState_Get()->c_tracefunc == NULL) {
             /* Trace mode: the trace function alone sees calls and returns
              * until the thread's last selected frame is gone (the profile
@@ -298,6 +304,7 @@ trace_event(PyFrameObject *frame, int what)
         break;
     }
     case PyTrace_CALL:
+        pyprof_thread_hook_retry(&thread_hook);
         if (!on_call_all(frame)) {
             pyprof_frame_skip_lines(frame); /* no lines to count there */
         }
@@ -512,6 +519,7 @@ static const pyprof_hook_guard_calls_t profile_guard_calls = {
  * protected by the GIL. */
 static PyObject *thread_bootstrap_obj;
 
+
 /* Non-zero while the profile slot is guarded (gating mode). */
 static int profile_guarded;
 
@@ -534,27 +542,21 @@ guard_profile_slot(void)
 static void
 switch_to_gating(PyThreadState *tstate)
 {
-    PyObject *type, *value, *traceback;
-    PyErr_Fetch(&type, &value, &traceback);
-    _PyInterpreterState_SetEvalFrameFunc(tstate->interp,
-                                         _PyEval_EvalFrameDefault);
     mode = LINES_MODE_GATING;
     switched_to_gating = 1;
-    pyprof_hook_guard_own_begin();
-    for (PyThreadState *t = PyInterpreterState_ThreadHead(tstate->interp);
-         t != NULL; t = PyThreadState_Next(t)) {
-        gate_thread(t);
-    }
-    pyprof_hook_guard_own_end();
+    pyprof_frame_hook_give_way(tstate, gate_thread);
     /* threads started from now on */
+    PyObject *exc = pyprof_error_take();
     PyObject *bootstrap = PyCFunction_New(&thread_bootstrap_def, NULL);
-    if (bootstrap == NULL
-        || pyprof_threading_set_hook("setprofile", bootstrap) < 0) {
-        PyErr_Clear();
+    if (bootstrap == NULL) {
+        PyErr_Clear();  /* no memory: threads started later unseen */
+    }
+    else {
+        pyprof_thread_hook_want(&thread_hook, "setprofile", bootstrap);
     }
     Py_XSETREF(thread_bootstrap_obj, bootstrap);
     guard_profile_slot();
-    PyErr_Restore(type, value, traceback);
+    pyprof_error_restore(exc);
 }
 
 /* Non-zero when some engine recording selects `code` (or its rules
@@ -689,18 +691,15 @@ pyprof_lines_backend_start(pyprof_lines_t *lines)
     if (bootstrap == NULL) {
         return -1;
     }
-    int rc = pyprof_threading_set_hook(full ? "settrace" : "setprofile",
-                                       bootstrap);
-    if (rc == 0) {
-        rc = pyprof_hook_guard_start_with(1, trace_hook, &trace_guard_calls,
-                                          full ? bootstrap : NULL,
-                                          guard_what);
-    }
-    if (rc < 0) {
+    if (pyprof_hook_guard_start_with(1, trace_hook, &trace_guard_calls,
+                                     full ? bootstrap : NULL,
+                                     guard_what) < 0) {
         Py_DECREF(bootstrap);
         return -1;
     }
     Py_XSETREF(thread_bootstrap_obj, bootstrap);
+    pyprof_thread_hook_want(&thread_hook, full ? "settrace" : "setprofile",
+                            bootstrap);
     if (!full) {
         guard_profile_slot();
     }
@@ -745,10 +744,7 @@ pyprof_lines_backend_stop(pyprof_lines_t *lines)
         pyprof_threads_swap_hook(NULL, 0, profile_hook, NULL);
         pyprof_threads_swap_hook(NULL, 1, trace_hook, NULL);
     }
-    if (pyprof_threading_set_hook(full ? "settrace" : "setprofile",
-                                  Py_None) < 0) {
-        PyErr_Clear(); /* interpreter shutting down: nothing to undo */
-    }
+    pyprof_thread_hook_drop(&thread_hook);
     Py_CLEAR(thread_bootstrap_obj);
     PyErr_Restore(type, value, traceback);
 }
