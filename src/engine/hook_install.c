@@ -78,18 +78,11 @@ threading_if_imported(void)
     return module;
 }
 
-int
-pyprof_threading_imported(void)
-{
-    PyObject *module = threading_if_imported();     /* new reference */
-    Py_XDECREF(module);
-    return module != NULL;
-}
-
 /* threading.<setter>(func) when threading is imported far enough to
  * have the setter (sys.modules holds it while its body runs, before
- * `setprofile` is defined).  Returns 1 when set, 0 when not yet, -1 with
- * an exception set when the call failed. */
+ * `setprofile` is defined).  Returns 1 when set, 0 when threading is not
+ * imported, 2 when it is half imported, -1 with an exception set when the
+ * call failed. */
 static int
 threading_set_hook_if_imported(const char *setter, PyObject *func)
 {
@@ -102,7 +95,7 @@ threading_set_hook_if_imported(const char *setter, PyObject *func)
                                          setter);
     if (set == NULL) {
         Py_DECREF(threading);
-        return 0;
+        return 2;
     }
     Py_INCREF(set);
     PyObject *res = PyObject_CallOneArg(set, func);  /* new reference */
@@ -124,8 +117,10 @@ pyprof_thread_hook_try(pyprof_thread_hook_t *hook)
         PyErr_Clear();  /* an audit hook or a patched threading refused:
                            threads started later are not seen */
     }
-    hook->due = rc == 0;
+    hook->due = rc == 0 || rc == 2;
     hook->set = rc == 1;
+    Py_ssize_t modules = pyprof_modules_size();
+    hook->modules_seen = rc == 2 || modules < 0 ? -1 : modules;
     pyprof_error_restore(exc);
 }
 

@@ -26,11 +26,6 @@ int pyprof_monitoring_claim_tool(PyObject *monitoring, const int *ids,
  * Returns 0, or -1 with an exception set. */
 int pyprof_threading_set_hook(const char *setter, PyObject *func);
 
-/* 1 when the program has imported threading (so that a hook set through
- * it imports nothing: an import in the middle of the program shows in
- * pyprof heap's census and in pyprof memory's lines), else 0.  A
- * dictionary look-up; never raises. */
-int pyprof_threading_imported(void);
 
 /* threading.<setter>(func) put off until the program imports threading:
  * importing it for pyprof would be an import in the middle of the
@@ -44,6 +39,10 @@ typedef struct {
     PyObject *func;         /* borrowed */
     int due;                /* to be set once threading is imported */
     int set;                /* threading's hook of that kind is func */
+    Py_ssize_t modules_seen; /* len(sys.modules) when last tried, -1 to
+                                try at the next call (threading half
+                                imported): a call event costs a compare
+                                until an import changes sys.modules */
 } pyprof_thread_hook_t;
 
 /* Want threading.<setter>(func) from now on, set at once if threading is
@@ -56,10 +55,19 @@ void pyprof_thread_hook_want(pyprof_thread_hook_t *hook, const char *setter,
  * exception, if any, is kept. */
 void pyprof_thread_hook_try(pyprof_thread_hook_t *hook);
 
+/* len(sys.modules), or -2 when it is not a dict (try every time). */
+static inline Py_ssize_t
+pyprof_modules_size(void)
+{
+    PyObject *modules = PyImport_GetModuleDict();   /* borrowed */
+    return modules != NULL && PyDict_Check(modules)
+               ? PyDict_GET_SIZE(modules) : -2;
+}
+
 static inline void
 pyprof_thread_hook_retry(pyprof_thread_hook_t *hook)
 {
-    if (hook->due) {
+    if (hook->due && pyprof_modules_size() != hook->modules_seen) {
         pyprof_thread_hook_try(hook);
     }
 }

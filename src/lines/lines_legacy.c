@@ -519,7 +519,6 @@ static const pyprof_hook_guard_calls_t profile_guard_calls = {
  * protected by the GIL. */
 static PyObject *thread_bootstrap_obj;
 
-
 /* Non-zero while the profile slot is guarded (gating mode). */
 static int profile_guarded;
 
