@@ -807,21 +807,6 @@ collect_tids(pyprof_sampler_t *sampler, long *tids, size_t *count)
     return rc;
 }
 
-/* Keep in tids[0..count) the threads not known idle (running_before 0);
- * returns how many are left. */
-static size_t
-drop_idle(pyprof_sampler_t *sampler, long *tids, size_t count)
-{
-    size_t kept = 0;
-    for (size_t i = 0; i < count; i++) {
-        pyprof_task_t *task = pyprof_tasks_find(&sampler->tasks, tids[i]);
-        if (task == NULL || task->running_before != 0) {
-            tids[kept++] = tids[i];
-        }
-    }
-    return kept;
-}
-
 /* A walk with the Python threads stopped for its duration. */
 static int
 walk_blocking(pyprof_sampler_t *sampler, unsigned flags, pyprof_sample_cb cb,
@@ -839,7 +824,9 @@ walk_blocking(pyprof_sampler_t *sampler, unsigned flags, pyprof_sample_cb cb,
     size_t count, npaused = 0;
     int rc = collect_tids(sampler, tids, &count);
     if (rc == 0 && (flags & PYPROF_SAMPLE_RUNNING)) {
-        /* a stopped thread is never running: ask before stopping it */
+        /* a stopped thread is never running: ask before stopping it; with
+         * BUSY_ONLY a thread found idle is left out (not stopped) */
+        size_t kept = 0;
         for (size_t i = 0; i < count; i++) {
             pyprof_task_t *task = pyprof_tasks_get(&sampler->tasks, tids[i],
                                                    sampler->stats.samples);
@@ -847,12 +834,13 @@ walk_blocking(pyprof_sampler_t *sampler, unsigned flags, pyprof_sample_cb cb,
                 task->running_before =
                     pyprof_tasks_running(&sampler->tasks, task);
             }
+            if (!(flags & PYPROF_SAMPLE_BUSY_ONLY) || task == NULL
+                || task->running_before != 0) {
+                tids[kept++] = tids[i];
+            }
         }
+        count = kept;
         flags |= SAMPLE_RUNNING_BEFORE;
-    }
-    if (rc == 0 && (flags & PYPROF_SAMPLE_RUNNING)
-        && (flags & PYPROF_SAMPLE_BUSY_ONLY)) {
-        count = drop_idle(sampler, tids, count);
     }
     if (rc == 0) {
         rc = pyprof_pause_threads(sampler->pid, tids, count, paused,
